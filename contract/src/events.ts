@@ -1,0 +1,85 @@
+import Type, { type Static, type TSchema } from 'typebox';
+
+const Direction = Type.Union([Type.Literal('in'), Type.Literal('out')]);
+const Method = Type.Union([Type.Literal('card'), Type.Literal('qr'), Type.Literal('face'), Type.Literal('pin'), Type.Literal('remote')]);
+const Empty = Type.Object({}, { additionalProperties: false });
+const Str = (max = 128) => Type.String({ minLength: 1, maxLength: max });
+
+/**
+ * One schema per event type. The key is the `type` of an uplink record of kind `event`;
+ * the schema validates its `data`. Adding an event type = one entry here.
+ */
+export const EVENT_SCHEMAS = {
+  'door.opened': Type.Object({ door: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false }),
+  'door.closed': Type.Object({ door: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false }),
+  'door.forced': Type.Object({ door: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false }),
+  'door.held_open': Type.Object(
+    { door: Type.Optional(Type.Integer({ minimum: 1 })), seconds: Type.Number({ minimum: 0 }) },
+    { additionalProperties: false },
+  ),
+  'door.unlocked': Type.Object(
+    { door: Type.Optional(Type.Integer({ minimum: 1 })), by: Type.Optional(Str()) },
+    { additionalProperties: false },
+  ),
+  'door.locked': Type.Object(
+    { door: Type.Optional(Type.Integer({ minimum: 1 })), by: Type.Optional(Str()) },
+    { additionalProperties: false },
+  ),
+  'access.granted': Type.Object(
+    {
+      method: Method,
+      credential: Type.Optional(Str()),
+      person: Type.Optional(Str()),
+      direction: Type.Optional(Direction),
+    },
+    { additionalProperties: false },
+  ),
+  'access.denied': Type.Object(
+    {
+      method: Method,
+      credential: Type.Optional(Str()),
+      person: Type.Optional(Str()),
+      direction: Type.Optional(Direction),
+      reason: Str(),
+    },
+    { additionalProperties: false },
+  ),
+  'turnstile.pass': Type.Object(
+    { direction: Direction, credential: Type.Optional(Str()), granted: Type.Boolean() },
+    { additionalProperties: false },
+  ),
+  'turnstile.mode': Type.Object(
+    { mode: Type.Union([Type.Literal('normal'), Type.Literal('free'), Type.Literal('locked')]) },
+    { additionalProperties: false },
+  ),
+  'fire.alarm': Type.Object(
+    { detector: Type.Optional(Str()), smoke: Type.Optional(Type.Number({ minimum: 0 })) },
+    { additionalProperties: false },
+  ),
+  'fire.cleared': Empty,
+  'fire.fault': Type.Object({ fault: Str() }, { additionalProperties: false }),
+  'emergency.call': Type.Object({ button: Type.Optional(Str()) }, { additionalProperties: false }),
+  'emergency.cleared': Empty,
+  'intrusion.alarm': Type.Object({ zone: Type.Optional(Str()) }, { additionalProperties: false }),
+  'intrusion.armed': Empty,
+  'intrusion.disarmed': Type.Object({ by: Type.Optional(Str()) }, { additionalProperties: false }),
+  'intrusion.tamper': Empty,
+  'device.online': Empty,
+  'device.offline': Type.Object({ reason: Type.Optional(Str()) }, { additionalProperties: false }),
+  'command.result': Type.Object(
+    { command: Str(), action: Str(64), ok: Type.Boolean(), error: Type.Optional(Str(500)) },
+    { additionalProperties: false },
+  ),
+  'actuator.state': Type.Object(
+    { on: Type.Boolean(), level: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })) },
+    { additionalProperties: false },
+  ),
+} satisfies Record<string, TSchema>;
+
+export type EventType = keyof typeof EVENT_SCHEMAS;
+export type EventData<T extends EventType> = Static<(typeof EVENT_SCHEMAS)[T]>;
+export const EVENT_TYPES = Object.keys(EVENT_SCHEMAS) as EventType[];
+
+export function isEventType(t: string): t is EventType {
+  return Object.hasOwn(EVENT_SCHEMAS, t);
+}

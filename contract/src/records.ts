@@ -1,0 +1,87 @@
+import Type, { type Static } from 'typebox';
+import { CONTRACT_VERSION } from './version.ts';
+import { DeviceInfoSchema } from './devices.ts';
+import type { EventData, EventType } from './events.ts';
+
+const DeviceId = Type.String({ pattern: '^[a-z0-9][a-z0-9_.-]{0,127}$' });
+const GatewayId = Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' });
+/** Milliseconds since the Unix epoch, as measured at the source device (or the gateway when the device has no clock). */
+const Timestamp = Type.Integer({ minimum: 946684800000, maximum: 4102444800000 });
+const Version = Type.Literal(CONTRACT_VERSION);
+
+/**
+ * Fields every uplink record carries: a globally unique id (the hub deduplicates on it),
+ * the gateway's sequence number (strictly increasing per gateway, gives per-device order),
+ * the device id and the source timestamp.
+ */
+const RecordBase = {
+  id: Type.String({ minLength: 8, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }),
+  seq: Type.Integer({ minimum: 1 }),
+  device: DeviceId,
+  ts: Timestamp,
+};
+
+/** `data` is checked against EVENT_SCHEMAS[type] in a second step, so errors name the event type. */
+export const EventRecordSchema = Type.Object(
+  { ...RecordBase, kind: Type.Literal('event'), type: Type.String({ minLength: 1, maxLength: 64 }), data: Type.Object({}) },
+  { additionalProperties: false },
+);
+
+export const TelemetryRecordSchema = Type.Object(
+  {
+    ...RecordBase,
+    kind: Type.Literal('telemetry'),
+    /** Metric name -> value, e.g. { energy_kwh: 1234.5, power_kw: 3.2 }. */
+    metrics: Type.Record(Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$' }), Type.Number()),
+  },
+  { additionalProperties: false },
+);
+
+export type EventRecord<T extends EventType = EventType> = Omit<Static<typeof EventRecordSchema>, 'type' | 'data'> & {
+  type: T;
+  data: EventData<T>;
+};
+export type TelemetryRecord = Static<typeof TelemetryRecordSchema>;
+export type UplinkRecord = EventRecord | TelemetryRecord;
+
+export const MAX_RECORDS_PER_BATCH = 1000;
+
+/** Records are checked one by one so that one bad record does not hold back the rest. */
+export const UplinkBatchSchema = Type.Object(
+  { v: Version, gw: GatewayId, records: Type.Array(Type.Object({}), { minItems: 1, maxItems: MAX_RECORDS_PER_BATCH }) },
+  { additionalProperties: false },
+);
+export interface UplinkBatch {
+  v: typeof CONTRACT_VERSION;
+  gw: string;
+  records: UplinkRecord[];
+}
+
+/** Cumulative: every record of this gateway with seq <= upTo is stored (or rejected and kept as a dead letter). */
+export const AckSchema = Type.Object({ v: Version, upTo: Type.Integer({ minimum: 0 }) }, { additionalProperties: false });
+export type Ack = Static<typeof AckSchema>;
+
+export const GatewayStatusSchema = Type.Object(
+  {
+    v: Version,
+    gw: GatewayId,
+    state: Type.Union([Type.Literal('online'), Type.Literal('offline')]),
+    ts: Timestamp,
+    agentVersion: Type.Optional(Type.String({ maxLength: 32 })),
+    startedAt: Type.Optional(Timestamp),
+    /** Records waiting in the gateway's outbox. */
+    backlog: Type.Optional(Type.Integer({ minimum: 0 })),
+    devicesOnline: Type.Optional(Type.Integer({ minimum: 0 })),
+    devicesTotal: Type.Optional(Type.Integer({ minimum: 0 })),
+    /** Edge-side counters, e.g. rejected field messages by reason. */
+    counters: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.Number())),
+  },
+  { additionalProperties: false },
+);
+export type GatewayStatus = Static<typeof GatewayStatusSchema>;
+
+export const InventorySchema = Type.Object(
+  { v: Version, gw: GatewayId, ts: Timestamp, devices: Type.Array(DeviceInfoSchema, { maxItems: 5000 }) },
+  { additionalProperties: false },
+);
+export type Inventory = Static<typeof InventorySchema>;
