@@ -1,5 +1,3 @@
-import { randomBytes } from 'node:crypto';
-
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
 /**
@@ -13,7 +11,8 @@ export function newId(now = Date.now()): string {
     out = ALPHABET[t % 32]! + out;
     t = Math.floor(t / 32);
   }
-  const r = randomBytes(16);
+  // Web Crypto: present in Node 20 and in browsers, so the console can share this module.
+  const r = globalThis.crypto.getRandomValues(new Uint8Array(16));
   for (let i = 0; i < 16; i++) out += ALPHABET[r[i]! % 32];
   return out;
 }
