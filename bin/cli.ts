@@ -30,7 +30,7 @@ program
   .command('start')
   .description('start the whole system on embedded defaults: hub + simulated campus + console on localhost')
   .option('--data <dir>', 'data directory', '.warden')
-  .action(async (opts: { data: string }) => (await import('@warden/deploy/start.ts')).startAll(opts));
+  .action(async (opts: { data: string }) => (await import('@warden/deploy/src/start.ts')).startAll(opts));
 
 program
   .command('bench')

@@ -1,0 +1,91 @@
+import { mkdirSync, writeFileSync, readFileSync, existsSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { stringify } from 'yaml';
+import { scenarioFromPlan, type CampusPlan } from '@warden/simulators';
+
+export interface LayoutOptions {
+  dataDir: string;
+  httpPort: number;
+  mqttPort: number;
+  /** Gateway i's field broker listens on fieldPortBase + i. */
+  fieldPortBase: number;
+  /** Undefined: generated on the first start and kept in the data dir, like the gateway passwords. */
+  adminPassword?: string;
+}
+
+export interface SystemLayout {
+  hubConfig: string;
+  edgeConfigs: Map<string, string>;
+  scenario: string;
+  gatewayPasswords: Record<string, string>;
+  adminPassword: string;
+}
+
+interface Secrets {
+  admin?: string;
+  gateways: Record<string, string>;
+}
+
+function writePrivate(file: string, text: string): void {
+  writeFileSync(file, text, { mode: 0o600 });
+  chmodSync(file, 0o600);
+}
+
+/** Gateway passwords are generated once per data dir and kept, so restarts keep working credentials. */
+function loadSecrets(dataDir: string, gatewayIds: string[], adminPassword: string | undefined): Secrets {
+  const file = join(dataDir, 'secrets.json');
+  const secrets: Secrets = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Secrets) : { gateways: {} };
+  secrets.admin = adminPassword ?? secrets.admin ?? randomBytes(12).toString('base64url');
+  for (const id of gatewayIds) secrets.gateways[id] ??= randomBytes(18).toString('base64url');
+  writePrivate(file, JSON.stringify(secrets, null, 2));
+  return secrets;
+}
+
+/**
+ * Turns a campus plan into the files a real deployment has: one hub config, one edge-agent config per
+ * gateway (each with its own credentials) and the simulator scenario that plays the field devices.
+ */
+export function writeSystemLayout(plan: CampusPlan, o: LayoutOptions): SystemLayout {
+  mkdirSync(join(o.dataDir, 'edge'), { recursive: true });
+  const secrets = loadSecrets(o.dataDir, plan.gateways.map((g) => g.id), o.adminPassword);
+  const hubConfig = join(o.dataDir, 'hub.yaml');
+  writePrivate(
+    hubConfig,
+    stringify({
+      http: { host: '127.0.0.1', port: o.httpPort },
+      mqtt: { host: '127.0.0.1', port: o.mqttPort },
+      dataDir: join(o.dataDir, 'hub'),
+      admin: { password: secrets.admin },
+      gateways: plan.gateways.map((g) => ({ id: g.id, name: g.name, password: secrets.gateways[g.id] })),
+    }),
+  );
+  const edgeConfigs = new Map<string, string>();
+  const fieldUrls: Record<string, string> = {};
+  plan.gateways.forEach((g, i) => {
+    const port = o.fieldPortBase + i;
+    fieldUrls[g.id] = `mqtt://127.0.0.1:${port}`;
+    const file = join(o.dataDir, 'edge', `${g.id}.yaml`);
+    writePrivate(
+      file,
+      stringify({
+        gateway: { id: g.id, name: g.name },
+        hub: { url: `mqtt://127.0.0.1:${o.mqttPort}`, password: secrets.gateways[g.id] },
+        field: { host: '127.0.0.1', port },
+        outbox: { path: join(o.dataDir, 'edge', `${g.id}-outbox.db`) },
+        devices: g.devices.map((d) => ({
+          id: d.id,
+          driver: d.driver,
+          name: d.name,
+          ...(d.building ? { building: d.building } : {}),
+          ...(d.zone ? { zone: d.zone } : {}),
+          ...(d.medium ? { options: { medium: d.medium } } : {}),
+        })),
+      }),
+    );
+    edgeConfigs.set(g.id, file);
+  });
+  const scenario = join(o.dataDir, 'campus-scenario.yaml');
+  writeFileSync(scenario, stringify(scenarioFromPlan(plan, fieldUrls)));
+  return { hubConfig, edgeConfigs, scenario, gatewayPasswords: secrets.gateways, adminPassword: secrets.admin! };
+}

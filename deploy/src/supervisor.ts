@@ -1,0 +1,78 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export const WARDEN_BIN = fileURLToPath(new URL('../../bin/warden.js', import.meta.url));
+
+export interface ProcessSpec {
+  name: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Runs Warden components as child processes, as they would run on separate machines, prefixes their
+ * output with the component name, and restarts a component that dies so the demo keeps going.
+ */
+export class Supervisor {
+  private readonly children = new Map<string, ChildProcess>();
+  private stopping = false;
+
+  constructor(private readonly out: (line: string) => void = (l) => process.stdout.write(l + '\n')) {}
+
+  start(spec: ProcessSpec, restartDelayMs = 2000): ChildProcess {
+    const child = spawn(process.execPath, [WARDEN_BIN, ...spec.args], {
+      env: { ...process.env, ...spec.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.children.set(spec.name, child);
+    const tag = spec.name.padEnd(14).slice(0, 14);
+    for (const stream of [child.stdout!, child.stderr!]) {
+      createInterface({ input: stream }).on('line', (line) => this.out(`${tag}| ${line}`));
+    }
+    child.on('exit', (code, signal) => {
+      if (this.children.get(spec.name) === child) this.children.delete(spec.name);
+      if (this.stopping) return;
+      this.out(`${tag}| exited (${signal ?? code}); restarting in ${restartDelayMs} ms`);
+      setTimeout(() => !this.stopping && this.start(spec, restartDelayMs), restartDelayMs).unref();
+    });
+    return child;
+  }
+
+  /** Stops children in reverse start order: simulators first, the hub last, so nothing is left queued. */
+  async stopAll(timeoutMs = 10_000): Promise<void> {
+    this.stopping = true;
+    for (const [name, child] of [...this.children].reverse()) {
+      await stopChild(child, timeoutMs);
+      this.children.delete(name);
+    }
+  }
+}
+
+export function stopChild(child: ChildProcess, timeoutMs = 10_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+export async function waitForHttp(url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+      last = new Error(`HTTP ${res.status}`);
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs} ms: ${(last as Error)?.message}`);
+}
