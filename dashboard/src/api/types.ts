@@ -1,0 +1,71 @@
+import type { DeviceKind, EventType } from '@warden/contract';
+
+/** Shapes of the hub's REST answers and live messages, as documented in docs/API.md. */
+
+export type Role = 'admin' | 'security' | 'dorm' | 'facilities';
+
+export interface User {
+  username: string;
+  displayName: string;
+  roles: Role[];
+}
+
+export interface LoginResponse {
+  token: string;
+  user: User;
+}
+
+export interface HubEvent {
+  id: string;
+  seq: number;
+  gateway: string;
+  device: string;
+  /** Always a contract event type when it comes from the hub; typed loosely so an older console survives a newer hub. */
+  type: EventType | (string & {});
+  /** Source time, ms epoch. */
+  ts: number;
+  /** When the hub stored it, ms epoch. */
+  receivedAt: number;
+  data: Record<string, unknown>;
+}
+
+export interface EventsPage {
+  events: HubEvent[];
+  next: string | null;
+}
+
+export interface Device {
+  id: string;
+  gateway: string;
+  kind: DeviceKind | (string & {});
+  driver: string;
+  name?: string | null;
+  building?: string | null;
+  zone?: string | null;
+  location?: string | null;
+  medium?: string | null;
+  online: boolean;
+  lastSeen: number | null;
+}
+
+export interface Gateway {
+  id: string;
+  name?: string | null;
+  online: boolean;
+  lastSeen: number | null;
+  backlog: number | null;
+  agentVersion?: string | null;
+}
+
+export interface ProvisionedGateway {
+  id: string;
+  password: string;
+}
+
+/** Live feed messages (socket.io event name -> payload). */
+export interface LiveMessages {
+  event: HubEvent;
+  device: { id: string; gateway: string; online: boolean; lastSeen: number | null };
+  gateway: { id: string; online: boolean; lastSeen: number | null; backlog: number | null };
+}
+export type LiveChannel = keyof LiveMessages;

@@ -1,0 +1,30 @@
+import type { Role } from '../api/types.ts';
+import type { Messages } from '../i18n/messages.ts';
+
+/** The console's pages. Adding a page = one entry here plus its component in `pages/index.ts`. */
+export const PAGES = [
+  { id: 'events', label: 'nav.events', roles: ['security', 'dorm'] },
+  { id: 'devices', label: 'nav.devices', roles: ['security', 'dorm', 'facilities'] },
+  { id: 'gateways', label: 'nav.gateways', roles: [] },
+] as const satisfies readonly PageDef[];
+
+export interface PageDef {
+  id: string;
+  label: `nav.${keyof Messages['nav']}`;
+  /** Roles that see the page besides `admin`, who sees every page. */
+  roles: readonly Role[];
+}
+
+export type PageId = (typeof PAGES)[number]['id'];
+
+export function canSee(page: PageDef, roles: readonly Role[]): boolean {
+  return roles.includes('admin') || page.roles.some((r) => roles.includes(r));
+}
+
+export function visiblePages(roles: readonly Role[]): (typeof PAGES)[number][] {
+  return PAGES.filter((p) => canSee(p, roles));
+}
+
+export function pageById(id: string): (typeof PAGES)[number] | undefined {
+  return PAGES.find((p) => p.id === id);
+}

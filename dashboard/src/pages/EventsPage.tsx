@@ -1,0 +1,99 @@
+import { useCallback, useMemo, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { Device, EventsPage as EventsAnswer, HubEvent } from '../api/types.ts';
+import { MAX_EVENTS, mergeEvents, severityOf } from '../lib/events.ts';
+import { delay, formatTime, fullTime, LATE_AFTER_MS } from '../lib/format.ts';
+import { useLabels } from '../lib/labels.ts';
+import { useHubGet, useReloadOnUnknown } from '../state/fetch.ts';
+import { useLiveBatch } from '../state/live.tsx';
+
+export function EventsPage() {
+  const { t } = useTranslation();
+  const labels = useLabels();
+  const [events, setEvents] = useState<HubEvent[]>([]);
+  const [devices, setDevices] = useState<ReadonlyMap<string, Device>>(new Map());
+  const [alarmsOnly, setAlarmsOnly] = useState(false);
+
+  const merge = useCallback((incoming: HubEvent[]) => setEvents((cur) => mergeEvents(cur, incoming)), []);
+  const fetched = useHubGet<EventsAnswer>('/api/events?limit=100', (page) => merge(page.events));
+  useLiveBatch('event', merge);
+
+  // Names make rows readable; ids stay visible because that is what field staff label hardware with.
+  const deviceList = useHubGet<{ devices: Device[] }>('/api/devices', (d) => setDevices(new Map(d.devices.map((x) => [x.id, x]))));
+  const unknownDevices = useReloadOnUnknown(deviceList.reload);
+  useLiveBatch('event', (batch) => unknownDevices(batch.map((e) => e.device).filter((id) => !devices.has(id))));
+
+  const shown = useMemo(() => (alarmsOnly ? events.filter((e) => severityOf(e.type) === 'alarm') : events), [events, alarmsOnly]);
+
+  return (
+    <section className="page" aria-labelledby="events-title">
+      <div className="page-head">
+        <h1 id="events-title">{t('events.title')}</h1>
+        <label className="check">
+          <input type="checkbox" checked={alarmsOnly} onChange={(e) => setAlarmsOnly(e.target.checked)} data-testid="alarms-only" />
+          {t('events.alarmsOnly')}
+        </label>
+        <span className="muted counts" data-testid="event-count">
+          {t('events.shown', { shown: shown.length, max: MAX_EVENTS })}
+        </span>
+      </div>
+      {fetched.error && (
+        <p className="error" role="alert">
+          {t('events.loadFailed', { message: fetched.error })}
+        </p>
+      )}
+      <div className="table-wrap">
+        <table className="table events" data-testid="events-table">
+          <thead>
+            <tr>
+              <th className="col-time">{t('events.time')}</th>
+              <th>{t('events.type')}</th>
+              <th>{t('events.device')}</th>
+              <th className="hide-narrow">{t('events.gateway')}</th>
+              <th>{t('events.details')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {shown.map((e) => {
+              const severity = severityOf(e.type);
+              const device = devices.get(e.device);
+              const late = e.receivedAt - e.ts > LATE_AFTER_MS;
+              return (
+                <tr
+                  key={e.id}
+                  className={`sev-${severity}`}
+                  data-testid="event-row"
+                  data-event-type={e.type}
+                  data-device={e.device}
+                  data-alarm={severity === 'alarm' ? 'true' : 'false'}
+                >
+                  <td className="col-time" title={fullTime(e.ts)}>
+                    {formatTime(e.ts)}
+                    {late && <span className="late">{t('events.late', { delay: delay(e.receivedAt - e.ts, t) })}</span>}
+                  </td>
+                  <td>
+                    {severity === 'alarm' && <span className="tag tag-alarm">{t('events.alarm')}</span>}
+                    <span className="event-type">{labels.eventType(e.type)}</span>
+                  </td>
+                  <td>
+                    {device?.name ? (
+                      <>
+                        {device.name} <span className="muted mono">{e.device}</span>
+                      </>
+                    ) : (
+                      <span className="mono">{e.device}</span>
+                    )}
+                  </td>
+                  <td className="hide-narrow mono">{e.gateway}</td>
+                  <td className="details">{labels.summary(e.data)}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+        {!fetched.loading && shown.length === 0 && <p className="empty">{t('events.empty')}</p>}
+        {fetched.loading && events.length === 0 && <p className="empty">{t('common.loading')}</p>}
+      </div>
+    </section>
+  );
+}
