@@ -6,7 +6,10 @@ import { replaceHash, useHashPage } from './lib/route.ts';
 import { LoginPage } from './pages/LoginPage.tsx';
 import { PAGE_COMPONENTS } from './pages/index.ts';
 import { SignedInProvider, useAuthState, useSignedIn } from './state/auth.tsx';
+import { EventFeedProvider } from './state/eventFeed.tsx';
 import { LiveProvider } from './state/live.tsx';
+
+const EVENTS_PAGE = pageById('events')!;
 
 export function App() {
   const auth = useAuthState();
@@ -14,7 +17,9 @@ export function App() {
   return (
     <SignedInProvider session={auth.session} logout={auth.logout}>
       <LiveProvider token={auth.session.token} onUnauthorized={() => auth.logout('expired')}>
-        <Routes />
+        <EventFeedProvider enabled={canSee(EVENTS_PAGE, auth.session.user.roles)}>
+          <Routes />
+        </EventFeedProvider>
       </LiveProvider>
     </SignedInProvider>
   );

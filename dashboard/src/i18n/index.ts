@@ -47,6 +47,7 @@ export function setupI18n(): typeof i18n {
     interpolation: { escapeValue: false },
     initAsync: false,
     returnNull: false,
+    showSupportNotice: false,
   });
   applyToDocument(i18n.language);
   return i18n;

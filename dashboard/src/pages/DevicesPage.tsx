@@ -83,7 +83,7 @@ export function DevicesPage() {
                   </span>
                 </td>
                 <td>
-                  {d.name || d.id} {d.name && <span className="muted mono">{d.id}</span>}
+                  {d.name || d.id} {d.name && <span className="sub muted mono">{d.id}</span>}
                 </td>
                 <td>{labels.deviceKind(d.kind)}</td>
                 <td className="mono">{d.gateway}</td>

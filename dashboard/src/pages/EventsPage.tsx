@@ -1,22 +1,19 @@
-import { useCallback, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { Device, EventsPage as EventsAnswer, HubEvent } from '../api/types.ts';
-import { MAX_EVENTS, mergeEvents, severityOf } from '../lib/events.ts';
+import type { Device } from '../api/types.ts';
+import { MAX_EVENTS, severityOf } from '../lib/events.ts';
 import { delay, formatTime, fullTime, LATE_AFTER_MS } from '../lib/format.ts';
 import { useLabels } from '../lib/labels.ts';
+import { useEventFeed } from '../state/eventFeed.tsx';
 import { useHubGet, useReloadOnUnknown } from '../state/fetch.ts';
 import { useLiveBatch } from '../state/live.tsx';
 
 export function EventsPage() {
   const { t } = useTranslation();
   const labels = useLabels();
-  const [events, setEvents] = useState<HubEvent[]>([]);
+  const { events, loading, error } = useEventFeed();
   const [devices, setDevices] = useState<ReadonlyMap<string, Device>>(new Map());
   const [alarmsOnly, setAlarmsOnly] = useState(false);
-
-  const merge = useCallback((incoming: HubEvent[]) => setEvents((cur) => mergeEvents(cur, incoming)), []);
-  const fetched = useHubGet<EventsAnswer>('/api/events?limit=100', (page) => merge(page.events));
-  useLiveBatch('event', merge);
 
   // Names make rows readable; ids stay visible because that is what field staff label hardware with.
   const deviceList = useHubGet<{ devices: Device[] }>('/api/devices', (d) => setDevices(new Map(d.devices.map((x) => [x.id, x]))));
@@ -37,9 +34,9 @@ export function EventsPage() {
           {t('events.shown', { shown: shown.length, max: MAX_EVENTS })}
         </span>
       </div>
-      {fetched.error && (
+      {error && (
         <p className="error" role="alert">
-          {t('events.loadFailed', { message: fetched.error })}
+          {t('events.loadFailed', { message: error })}
         </p>
       )}
       <div className="table-wrap">
@@ -78,7 +75,7 @@ export function EventsPage() {
                   <td>
                     {device?.name ? (
                       <>
-                        {device.name} <span className="muted mono">{e.device}</span>
+                        {device.name} <span className="sub muted mono">{e.device}</span>
                       </>
                     ) : (
                       <span className="mono">{e.device}</span>
@@ -91,8 +88,8 @@ export function EventsPage() {
             })}
           </tbody>
         </table>
-        {!fetched.loading && shown.length === 0 && <p className="empty">{t('events.empty')}</p>}
-        {fetched.loading && events.length === 0 && <p className="empty">{t('common.loading')}</p>}
+        {!loading && shown.length === 0 && <p className="empty">{t('events.empty')}</p>}
+        {loading && events.length === 0 && <p className="empty">{t('common.loading')}</p>}
       </div>
     </section>
   );

@@ -12,8 +12,9 @@ export interface Fetched {
 /**
  * GETs `path` on mount, whenever it changes, and after every live (re)connection, so whatever happened while the
  * feed was down is picked up; `onData` decides how the answer merges with what live messages already brought.
+ * A null path fetches nothing.
  */
-export function useHubGet<T>(path: string, onData: (data: T) => void): Fetched {
+export function useHubGet<T>(path: string | null, onData: (data: T) => void): Fetched {
   const { api } = useSignedIn();
   const { connects } = useLiveState();
   const [loading, setLoading] = useState(true);
@@ -23,6 +24,10 @@ export function useHubGet<T>(path: string, onData: (data: T) => void): Fetched {
   handler.current = onData;
 
   useEffect(() => {
+    if (path === null) {
+      setLoading(false);
+      return;
+    }
     const ac = new AbortController();
     api<T>(path, { signal: ac.signal }).then(
       (data) => {

@@ -1,0 +1,38 @@
+import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from 'react';
+import type { EventsPage, HubEvent } from '../api/types.ts';
+import { mergeEvents } from '../lib/events.ts';
+import { useHubGet } from './fetch.ts';
+import { useLiveBatch } from './live.tsx';
+
+export interface EventFeed {
+  /** Newest first, capped. */
+  events: HubEvent[];
+  loading: boolean;
+  error: string | null;
+}
+
+const FeedContext = createContext<EventFeed | null>(null);
+
+/** How many recent events to load on sign-in and after every reconnection. */
+const INITIAL_PAGE = 100;
+
+/**
+ * Collects events for the whole signed-in session, not just while the events page is open, so an operator who
+ * glances at another page and comes back has not lost what arrived meanwhile. Disabled for roles without the page.
+ */
+export function EventFeedProvider({ enabled, children }: { enabled: boolean; children: ReactNode }) {
+  const [events, setEvents] = useState<HubEvent[]>([]);
+  const merge = useCallback((incoming: HubEvent[]) => setEvents((cur) => mergeEvents(cur, incoming)), []);
+  const fetched = useHubGet<EventsPage>(enabled ? `/api/events?limit=${INITIAL_PAGE}` : null, (page) => merge(page.events));
+  useLiveBatch('event', enabled ? merge : ignore);
+  const value = useMemo(() => ({ events, loading: fetched.loading, error: fetched.error }), [events, fetched.loading, fetched.error]);
+  return <FeedContext.Provider value={value}>{children}</FeedContext.Provider>;
+}
+
+function ignore(): void {}
+
+export function useEventFeed(): EventFeed {
+  const v = useContext(FeedContext);
+  if (!v) throw new Error('useEventFeed outside EventFeedProvider');
+  return v;
+}
