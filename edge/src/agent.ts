@@ -1,0 +1,164 @@
+import { pino, type Logger } from 'pino';
+import type { EdgeConfig } from './config.ts';
+import { Availability } from './availability.ts';
+import { CommandRouter } from './commands.ts';
+import { buildDeviceTable } from './devices.ts';
+import type { Emission } from './driver.ts';
+import { startFieldBroker, type FieldBroker } from './field-broker.ts';
+import { HubLink } from './hub-link.ts';
+import { FieldIngest } from './ingest.ts';
+import { EdgeMetrics, serveMetrics, type MetricsServer } from './metrics.ts';
+import { Outbox } from './outbox.ts';
+import { AGENT_VERSION } from './version.ts';
+
+export interface EdgeAgent {
+  /** Where field devices connect (the actual port when the config said 0). */
+  field: { host: string; port: number };
+  /** Port of the /metrics HTTP server, or null when metrics are disabled. */
+  metricsPort: number | null;
+  backlog(): number;
+  hubConnected(): boolean;
+  devicesOnline(): number;
+  metrics: EdgeMetrics;
+  stop(): Promise<void>;
+}
+
+export interface StartEdgeOptions {
+  logger?: Logger;
+}
+
+// Keeps a batch comfortably under the 256 KiB packet limit brokers in Warden apply.
+const MAX_BATCH_BYTES = 192 * 1024;
+
+/**
+ * Starts an edge agent: field broker -> drivers -> outbox -> hub link, plus commands the other way.
+ * Works with the hub down (records queue in the outbox) and can be restarted from the same config and
+ * outbox file: unacknowledged records are sent again and sequence numbers continue.
+ */
+export async function startEdgeAgent(config: EdgeConfig, opts: StartEdgeOptions = {}): Promise<EdgeAgent> {
+  const gw = config.gateway.id;
+  const logger = (opts.logger ?? pino({ name: 'warden-edge', level: process.env.WARDEN_LOG_LEVEL || 'info' })).child({ gw });
+  const startedAt = Date.now();
+  const devices = buildDeviceTable(config.devices);
+  const availability = new Availability();
+  const outbox = Outbox.open(config.outbox.path, { synchronous: config.outbox.synchronous });
+
+  let hub: HubLink | undefined;
+  let field: FieldBroker | undefined;
+  let metricsServer: MetricsServer | undefined;
+  const metrics = new EdgeMetrics({
+    backlog: () => outbox.backlog(),
+    hubConnected: () => hub?.connected() ?? false,
+    devicesOnline: () => availability.count(),
+  });
+
+  const ingest = new FieldIngest({
+    devices,
+    outbox,
+    metrics,
+    logger,
+    onRecords: () => hub?.notify(),
+    onReply: (deviceId, reply) => commands.onReply(deviceId, reply),
+  });
+
+  // Records the agent itself originates (availability, command results) are committed here; a failing
+  // outbox is logged rather than thrown into broker or timer callbacks, where it would end the process.
+  const emit = (deviceId: string, emissions: Emission[]): void => {
+    try {
+      ingest.commit(deviceId, emissions);
+    } catch (err) {
+      logger.error({ err, device: deviceId }, 'could not commit a record to the outbox');
+    }
+  };
+
+  const commands = new CommandRouter({
+    devices,
+    isOnline: (id) => availability.isOnline(id),
+    sendNative: (msg) => (field ? field.publish(msg.topic, msg.payload) : Promise.reject(new Error('field broker not running'))),
+    emit,
+    refuse: (reason, fields, msg) => ingest.refuse(reason, fields, msg),
+    metrics,
+    logger,
+    timeoutMs: config.commands.timeoutMs,
+  });
+
+  try {
+    field = await startFieldBroker({
+      host: config.field.host,
+      port: config.field.port,
+      requireAuth: config.field.requireAuth,
+      maxPacketBytes: config.field.maxPacketBytes,
+      devices: new Map(config.devices.map((d) => [d.id, { secret: d.secret }])),
+      onMessage: (deviceId, topic, payload) => ingest.handle(deviceId, topic, payload),
+      onAvailability: (deviceId, online, reason) => {
+        if (!availability.set(deviceId, online)) return;
+        emit(deviceId, [online ? { kind: 'event', type: 'device.online', data: {} } : { kind: 'event', type: 'device.offline', data: { reason } }]);
+      },
+      refuse: (reason, fields, msg) => ingest.refuse(reason, fields, msg),
+      logger: logger.child({ part: 'field' }),
+    });
+
+    hub = new HubLink({
+      gatewayId: gw,
+      url: config.hub.url,
+      username: config.hub.username,
+      password: config.hub.password,
+      keepaliveSeconds: config.hub.keepaliveSeconds,
+      reconnectMs: config.hub.reconnectMs,
+      batchSize: config.outbox.batchSize,
+      maxBatchBytes: MAX_BATCH_BYTES,
+      maxInFlightBatches: config.outbox.maxInFlightBatches,
+      retryMs: config.outbox.retryMs,
+      statusIntervalSeconds: config.metrics.statusIntervalSeconds,
+      outbox,
+      status: () => ({
+        agentVersion: AGENT_VERSION,
+        startedAt,
+        backlog: outbox.backlog(),
+        devicesOnline: availability.count(),
+        devicesTotal: devices.size,
+        counters: metrics.summary(),
+      }),
+      inventory: () => [...devices.values()].map((d) => d.info),
+      onCommand: (payload) => commands.handle(payload),
+      refuse: (reason, fields, msg) => ingest.refuse(reason, fields, msg),
+      metrics,
+      logger: logger.child({ part: 'hub' }),
+    });
+    hub.start();
+
+    if (config.metrics.enabled) metricsServer = await serveMetrics(metrics, config.metrics.host, config.metrics.port);
+  } catch (err) {
+    await hub?.stop();
+    await field?.close();
+    outbox.close();
+    throw err;
+  }
+
+  const fieldInfo = { host: field.host, port: field.port };
+  logger.info(
+    { field: `mqtt://${fieldInfo.host}:${fieldInfo.port}`, hub: config.hub.url, outbox: config.outbox.path, backlog: outbox.backlog(), devices: devices.size },
+    'edge agent started',
+  );
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      commands.stop();
+      await field!.close();
+      await hub!.stop();
+      await metricsServer?.close();
+      outbox.close();
+      logger.info('edge agent stopped');
+    })());
+
+  return {
+    field: fieldInfo,
+    metricsPort: metricsServer?.port ?? null,
+    backlog: () => outbox.backlog(),
+    hubConnected: () => hub!.connected(),
+    devicesOnline: () => availability.count(),
+    metrics,
+    stop,
+  };
+}

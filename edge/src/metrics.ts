@@ -1,0 +1,145 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { RejectReason } from '@warden/contract';
+
+export interface MetricSources {
+  backlog(): number;
+  hubConnected(): boolean;
+  devicesOnline(): number;
+}
+
+/**
+ * One registry per agent, so several agents in one process (tests, the local demo) keep separate
+ * numbers. Counters are mirrored in plain maps so the status heartbeat can read them synchronously.
+ */
+export class EdgeMetrics {
+  readonly registry = new Registry();
+  private readonly rejectedC: Counter<'reason'>;
+  private readonly recordsC: Counter<'kind'>;
+  private readonly commandsC: Counter<'result'>;
+  private readonly batchesC: Counter;
+  private readonly resendsC: Counter;
+  private readonly clockC: Counter;
+  private readonly totals = new Map<string, number>();
+
+  constructor(sources: MetricSources) {
+    const registers = [this.registry];
+    this.rejectedC = new Counter({ name: 'warden_edge_rejected_total', help: 'Field or hub messages refused, by reason', labelNames: ['reason'], registers });
+    this.recordsC = new Counter({ name: 'warden_edge_records_total', help: 'Records committed to the outbox, by kind', labelNames: ['kind'], registers });
+    this.commandsC = new Counter({ name: 'warden_edge_commands_total', help: 'Commands from the hub, by outcome', labelNames: ['result'], registers });
+    this.batchesC = new Counter({ name: 'warden_edge_batches_sent_total', help: 'Uplink batches published to the hub', registers });
+    this.resendsC = new Counter({ name: 'warden_edge_resends_total', help: 'Times the hub link went back to the oldest unacknowledged record', registers });
+    this.clockC = new Counter({
+      name: 'warden_edge_clock_fallback_total',
+      help: 'Records whose device time was implausible and replaced by gateway time',
+      registers,
+    });
+    new Gauge({
+      name: 'warden_edge_backlog',
+      help: 'Records in the outbox not yet acknowledged by the hub',
+      registers,
+      collect() {
+        this.set(sources.backlog());
+      },
+    });
+    new Gauge({
+      name: 'warden_edge_hub_connected',
+      help: '1 while connected to the hub',
+      registers,
+      collect() {
+        this.set(sources.hubConnected() ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'warden_edge_devices_online',
+      help: 'Configured devices currently online',
+      registers,
+      collect() {
+        this.set(sources.devicesOnline());
+      },
+    });
+  }
+
+  private bump(key: string, n = 1): void {
+    this.totals.set(key, (this.totals.get(key) ?? 0) + n);
+  }
+
+  rejected(reason: RejectReason): void {
+    this.rejectedC.inc({ reason });
+    this.bump(`rejected.${reason}`);
+  }
+
+  records(kind: 'event' | 'telemetry', n = 1): void {
+    this.recordsC.inc({ kind }, n);
+    this.bump(`records.${kind}`, n);
+  }
+
+  command(result: 'sent' | 'ok' | 'failed' | 'refused' | 'timeout'): void {
+    this.commandsC.inc({ result });
+    this.bump(`commands.${result}`);
+  }
+
+  batchSent(): void {
+    this.batchesC.inc();
+    this.bump('batches.sent');
+  }
+
+  resend(): void {
+    this.resendsC.inc();
+    this.bump('batches.resends');
+  }
+
+  clockFallback(): void {
+    this.clockC.inc();
+    this.bump('records.clock_fallback');
+  }
+
+  /** Count of one counter key, e.g. `rejected.oversized`; 0 if it never happened. */
+  get(key: string): number {
+    return this.totals.get(key) ?? 0;
+  }
+
+  /** Every non-zero counter, for the status heartbeat (`counters`). */
+  summary(): Record<string, number> {
+    return Object.fromEntries(this.totals);
+  }
+
+  async text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
+
+export interface MetricsServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Prometheus text at GET /metrics. */
+export async function serveMetrics(metrics: EdgeMetrics, host: string, port: number): Promise<MetricsServer> {
+  const server: Server = createServer((req, res) => {
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found; try /metrics\n');
+      return;
+    }
+    metrics.text().then(
+      (body) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body),
+      (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${err.message}\n`),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
