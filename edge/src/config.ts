@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import Type, { type Static, type TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
+import { Settings } from 'typebox/system';
 import { Value } from 'typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { DEVICE_ID } from '@warden/contract';
@@ -189,6 +190,21 @@ function schemaErrors(schema: TSchema, errors: Iterable<{ keyword: string; insta
   return out;
 }
 
+/**
+ * TypeBox buffers at most `maxErrors` (default 8, a DoS guard for untrusted input) per check. A config
+ * file is trusted and we want every mistake listed, so the limit is raised for this call only; the
+ * setting is process-wide and restored at once, and nothing else can run in between (it is synchronous).
+ */
+function allErrors<T>(fn: () => T): T {
+  const saved = Settings.Get().maxErrors;
+  Settings.Set({ maxErrors: 1000 });
+  try {
+    return fn();
+  } finally {
+    Settings.Set({ maxErrors: saved });
+  }
+}
+
 function readSecretFile(file: string): string {
   return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
 }
@@ -208,7 +224,7 @@ export function parseEdgeConfig(
     throw new EdgeConfigError(source, ['(root): must be a mapping with gateway, hub, field, outbox, metrics, commands, devices']);
   }
   const raw = Value.Default(EdgeConfigSchema, structuredClone(obj)) as RawConfig;
-  const errors = schemaErrors(EdgeConfigSchema, checker.Errors(raw), raw);
+  const errors = schemaErrors(EdgeConfigSchema, allErrors(() => checker.Errors(raw)), raw);
 
   // Cross-field and driver checks; they run even when the schema failed, so one pass lists everything.
   const devices = Array.isArray(raw.devices) ? raw.devices : [];
@@ -226,7 +242,8 @@ export function parseEdgeConfig(
         errors.push(`devices/${i}/driver: unknown driver "${d.driver}" (known: ${DRIVER_NAMES.join(', ')})`);
       } else if (typeof d.options === 'object' && d.options !== null && !Array.isArray(d.options)) {
         d.options = Value.Default(driver.options, d.options) as Record<string, unknown>;
-        errors.push(...schemaErrors(driver.options, optionCheckers.get(d.driver)!.Errors(d.options), d.options, `/devices/${i}/options`));
+        const options = d.options;
+        errors.push(...schemaErrors(driver.options, allErrors(() => optionCheckers.get(d.driver)!.Errors(options)), options, `/devices/${i}/options`));
       }
     }
     if (raw.field?.requireAuth === true && d.secret === undefined) {
