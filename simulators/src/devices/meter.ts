@@ -1,0 +1,90 @@
+import Type from 'typebox';
+import { commonOptions, defineDevice, epochSeconds, numberArg } from '../device.ts';
+import { ProfileSchema, activity } from '../daily.ts';
+
+type Medium = 'power' | 'water' | 'gas';
+
+/** Typical peak draw of one campus building: kW for power, m³/h for water and gas. */
+const DEFAULT_PEAK: Record<Medium, number> = { power: 120, water: 6, gas: 18 };
+/** Draw that never stops (servers, fridges, circulation pumps, pilot flames), as a share of the peak. */
+const DEFAULT_BASE: Record<Medium, number> = { power: 0.18, water: 0.03, gas: 0.02 };
+const round = (x: number, d: number): number => Math.round(x * 10 ** d) / 10 ** d;
+
+/**
+ * A utility meter with an accumulating register. The instantaneous draw follows the building's day
+ * (power: classes and lights; water: the morning and evening shower peaks of a dorm; gas: canteen meal
+ * times) with noise; the register integrates it over simulated time and never goes backwards.
+ */
+export const meter = defineDevice({
+  type: 'meter',
+  kind: 'meter',
+  prefix: 'meter',
+  description: 'power, water or gas meter',
+  options: Type.Object(
+    {
+      ...commonOptions,
+      medium: Type.Union([Type.Literal('power'), Type.Literal('water'), Type.Literal('gas')], { default: 'power', description: 'what is measured' }),
+      profile: ProfileSchema('office', 'daily load shape'),
+      intervalS: Type.Number({ minimum: 1, default: 60, description: 'reading period, simulated seconds' }),
+      peak: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'draw at the busiest hour: kW (power) or m³/h (water, gas); default by medium' })),
+      base: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'constant draw as a share of the peak; default by medium' })),
+      noise: Type.Number({ minimum: 0, maximum: 0.5, default: 0.08, description: 'relative noise of the instantaneous draw' }),
+      initialTotal: Type.Optional(Type.Number({ minimum: 0, description: 'register at start; default drawn from the device seed' })),
+    },
+    { additionalProperties: false },
+  ),
+  actions: {
+    read: 'publish a reading now',
+    leak: 'an extra constant draw starts: a burst pipe, a gas leak, equipment left on (arg: kW or m³/h, default 20% of the peak)',
+    fix: 'the extra draw stops',
+  },
+  create(ctx, o) {
+    const medium = o.medium;
+    const peak = o.peak ?? DEFAULT_PEAK[medium];
+    const base = o.base ?? DEFAULT_BASE[medium];
+    let total = o.initialTotal ?? round(ctx.rng.float(1_000, 90_000), 2);
+    let extra = 0;
+    let lastSim = ctx.clock.now();
+    let instant = 0;
+
+    const draw = (): number => {
+      const shape = base + (1 - base) * activity(o.profile, ctx.clock.hour());
+      return Math.max(0, peak * shape * (1 + ctx.rng.gauss() * o.noise) + extra);
+    };
+
+    /** Trapezoid over the gap since the last reading, in simulated hours; a gap is never negative. */
+    const advance = (): void => {
+      const now = ctx.clock.now();
+      const hours = Math.max(0, now - lastSim) / 3_600_000;
+      lastSim = now;
+      const next = draw();
+      total += ((instant + next) / 2) * hours;
+      instant = next;
+    };
+
+    const reading = (): void => {
+      advance();
+      const digits = medium === 'power' ? 2 : 3;
+      ctx.publish(ctx.topic('reading'), { total: round(total, digits), instant: round(instant, digits), ts: epochSeconds() }, { qos: 0 });
+    };
+
+    instant = draw();
+    return {
+      state: () => ({ medium, total, instant, extra }),
+      behave() {
+        ctx.every(o.intervalS, reading);
+      },
+      actions: {
+        read: reading,
+        leak: (arg) => {
+          advance();
+          extra = numberArg(arg, peak * 0.2, 'leak: extra draw');
+        },
+        fix: () => {
+          advance();
+          extra = 0;
+        },
+      },
+    };
+  },
+});

@@ -1,0 +1,10 @@
+export { startDevice, runScenario, type StartOptions, type RunOptions, type RunningScenario } from './runner.ts';
+export type { SimDevice } from './runtime.ts';
+export { loadScenario, parseScenario, validateScenario, ScenarioSchema, type Scenario, type ScenarioGateway, type ScenarioDevice, type TimelineEntry } from './scenario.ts';
+export { campusPlan, scenarioFromPlan, type CampusPlan, type PlanGateway, type PlanDevice } from './campus.ts';
+export { DEVICE_TYPES, DEVICE_TYPE_NAMES, deviceType } from './registry.ts';
+export { COMMON_ACTIONS, type DeviceSpec, type DeviceType } from './device.ts';
+export { SimClock } from './sim-clock.ts';
+export { ConfigError } from './schema-errors.ts';
+export { simRegistry } from './metrics.ts';
+export { parseDuration } from './duration.ts';
