@@ -1,0 +1,8 @@
+export { loadModel, modelRecord, isModelName, MODELS, MODEL_NAMES } from './registry.ts';
+export type { InputSpec, LoadModelOptions, ModelName, ModelRecord } from './registry.ts';
+export { buildModel, buildModels, modelPath } from './build.ts';
+export type { BuildOptions, BuildResult } from './build.ts';
+export { decodeImage, imageToInput, resizeBilinear } from './image.ts';
+export type { RgbImage } from './image.ts';
+export { convertGraphModel, CONVERTER_VERSION } from './convert/convert.ts';
+export { ConvertError, UnsupportedOpError } from './convert/errors.ts';
