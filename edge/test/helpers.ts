@@ -76,3 +76,28 @@ export async function eventually<T>(fn: () => T | undefined | null | false, what
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** A field device as the protocol describes it: client id = device id, retained availability with a will. */
+export async function fieldDevice(port: number, id: string, opts: { password?: string; username?: string; announce?: boolean } = {}) {
+  const { default: mqtt } = await import('mqtt');
+  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
+    clientId: id,
+    reconnectPeriod: 0,
+    ...(opts.password === undefined ? {} : { username: opts.username ?? id, password: opts.password }),
+    will: { topic: `avail/${id}`, payload: Buffer.from('offline'), qos: 1, retain: true },
+  });
+  if (opts.announce !== false) await client.publishAsync(`avail/${id}`, 'online', { qos: 1, retain: true });
+  return client;
+}
+
+/** Reads what an agent has committed, through a second (read-only) SQLite connection. */
+export async function outboxRecords(path: string): Promise<UplinkRecord[]> {
+  const { default: Database } = await import('better-sqlite3');
+  const db = new Database(path, { readonly: true });
+  try {
+    const rows = db.prepare('SELECT seq, id, body FROM outbox ORDER BY seq').all() as Array<{ seq: number; id: string; body: string }>;
+    return rows.map((r) => ({ id: r.id, seq: r.seq, ...JSON.parse(r.body) }) as UplinkRecord);
+  } finally {
+    db.close();
+  }
+}
