@@ -92,5 +92,5 @@ export function packageSampleImages(): string[] {
   return [path.join(faceApi, 'sample1.jpg'), path.join(faceApi, 'sample6.jpg'), path.join(human, 'screenshot-faceid.jpg')].filter((p) => existsSync(p));
 }
 
-/** Labelled face crops: `<repo>/../shared/faces`, present on developer machines and in CI, maybe not elsewhere. */
-export const FACES_DIR = path.resolve(MODELS_ROOT, '..', '..', 'shared', 'faces');
+/** Labelled face crops: `<repo>/../shared/faces` (present on developer machines and in CI, maybe not elsewhere), or WARDEN_FACES_DIR. */
+export const FACES_DIR = process.env.WARDEN_FACES_DIR ? path.resolve(process.env.WARDEN_FACES_DIR) : path.resolve(MODELS_ROOT, '..', '..', 'shared', 'faces');

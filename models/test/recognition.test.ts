@@ -32,6 +32,12 @@ function crops(): Crop[] {
     );
 }
 
+function euclidean(a: Float32Array, b: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += (a[i]! - b[i]!) ** 2;
+  return Math.sqrt(sum);
+}
+
 function cosine(a: Float32Array, b: Float32Array): number {
   let dot = 0;
   let na = 0;
@@ -89,6 +95,13 @@ describe.each(['faceapi-recognition', 'faceres'] as const)('%s separates identit
     }
     const accuracy = correct / embedded.length;
     console.log(`${name}: mean cosine same ${(same / sameN).toFixed(3)}, different ${(diff / diffN).toFixed(3)}, leave-one-out 1-NN ${(accuracy * 100).toFixed(1)} % of ${embedded.length}`);
+    if (name === 'faceapi-recognition') {
+      // dlib's own decision rule, for whoever sets the enrolment threshold.
+      const pairs = embedded.flatMap((a, i) => embedded.slice(i + 1).map((b) => ({ same: a.person === b.person, d: euclidean(a.descriptor, b.descriptor) })));
+      const sameUnder = pairs.filter((p) => p.same && p.d < 0.6).length / pairs.filter((p) => p.same).length;
+      const diffOver = pairs.filter((p) => !p.same && p.d >= 0.6).length / pairs.filter((p) => !p.same).length;
+      console.log(`${name}: at Euclidean 0.6, ${(sameUnder * 100).toFixed(1)} % of same-person pairs match, ${(diffOver * 100).toFixed(1)} % of different-person pairs are rejected`);
+    }
     expect(same / sameN).toBeGreaterThan(diff / diffN);
     expect(accuracy).toBeGreaterThan(0.5);
   });

@@ -33,7 +33,7 @@ export interface GraphModelJson {
   format?: string;
   generatedBy?: string;
   convertedBy?: string;
-  modelTopology: { node: TfNode[] };
+  modelTopology: { node: TfNode[]; versions?: { producer?: number } };
   weightsManifest: WeightGroup[];
   signature?: {
     inputs?: Record<string, { name: string }>;
