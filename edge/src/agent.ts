@@ -135,6 +135,7 @@ export async function startEdgeAgent(config: EdgeConfig, opts: StartEdgeOptions 
     throw err;
   }
 
+  if (config.hub.password === undefined) logger.warn('no hub password (hub.password, hub.passwordFile or WARDEN_GATEWAY_PASSWORD); the hub will likely refuse the gateway');
   const fieldInfo = { host: field.host, port: field.port };
   logger.info(
     { field: `mqtt://${fieldInfo.host}:${fieldInfo.port}`, hub: config.hub.url, outbox: config.outbox.path, backlog: outbox.backlog(), devices: devices.size },

@@ -17,7 +17,17 @@ export async function runEdge(opts: { config: string }): Promise<void> {
     return;
   }
   const logger = pino({ name: 'warden-edge', level: process.env.WARDEN_LOG_LEVEL || 'info' });
-  const agent = await startEdgeAgent(config, { logger });
+  let agent;
+  try {
+    agent = await startEdgeAgent(config, { logger });
+  } catch (err) {
+    // Start-up failures are about the machine (port taken, outbox not writable): say which, without a stack.
+    const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+    const where = e.code === 'EADDRINUSE' || e.code === 'EACCES' ? ` (${e.address}:${e.port})` : '';
+    process.stderr.write(`edge ${config.gateway.id}: cannot start: ${e.message}${where}\n`);
+    process.exitCode = 1;
+    return;
+  }
   const lines = [
     `edge ${config.gateway.id}: field broker listening on mqtt://${agent.field.host}:${agent.field.port}`,
     `edge ${config.gateway.id}: hub ${config.hub.url}, outbox ${config.outbox.path} (${agent.backlog()} queued)`,
