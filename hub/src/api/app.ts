@@ -1,0 +1,57 @@
+import fastifySwagger from '@fastify/swagger';
+import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError } from 'fastify';
+import { pino, type Logger } from 'pino';
+import { HubError, errorBody } from '../errors.ts';
+import { registerAccess } from './access.ts';
+import { registerDashboard } from './dashboard.ts';
+import { auditRoutes } from './routes/audit.ts';
+import { authRoutes } from './routes/auth.ts';
+import { deviceRoutes } from './routes/devices.ts';
+import { eventRoutes } from './routes/events.ts';
+import { gatewayRoutes } from './routes/gateways.ts';
+import { healthRoutes } from './routes/health.ts';
+import { telemetryRoutes } from './routes/telemetry.ts';
+import type { ApiApp, ApiServices } from './services.ts';
+
+function validationDetail(err: FastifyError): string {
+  const parts = (err.validation ?? []).slice(0, 3).map((v) => `${err.validationContext ?? 'request'}${v.instancePath || ''}: ${v.message ?? 'invalid'}`);
+  return parts.join('; ') || err.message;
+}
+
+/** The REST API, its OpenAPI description and the console, on one fastify instance (not yet listening). */
+export async function buildApi(s: ApiServices, log: Logger | false): Promise<ApiApp> {
+  // Per-request log lines would drown the log at console polling rates; errors are still logged.
+  const common = { forceCloseConnections: true, bodyLimit: 64 * 1024, logController: new LogController({ disableRequestLogging: true }) };
+  const app = Fastify({ ...common, loggerInstance: (log === false ? pino({ enabled: false }) : log) as FastifyBaseLogger })
+    .setValidatorCompiler(TypeBoxValidatorCompiler)
+    .withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err instanceof HubError) return reply.code(err.status).headers(err.headers).send(errorBody(err.code, err.message));
+    if (err.validation) return reply.code(400).send(errorBody('validation_failed', `The request is not valid: ${validationDetail(err)}`));
+    // fastify's own client errors (malformed JSON, body too large, wrong content type) have safe messages.
+    if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+      return reply.code(err.statusCode).send(errorBody(err.statusCode === 413 ? 'payload_too_large' : 'bad_request', err.message));
+    }
+    req.log.error({ err, url: req.url }, 'request failed');
+    return reply.code(500).send(errorBody('internal_error', 'Internal error; the hub log has the details'));
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Warden hub API', version: s.version, description: 'REST API of the Warden hub. Live feed: socket.io at /socket.io.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
+    // Only the API is described; the console's files are not.
+    transform: ({ schema, url }) => ({ schema: url.startsWith('/api/') ? schema : { ...schema, hide: true }, url }),
+  });
+  registerAccess(app, s);
+  app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
+  for (const routes of [healthRoutes, authRoutes, gatewayRoutes, deviceRoutes, eventRoutes, telemetryRoutes, auditRoutes]) {
+    await app.register(routes, { s });
+  }
+  await registerDashboard(app, s.config.dashboard.dir);
+  return app;
+}

@@ -1,0 +1,36 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { HubConfig } from '../config.ts';
+import type { AuditLog } from '../audit.ts';
+import type { LoginLimiter } from '../auth/login-limiter.ts';
+import type { TokenService } from '../auth/tokens.ts';
+import type { UserRepo } from '../auth/users.ts';
+import type { CommandDeps } from '../commands.ts';
+import type { HubMetrics } from '../metrics.ts';
+import type { DeviceRepo } from '../store/devices.ts';
+import type { EventRepo } from '../store/events.ts';
+import type { GatewayRepo } from '../store/gateways.ts';
+import type { TelemetryStore } from '../store/telemetry.ts';
+
+/** What the routes work with; built once by startHub. */
+export interface ApiServices {
+  config: HubConfig;
+  version: string;
+  startedAt: number;
+  users: UserRepo;
+  tokens: TokenService;
+  limiter: LoginLimiter;
+  audit: AuditLog;
+  gateways: GatewayRepo;
+  devices: DeviceRepo;
+  events: EventRepo;
+  telemetry: TelemetryStore;
+  metrics: HubMetrics;
+  commands: CommandDeps;
+  mqttClients(): number;
+  /** Creates a gateway with a fresh password; refuses an existing id. */
+  createGateway(id: string, name: string | undefined): Promise<{ id: string; password: string }>;
+}
+
+export type ApiApp = FastifyInstance<Server, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;

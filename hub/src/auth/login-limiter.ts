@@ -1,0 +1,39 @@
+/**
+ * Failed logins per key (username + client address) in a sliding window. Once a key reaches the limit, further
+ * attempts are refused without checking the password until the oldest failure leaves the window.
+ */
+export class LoginLimiter {
+  private readonly failures = new Map<string, number[]>();
+  constructor(
+    private readonly limit: number,
+    private readonly windowMs = 60_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Seconds to wait when the key is blocked, else 0. */
+  blockedFor(key: string): number {
+    const times = this.recent(key);
+    if (times.length < this.limit) return 0;
+    return Math.max(1, Math.ceil((times[0]! + this.windowMs - this.now()) / 1000));
+  }
+
+  fail(key: string): void {
+    const times = this.recent(key);
+    times.push(this.now());
+    this.failures.set(key, times);
+    // Bound memory under a spray of usernames: forget keys whose failures have all expired.
+    if (this.failures.size > 10_000) for (const k of [...this.failures.keys()]) if (this.recent(k).length === 0) this.failures.delete(k);
+  }
+
+  succeed(key: string): void {
+    this.failures.delete(key);
+  }
+
+  private recent(key: string): number[] {
+    const cutoff = this.now() - this.windowMs;
+    const times = (this.failures.get(key) ?? []).filter((t) => t > cutoff);
+    if (times.length === 0) this.failures.delete(key);
+    else this.failures.set(key, times);
+    return times;
+  }
+}

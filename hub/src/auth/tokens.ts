@@ -1,0 +1,49 @@
+import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { SignJWT, jwtVerify } from 'jose';
+
+const ISSUER = 'warden-hub';
+
+/** The HS256 key is made once per data dir and kept there (0600), so logins survive restarts. */
+function loadSecret(dataDir: string): Uint8Array {
+  const file = join(dataDir, 'jwt-secret');
+  if (!existsSync(file)) {
+    writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });
+  }
+  chmodSync(file, 0o600);
+  const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+  if (key.length < 32) throw new Error(`${file} holds a key shorter than 256 bits; delete it to make a new one`);
+  return key;
+}
+
+export class TokenService {
+  private readonly key: Uint8Array;
+  constructor(
+    dataDir: string,
+    private readonly ttlMs: number,
+  ) {
+    this.key = loadSecret(dataDir);
+  }
+
+  sign(username: string): Promise<string> {
+    return new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(username)
+      .setIssuer(ISSUER)
+      .setIssuedAt()
+      .setExpirationTime(Math.floor((Date.now() + this.ttlMs) / 1000))
+      .sign(this.key);
+  }
+
+  /** The username the token was issued to, or null when it is invalid or expired. */
+  async verify(token: unknown): Promise<string | null> {
+    if (typeof token !== 'string' || token.length === 0 || token.length > 4096) return null;
+    try {
+      const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, algorithms: ['HS256'] });
+      return typeof payload.sub === 'string' ? payload.sub : null;
+    } catch {
+      return null;
+    }
+  }
+}

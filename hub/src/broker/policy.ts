@@ -1,0 +1,111 @@
+import type { AuthenticateError, Client, PublishPacket, Subscription } from 'aedes';
+import { RateLimitedLog, isValidGatewayId } from '@warden/contract';
+import type { Logger } from 'pino';
+import { verifyNothing, verifyPassword } from '../auth/passwords.ts';
+import type { HubMetrics } from '../metrics.ts';
+import type { GatewayRepo } from '../store/gateways.ts';
+import { checkPublish, checkSubscribe } from './acl.ts';
+
+export type AuthFailure = 'missing_credentials' | 'unknown_gateway' | 'bad_password' | 'client_id_taken';
+
+// CONNACK return codes (MQTT 3.1.1 table 3.1).
+const IDENTIFIER_REJECTED = 2;
+const NOT_AUTHORIZED = 5;
+
+function refusal(message: string, returnCode: number): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+}
+
+export interface BrokerPolicyDeps {
+  gateways: GatewayRepo;
+  metrics: HubMetrics;
+  log: Logger;
+  /** The connected client holding an MQTT client id, if any. */
+  clientById(id: string): Client | undefined;
+}
+
+/**
+ * Who may connect and what each gateway may publish and subscribe to. Every refusal is counted and logged at a
+ * limited rate. Hub-internal traffic never passes through here (it uses broker.publish / broker.subscribe).
+ */
+export class BrokerPolicy {
+  private readonly gatewayOf = new WeakMap<Client, string>();
+  private readonly rlog: RateLimitedLog;
+
+  constructor(private readonly d: BrokerPolicyDeps) {
+    this.rlog = new RateLimitedLog(d.log);
+  }
+
+  /** The gateway a connected client authenticated as. */
+  gateway(client: Client): string | undefined {
+    return this.gatewayOf.get(client);
+  }
+
+  readonly authenticate = (
+    client: Client,
+    username: string | undefined,
+    password: Buffer | undefined,
+    done: (error: AuthenticateError | null, success: boolean | null) => void,
+  ): void => {
+    void this.check(client, username, password).then(
+      (failure) => {
+        if (!failure) return done(null, true);
+        this.d.metrics.authFailures.inc({ reason: failure });
+        this.rlog.warn(`auth_${failure}`, { gateway: username, clientId: client.id, address: remote(client) }, 'MQTT connection refused');
+        done(refusal(failure, failure === 'client_id_taken' ? IDENTIFIER_REJECTED : NOT_AUTHORIZED), false);
+      },
+      (err: unknown) => {
+        this.d.log.error({ err }, 'MQTT authentication failed unexpectedly');
+        done(refusal('server error', 3), false);
+      },
+    );
+  };
+
+  private async check(client: Client, username: string | undefined, password: Buffer | undefined): Promise<AuthFailure | null> {
+    if (!username || !password || password.length === 0) return 'missing_credentials';
+    const hash = isValidGatewayId(username) ? this.d.gateways.passwordHash(username) : null;
+    if (!hash) return verifyNothing(password.toString('utf8')).then(() => 'unknown_gateway');
+    if (!(await verifyPassword(hash, password.toString('utf8')))) return 'bad_password';
+    // [MQTT-3.1.4-2] a second CONNECT with a live client id takes that session over; one gateway must not be able
+    // to knock another off the hub that way, neither through its live session nor by squatting on its id.
+    const holder = this.d.clientById(client.id);
+    const holderGateway = holder ? this.gatewayOf.get(holder) : undefined;
+    if (holderGateway !== undefined && holderGateway !== username) return 'client_id_taken';
+    if (client.id !== username && isValidGatewayId(client.id) && this.d.gateways.exists(client.id)) return 'client_id_taken';
+    this.gatewayOf.set(client, username);
+    return null;
+  }
+
+  readonly authorizePublish = (client: Client | null, packet: PublishPacket, callback: (error?: Error | null) => void): void => {
+    const gw = client ? this.gatewayOf.get(client) : undefined;
+    const decision = gw ? checkPublish(gw, packet.topic) : ({ ok: false, reason: 'acl_publish_denied', detail: 'not an authenticated gateway' } as const);
+    if (decision.ok) {
+      // Batches are acknowledged, not kept: a retained uplink would only pin memory in the broker.
+      if (decision.channel === 'up') packet.retain = false;
+      return callback(null);
+    }
+    this.d.metrics.rejected.inc({ reason: decision.reason });
+    this.rlog.warn(decision.reason, { gateway: gw, topic: packet.topic.slice(0, 200), detail: decision.detail }, 'MQTT publish refused; closing the connection');
+    // MQTT 3.1.1 has no negative PUBACK: the connection is closed [MQTT-3.3.5-2].
+    callback(new Error(decision.detail));
+  };
+
+  readonly authorizeSubscribe = (
+    client: Client,
+    sub: Subscription,
+    callback: (error: Error | null, subscription?: Subscription | null) => void,
+  ): void => {
+    const gw = this.gatewayOf.get(client);
+    const decision = gw ? checkSubscribe(gw, sub.topic) : ({ ok: false, reason: 'acl_subscribe_denied', detail: 'not an authenticated gateway' } as const);
+    if (decision.ok) return callback(null, sub);
+    this.d.metrics.rejected.inc({ reason: decision.reason });
+    this.rlog.warn(decision.reason, { gateway: gw, topic: sub.topic.slice(0, 200), detail: decision.detail }, 'MQTT subscription refused');
+    // A null subscription answers SUBACK 0x80 for this topic and keeps the connection [MQTT-3.9.3].
+    callback(null, null);
+  };
+}
+
+function remote(client: Client): string | undefined {
+  const c = client.conn as { remoteAddress?: string };
+  return c.remoteAddress ?? client.req?.socket.remoteAddress;
+}

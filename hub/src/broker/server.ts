@@ -1,0 +1,142 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
+import { WebSocketServer, createWebSocketStream } from 'ws';
+import { PacketSizeGuard } from '@warden/contract/node/packet-guard.ts';
+import { RateLimitedLog } from '@warden/contract';
+import type { Logger } from 'pino';
+import type { HubMetrics } from '../metrics.ts';
+import type { BrokerPolicy } from './policy.ts';
+
+export interface BrokerOptions {
+  host: string;
+  port: number;
+  websocketPath: string;
+  maxPacketBytes: number;
+  policy: BrokerPolicy;
+  metrics: HubMetrics;
+  log: Logger;
+}
+
+export interface RunningBroker {
+  aedes: Aedes;
+  address: { host: string; port: number };
+  /** For the HTTP server's 'upgrade' event; returns false when the request is not for MQTT over WebSocket. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /** Subscribes a hub-internal handler (no ACL); `deliver` resolving is the backpressure signal. */
+  subscribe(topic: string, deliver: (packet: AedesPublishPacket) => Promise<void>): Promise<void>;
+  publish(topic: string, payload: string | Buffer, opts?: { qos?: 0 | 1; retain?: boolean }): Promise<void>;
+  isConnected(gatewayId: string): boolean;
+  clientById(id: string): Client | undefined;
+  close(): Promise<void>;
+}
+
+/** aedes over TCP and over WebSocket, every connection behind a packet size guard. */
+export async function startBroker(o: BrokerOptions): Promise<RunningBroker> {
+  const rlog = new RateLimitedLog(o.log);
+  const aedes = await Aedes.createBroker({
+    authenticate: o.policy.authenticate,
+    authorizePublish: o.policy.authorizePublish,
+    authorizeSubscribe: o.policy.authorizeSubscribe,
+  });
+  const clients = aedes as unknown as { clients: Record<string, Client> };
+  const online = new Map<string, Set<Client>>();
+  aedes.on('clientReady', (client) => {
+    o.metrics.mqttClients.set(aedes.connectedClients);
+    const gw = o.policy.gateway(client);
+    if (gw) (online.get(gw) ?? online.set(gw, new Set()).get(gw)!).add(client);
+  });
+  aedes.on('clientDisconnect', (client) => {
+    o.metrics.mqttClients.set(aedes.connectedClients);
+    const gw = o.policy.gateway(client);
+    if (gw) online.get(gw)?.delete(client);
+  });
+  aedes.on('clientError', (client, err) => {
+    rlog.warn('client_error', { clientId: client.id, err: err.message }, 'MQTT client error; connection closed');
+  });
+  aedes.on('connectionError', (client, err) => {
+    rlog.warn('connection_error', { clientId: client.id, err: err.message }, 'MQTT connection error');
+  });
+
+  const guard = (conn: Socket | Duplex, remoteAddress: string | undefined): PacketSizeGuard => {
+    const g = new PacketSizeGuard(conn, o.maxPacketBytes, (announced) => {
+      o.metrics.rejected.inc({ reason: 'oversized' });
+      rlog.warn('oversized', { address: remoteAddress, announced, limit: o.maxPacketBytes }, 'MQTT packet over the size limit; connection dropped');
+    });
+    g.on('error', () => {}); // reported by aedes through the client it belongs to
+    return Object.assign(g, { remoteAddress });
+  };
+
+  const tcpSockets = new Set<Socket>();
+  const tcp: Server = createServer((socket) => {
+    tcpSockets.add(socket);
+    socket.once('close', () => tcpSockets.delete(socket));
+    socket.setNoDelay(true);
+    socket.on('error', () => {});
+    aedes.handle(guard(socket, socket.remoteAddress));
+  });
+  await new Promise<void>((resolve, reject) => {
+    tcp.once('error', reject);
+    tcp.listen(o.port, o.host, () => (tcp.off('error', reject), resolve()));
+  });
+  const addr = tcp.address();
+  if (!addr || typeof addr !== 'object') throw new Error('MQTT listener has no address');
+
+  // A frame larger than a packet may be cannot be a valid MQTT packet; ws refuses it before buffering it all.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPacketBytes + 5 });
+  const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): boolean => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== o.websocketPath) return false;
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.on('error', (err: Error & { code?: string }) => {
+        if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+          o.metrics.rejected.inc({ reason: 'oversized' });
+          rlog.warn('oversized', { address: req.socket.remoteAddress, limit: o.maxPacketBytes }, 'WebSocket frame over the size limit; connection dropped');
+        }
+      });
+      const stream = createWebSocketStream(ws);
+      stream.on('error', () => {});
+      aedes.handle(guard(stream, req.socket.remoteAddress), req);
+    });
+    return true;
+  };
+
+  return {
+    aedes,
+    address: { host: o.host, port: addr.port },
+    handleUpgrade,
+    subscribe: (topic, deliver) =>
+      new Promise<void>((resolve, reject) => {
+        const fn = (packet: AedesPublishPacket, cb: () => void) => {
+          deliver(packet).then(cb, (err: unknown) => {
+            o.log.error({ err, topic: packet.topic }, 'internal subscriber failed');
+            cb();
+          });
+        };
+        try {
+          aedes.subscribe(topic, fn, () => resolve());
+        } catch (err) {
+          reject(err as Error);
+        }
+      }),
+    publish: (topic, payload, opts = {}) =>
+      new Promise<void>((resolve, reject) => {
+        aedes.publish(
+          { cmd: 'publish', topic, payload: typeof payload === 'string' ? Buffer.from(payload) : payload, qos: opts.qos ?? 1, retain: opts.retain ?? false, dup: false },
+          (err) => (err ? reject(err) : resolve()),
+        );
+      }),
+    isConnected: (gw) => (online.get(gw)?.size ?? 0) > 0,
+    clientById: (id) => clients.clients[id],
+    async close() {
+      // Stop accepting first; the listener finishes closing once aedes has dropped every client.
+      const tcpClosed = new Promise<void>((resolve) => tcp.close(() => resolve()));
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+      for (const s of tcpSockets) s.destroy();
+      await tcpClosed;
+    },
+  };
+}

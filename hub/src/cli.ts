@@ -1,0 +1,39 @@
+import { ConfigError, loadHubConfig } from './config.ts';
+import { startHub } from './hub.ts';
+
+/** `warden hub [--config hub.yaml]`: runs until SIGINT/SIGTERM, then shuts down cleanly. */
+export async function runHub(opts: { config?: string }): Promise<void> {
+  let config;
+  try {
+    config = loadHubConfig(opts.config);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exitCode = 2;
+      return;
+    }
+    throw err;
+  }
+  const hub = await startHub(config);
+  const lines = [
+    `Warden hub ${hub.httpUrl}/ (console, REST API at /api, OpenAPI at /api/openapi.json)`,
+    `  MQTT for gateways: ${hub.mqttUrl} and ${hub.mqttWsUrl}`,
+    `  data: ${config.dataDir}`,
+  ];
+  if (hub.initialAdminPassword) {
+    lines.push(`  first start: log in as admin / ${hub.initialAdminPassword}   (shown only this once; set WARDEN_ADMIN_PASSWORD or admin.password to choose it)`);
+  }
+  console.log(lines.join('\n'));
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      console.log(`${signal}: stopping the hub...`);
+      hub.stop().then(resolve, (err: unknown) => {
+        console.error('hub did not stop cleanly:', err);
+        process.exitCode = 1;
+        resolve();
+      });
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+}

@@ -1,0 +1,202 @@
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Type, { type Static, type TProperties } from 'typebox';
+import Value from 'typebox/value';
+import { parse as parseYaml } from 'yaml';
+
+/** The console build, next to the hub package in the repository. */
+export const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL('../../dashboard/dist', import.meta.url));
+
+export const ROLES = ['admin', 'security', 'dorm', 'facilities'] as const;
+export type Role = (typeof ROLES)[number];
+
+const Duration = (def: string, description: string) =>
+  Type.String({ pattern: '^[0-9]+(ms|s|m|h|d)$', default: def, description: `${description} (e.g. 90s, 15m, 12h, 7d)` });
+const Port = (def: number, description: string) => Type.Integer({ minimum: 0, maximum: 65535, default: def, description });
+const Section = <T extends TProperties>(props: T, description: string) =>
+  Type.Object(props, { additionalProperties: false, default: {}, description });
+
+export const UserSchema = Type.Object(
+  {
+    username: Type.String({ pattern: '^[a-z0-9][a-z0-9_.-]{0,63}$', description: 'login name' }),
+    displayName: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    roles: Type.Array(Type.Union([Type.Literal('admin'), Type.Literal('security'), Type.Literal('dorm'), Type.Literal('facilities')]), { minItems: 1, uniqueItems: true }),
+    password: Type.String({ minLength: 8, maxLength: 200 }),
+  },
+  { additionalProperties: false },
+);
+
+const GatewaySchema = Type.Object(
+  {
+    id: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$', description: 'gateway id = its MQTT username' }),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    password: Type.String({ minLength: 8, maxLength: 200, description: 'stored only as an argon2 hash' }),
+  },
+  { additionalProperties: false },
+);
+
+export const HubConfigSchema = Type.Object(
+  {
+    http: Section(
+      {
+        host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'REST API, live feed, console and MQTT over WebSocket' }),
+        port: Port(8080, 'HTTP port; 0 picks a free one'),
+      },
+      'HTTP listener',
+    ),
+    mqtt: Section(
+      {
+        host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'MQTT over TCP for gateways' }),
+        port: Port(1883, 'MQTT TCP port; 0 picks a free one'),
+        websocketPath: Type.String({ pattern: '^/[A-Za-z0-9/_-]*$', default: '/mqtt', description: 'MQTT over WebSocket, on the HTTP listener' }),
+        maxPacketBytes: Type.Integer({ minimum: 1024, maximum: 268_435_455, default: 1_048_576, description: 'larger MQTT packets drop the connection' }),
+      },
+      'MQTT broker for gateways',
+    ),
+    dataDir: Type.String({ minLength: 1, default: '.warden/hub', description: 'SQLite state, DuckDB telemetry, JWT secret' }),
+    auth: Section(
+      {
+        tokenTtl: Duration('12h', 'lifetime of a console login token'),
+        loginAttemptsPerMinute: Type.Integer({ minimum: 1, maximum: 1000, default: 10, description: 'failed logins per username and IP before 429' }),
+      },
+      'console logins',
+    ),
+    admin: Section(
+      { password: Type.Optional(Type.String({ minLength: 8, maxLength: 200, description: 'first start only; generated and printed once when absent' })) },
+      'the built-in admin user',
+    ),
+    users: Type.Array(UserSchema, { default: [], description: 'seed users, created when missing (demos)' }),
+    gateways: Type.Array(GatewaySchema, { default: [], description: 'gateways provisioned at start; the config password wins' }),
+    devices: Section(
+      { autoRegister: Type.Boolean({ default: true, description: "adopt the devices a gateway declares in its retained inventory" }) },
+      'device registry',
+    ),
+    commands: Section({ ttl: Duration('30s', 'a command not acted on within this time is refused by the gateway') }, 'device commands'),
+    ingest: Section(
+      {
+        deadLetterLimit: Type.Integer({ minimum: 100, maximum: 10_000_000, default: 10_000, description: 'rejected messages kept; oldest dropped first' }),
+        telemetryDedupWindow: Duration('7d', 'how long telemetry record ids are remembered for deduplication'),
+      },
+      'uplink ingest',
+    ),
+    dashboard: Section(
+      { dir: Type.String({ minLength: 1, default: DEFAULT_DASHBOARD_DIR, description: 'console build served at /' }) },
+      'console',
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type HubConfig = Readonly<Static<typeof HubConfigSchema>>;
+
+export class ConfigError extends Error {
+  constructor(
+    readonly errors: string[],
+    source: string,
+  ) {
+    super(`invalid hub config (${source}):\n  ${errors.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function explain(value: unknown): string[] {
+  const out: string[] = [];
+  for (const e of Value.Errors(HubConfigSchema, value)) {
+    // typebox reports a forbidden key twice; keep the message that names it.
+    if (e.keyword === 'boolean') continue;
+    const extra =
+      e.keyword === 'additionalProperties' ? `: ${(e.params as { additionalProperties: string[] }).additionalProperties.join(', ')}` : '';
+    out.push(`${e.instancePath || '/'}: ${e.message}${extra}`);
+  }
+  return out;
+}
+
+const ENV_PORTS = { WARDEN_HTTP_PORT: 'http', WARDEN_MQTT_PORT: 'mqtt' } as const;
+
+function applyEnv(obj: Record<string, unknown>, env: NodeJS.ProcessEnv, errors: string[]): void {
+  for (const [name, section] of Object.entries(ENV_PORTS)) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    const port = Number(raw);
+    if (!/^[0-9]+$/.test(raw) || port > 65535) {
+      errors.push(`env ${name}: ${JSON.stringify(raw)} is not a TCP port (0-65535)`);
+      continue;
+    }
+    const current = obj[section];
+    obj[section] = { ...(current && typeof current === 'object' ? current : {}), port };
+  }
+  if (env.WARDEN_DATA_DIR) obj.dataDir = resolve(env.WARDEN_DATA_DIR);
+  if (env.WARDEN_ADMIN_PASSWORD) {
+    const current = obj.admin;
+    obj.admin = { ...(current && typeof current === 'object' ? current : {}), password: env.WARDEN_ADMIN_PASSWORD };
+  }
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+/**
+ * Validates a config object, fills defaults and freezes it. `env` overrides (WARDEN_HTTP_PORT, WARDEN_MQTT_PORT,
+ * WARDEN_DATA_DIR, WARDEN_ADMIN_PASSWORD) apply only when passed, so tests stay independent of the shell.
+ * Relative paths resolve against `baseDir` (the config file's folder when loaded from a file).
+ */
+export function parseHubConfig(obj: unknown, env: NodeJS.ProcessEnv = {}, opts: { baseDir?: string; source?: string } = {}): HubConfig {
+  const source = opts.source ?? 'object';
+  if (obj === null || obj === undefined) obj = {};
+  if (typeof obj !== 'object' || Array.isArray(obj)) throw new ConfigError(['/: must be a mapping'], source);
+  const errors: string[] = [];
+  const raw = Value.Clone(obj) as Record<string, unknown>;
+  applyEnv(raw, env, errors);
+  const filled = Value.Default(HubConfigSchema, raw);
+  errors.push(...explain(filled));
+  if (errors.length) throw new ConfigError(errors, source);
+  const cfg = filled as Static<typeof HubConfigSchema>;
+  const base = opts.baseDir ?? process.cwd();
+  cfg.dataDir = isAbsolute(cfg.dataDir) ? cfg.dataDir : resolve(base, cfg.dataDir);
+  cfg.dashboard.dir = isAbsolute(cfg.dashboard.dir) ? cfg.dashboard.dir : resolve(base, cfg.dashboard.dir);
+  const ids = new Set<string>();
+  cfg.gateways.forEach((g, i) => {
+    if (ids.has(g.id)) errors.push(`/gateways/${i}/id: duplicate gateway id ${g.id}`);
+    ids.add(g.id);
+  });
+  const names = new Set<string>();
+  cfg.users.forEach((u, i) => {
+    if (names.has(u.username)) errors.push(`/users/${i}/username: duplicate username ${u.username}`);
+    names.add(u.username);
+  });
+  if (errors.length) throw new ConfigError(errors, source);
+  return deepFreeze(cfg);
+}
+
+/** Reads a YAML config file (or only defaults when `file` is absent) and applies environment overrides. */
+export function loadHubConfig(file?: string, env: NodeJS.ProcessEnv = process.env): HubConfig {
+  if (!file) return parseHubConfig({}, env, { source: 'defaults' });
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError([`cannot read ${file}: ${(err as Error).message}`], file);
+  }
+  let obj: unknown;
+  try {
+    obj = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError([`YAML: ${(err as Error).message}`], file);
+  }
+  return parseHubConfig(obj, env, { baseDir: dirname(resolve(file)), source: file });
+}
+
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** '15m' -> 900000. The config schema guarantees the format. */
+export function durationMs(text: string): number {
+  const m = /^([0-9]+)(ms|s|m|h|d)$/.exec(text);
+  if (!m) throw new Error(`invalid duration ${JSON.stringify(text)}`);
+  return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
+}

@@ -1,0 +1,219 @@
+import {
+  RateLimitedLog,
+  gatewayTopic,
+  parseJson,
+  validateInventory,
+  validateStatus,
+  type Ack,
+  type GatewayChannel,
+  type Result,
+} from '@warden/contract';
+import type { Logger } from 'pino';
+import type { HubBus } from '../live/bus.ts';
+import type { HubMetrics } from '../metrics.ts';
+import type { DeviceRepo } from '../store/devices.ts';
+import { excerpt, type DeadLetterRepo, type EventRepo, type StoredEvent, type TelemetryIdRepo } from '../store/events.ts';
+import type { GatewayRepo, GatewayView } from '../store/gateways.ts';
+import type { StateDb } from '../store/state-db.ts';
+import type { TelemetryRow, TelemetryStore } from '../store/telemetry.ts';
+import { KeyedQueue, Mutex } from './queues.ts';
+import { examineUplink, type Rejection } from './uplink.ts';
+
+export interface IngestorDeps {
+  db: StateDb;
+  gateways: GatewayRepo;
+  devices: DeviceRepo;
+  events: EventRepo;
+  telemetryIds: TelemetryIdRepo;
+  deadLetters: DeadLetterRepo;
+  telemetry: TelemetryStore;
+  metrics: HubMetrics;
+  log: Logger;
+  bus: HubBus;
+  autoRegister: boolean;
+  /** Hub -> gateway publish (no ACL). */
+  publish(topic: string, payload: string, qos: 0 | 1): Promise<void>;
+}
+
+/**
+ * Everything gateways send, processed one message at a time per gateway in arrival order: uplink batches are
+ * validated, deduplicated and stored, then acknowledged; status and inventory keep the gateway and device
+ * registries current. Refusals are counted, logged at a limited rate and kept as dead letters.
+ */
+export class Ingestor {
+  private readonly queue = new KeyedQueue();
+  private readonly storage = new Mutex();
+  private readonly rlog: RateLimitedLog;
+
+  constructor(private readonly d: IngestorDeps) {
+    this.rlog = new RateLimitedLog(d.log);
+  }
+
+  /** Resolves once the message is fully handled (stored, or refused and dead-lettered). */
+  handle(gateway: string, channel: GatewayChannel, payload: Buffer): Promise<void> {
+    return this.queue.run(gateway, () => {
+      switch (channel) {
+        case 'up':
+          return this.uplink(gateway, payload);
+        case 'status':
+          return this.status(gateway, payload);
+        case 'inventory':
+          return this.inventory(gateway, payload);
+        default:
+          return undefined;
+      }
+    });
+  }
+
+  gatewayConnected(gateway: string): Promise<void> {
+    return this.queue.run(gateway, () => this.emitGateway(this.d.gateways.setOnline(gateway, true, Date.now())));
+  }
+
+  /** A gateway without a last will (or whose will was refused) still shows offline when it goes away. */
+  gatewayDisconnected(gateway: string): Promise<void> {
+    return this.queue.run(gateway, () => {
+      if (this.d.gateways.get(gateway)?.online) this.emitGateway(this.d.gateways.setOnline(gateway, false, Date.now()));
+    });
+  }
+
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  private async uplink(gateway: string, payload: Buffer): Promise<void> {
+    const t0 = performance.now();
+    this.d.metrics.batches.inc();
+    const plan = examineUplink(gateway, payload, (device) => this.d.devices.owner(device));
+    if (!plan.ok) {
+      await this.storage.lock(() => this.d.db.transaction(() => this.deadLetter([plan.rejection]))());
+      this.refused([plan.rejection]);
+      return;
+    }
+    const { stored, telemetryRows, duplicates } = await this.storage.lock(async () => {
+      const receivedAt = Date.now();
+      let duplicates = 0;
+      const fresh = new Set<string>();
+      const rows: TelemetryRow[] = [];
+      for (const t of plan.telemetry) {
+        if (fresh.has(t.id) || this.d.telemetryIds.seen(t.id)) {
+          duplicates++;
+          continue;
+        }
+        fresh.add(t.id);
+        for (const [metric, value] of Object.entries(t.metrics)) rows.push({ ts: t.ts, device: t.device, metric, value });
+      }
+      // Telemetry first: if the hub dies between the two commits, a resend appends some rows twice; the other order
+      // would remember ids whose rows never landed, and lose them.
+      await this.d.telemetry.append(rows);
+      const stored: StoredEvent[] = [];
+      const availability: Array<NonNullable<ReturnType<DeviceRepo['setAvailability']>>> = [];
+      this.d.db.transaction(() => {
+        const lastSeen = new Map<string, number>();
+        for (const e of plan.events) {
+          const s = this.d.events.insert(e, gateway, receivedAt);
+          if (!s) {
+            duplicates++;
+            continue;
+          }
+          stored.push(s);
+          lastSeen.set(e.device, Math.max(lastSeen.get(e.device) ?? 0, e.ts));
+          if (e.type === 'device.online' || e.type === 'device.offline') {
+            const changed = this.d.devices.setAvailability(e.device, e.type === 'device.online', e.ts);
+            if (changed) availability.push(changed);
+          }
+        }
+        for (const t of plan.telemetry) {
+          if (!fresh.has(t.id)) continue;
+          this.d.telemetryIds.remember(t.id, receivedAt);
+          lastSeen.set(t.device, Math.max(lastSeen.get(t.device) ?? 0, t.ts));
+        }
+        for (const [device, ts] of lastSeen) this.d.devices.touch(device, ts);
+        this.d.gateways.touch(gateway, receivedAt);
+        this.deadLetter(plan.rejections);
+      })();
+      for (const dev of availability) this.d.bus.emit('device', { id: dev.id, gateway: dev.gateway, online: dev.online, lastSeen: dev.lastSeen });
+      return { stored, telemetryRows: fresh.size, duplicates };
+    });
+    this.d.metrics.ingestSeconds.observe((performance.now() - t0) / 1000);
+    let events = 0;
+    for (const e of stored) {
+      events++;
+      this.d.bus.emit('event', e);
+    }
+    if (events) this.d.metrics.stored.inc({ kind: 'event' }, events);
+    if (telemetryRows) this.d.metrics.stored.inc({ kind: 'telemetry' }, telemetryRows);
+    if (duplicates) this.d.metrics.duplicates.inc(duplicates);
+    this.refused(plan.rejections);
+    if (plan.upTo !== null) {
+      const ack: Ack = { v: 1, upTo: plan.upTo };
+      // Not awaited: this runs inside the broker's delivery of the batch, and the ack's own delivery may queue behind
+      // it. Acks still leave in batch order (the broker's queue is FIFO).
+      this.d.publish(gatewayTopic(gateway, 'ack'), JSON.stringify(ack), 1).then(
+        () => this.d.metrics.acks.inc(),
+        (err: unknown) => this.d.log.error({ err, gateway }, 'publishing an ack failed'),
+      );
+    }
+  }
+
+  private status(gateway: string, payload: Buffer): void {
+    const status = this.checked(gateway, payload, validateStatus);
+    if (!status) return;
+    this.emitGateway(this.d.gateways.applyStatus(gateway, status, Date.now()));
+  }
+
+  private inventory(gateway: string, payload: Buffer): void {
+    const inv = this.checked(gateway, payload, validateInventory);
+    if (!inv) return;
+    const out = this.d.devices.applyInventory(gateway, inv.devices, this.d.autoRegister, Date.now());
+    this.d.gateways.touch(gateway, Date.now());
+    const rejections: Rejection[] = out.refused.map((r) => ({
+      gateway,
+      reason: r.reason,
+      detail: r.detail,
+      raw: excerpt(JSON.stringify(inv.devices.find((x) => x.id === r.id) ?? r.id)),
+    }));
+    if (rejections.length) {
+      this.d.db.transaction(() => this.deadLetter(rejections))();
+      this.refused(rejections);
+    }
+    if (out.added.length || out.removed.length) {
+      this.d.log.info({ gateway, added: out.added.length, removed: out.removed.length, updated: out.updated.length }, 'inventory applied');
+    }
+  }
+
+  /** Parses and validates a gateway's status or inventory, whose `gw` must be the topic's. */
+  private checked<T extends { gw: string }>(gateway: string, payload: Buffer, validate: (v: unknown) => Result<T>): T | null {
+    const parsed = parseJson(payload);
+    const result: Result<T> = parsed.ok ? validate(parsed.value) : parsed;
+    let rejection: Rejection | null = null;
+    if (!result.ok) rejection = { gateway, reason: result.reason, detail: result.detail, raw: excerpt(payload) };
+    else if (result.value.gw !== gateway) {
+      rejection = { gateway, reason: 'wrong_gateway', detail: `payload says gw ${JSON.stringify(result.value.gw)} on gateway ${gateway}'s topic`, raw: excerpt(payload) };
+    }
+    if (rejection) {
+      this.d.db.transaction(() => this.deadLetter([rejection]))();
+      this.refused([rejection]);
+      return null;
+    }
+    return (result as { ok: true; value: T }).value;
+  }
+
+  private deadLetter(rejections: readonly Rejection[]): void {
+    if (rejections.length === 0) return;
+    for (const r of rejections) this.d.deadLetters.add(r);
+    this.d.deadLetters.prune();
+  }
+
+  private refused(rejections: readonly Rejection[]): void {
+    for (const r of rejections) {
+      this.d.metrics.rejected.inc({ reason: r.reason });
+      this.rlog.warn(r.reason, { gateway: r.gateway, recordId: r.recordId ?? undefined, detail: r.detail }, 'gateway input refused');
+    }
+  }
+
+  private emitGateway(g: GatewayView | null): void {
+    if (!g) return;
+    this.d.metrics.gatewaysOnline.set(this.d.gateways.countOnline());
+    this.d.bus.emit('gateway', { id: g.id, online: g.online, lastSeen: g.lastSeen, backlog: g.backlog });
+  }
+}

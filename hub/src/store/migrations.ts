@@ -1,0 +1,75 @@
+/**
+ * Schema history, oldest first. Step n brings the database to `user_version` n; a released step is never
+ * edited, a change is a new step at the end.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE gateways (
+    id TEXT PRIMARY KEY,
+    name TEXT,
+    password_hash TEXT NOT NULL,
+    online INTEGER NOT NULL DEFAULT 0,
+    last_seen INTEGER,
+    last_status TEXT,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE devices (
+    id TEXT PRIMARY KEY,
+    gateway TEXT NOT NULL REFERENCES gateways(id),
+    kind TEXT NOT NULL,
+    driver TEXT NOT NULL,
+    name TEXT,
+    building TEXT,
+    zone TEXT,
+    location TEXT,
+    medium TEXT,
+    online INTEGER NOT NULL DEFAULT 0,
+    last_seen INTEGER,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX devices_gateway ON devices(gateway);
+  -- n is the arrival order (an INTEGER PRIMARY KEY survives VACUUM, a bare rowid may not).
+  CREATE TABLE events (
+    n INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    seq INTEGER NOT NULL,
+    gateway TEXT NOT NULL,
+    device TEXT NOT NULL,
+    type TEXT NOT NULL,
+    ts INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    data TEXT NOT NULL
+  );
+  -- Each index implicitly ends in n, so "newest first" pages walk them in order.
+  CREATE INDEX events_device ON events(device);
+  CREATE INDEX events_gateway ON events(gateway);
+  CREATE INDEX events_type ON events(type);
+  CREATE INDEX events_ts ON events(ts);
+  CREATE TABLE telemetry_ids (id TEXT PRIMARY KEY, received_at INTEGER NOT NULL) WITHOUT ROWID;
+  CREATE INDEX telemetry_ids_received ON telemetry_ids(received_at);
+  CREATE TABLE dead_letters (
+    id INTEGER PRIMARY KEY,
+    ts INTEGER NOT NULL,
+    gateway TEXT,
+    reason TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    record_id TEXT,
+    raw TEXT NOT NULL
+  );
+  CREATE TABLE users (
+    username TEXT PRIMARY KEY,
+    display_name TEXT NOT NULL,
+    roles TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE audit (
+    id INTEGER PRIMARY KEY,
+    ts INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT,
+    detail TEXT NOT NULL DEFAULT '{}'
+  );
+  `,
+];

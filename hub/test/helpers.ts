@@ -1,0 +1,133 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { gatewayTopic, newId } from '@warden/contract';
+import { parseHubConfig, startHub, type Hub } from '../src/index.ts';
+
+export const ADMIN_PASSWORD = 'test-admin-password';
+
+export interface TestHub {
+  hub: Hub;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+/** A real hub on ephemeral ports with its own temp data dir. */
+export async function testHub(extra: Record<string, unknown> = {}, dataDir?: string): Promise<TestHub> {
+  const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'warden-hub-test-')));
+  const hub = await startHub(
+    parseHubConfig({ http: { port: 0 }, mqtt: { port: 0 }, dataDir: dir, admin: { password: ADMIN_PASSWORD }, dashboard: { dir: join(dir, 'no-dist') }, ...extra }),
+    { logger: false },
+  );
+  return {
+    hub,
+    dataDir: dir,
+    async close() {
+      await hub.stop();
+      if (!dataDir) await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function connectGateway(url: string, gw: string, password: string, opts: IClientOptions = {}): Promise<MqttClient> {
+  return mqtt.connectAsync(url, { clientId: gw, username: gw, password, reconnectPeriod: 0, connectTimeout: 5000, ...opts });
+}
+
+/** Resolves with the CONNACK refusal (or other connection error) of a connection attempt that must fail. */
+export function refusedConnect(url: string, opts: IClientOptions): Promise<Error & { code?: number }> {
+  return new Promise((resolve, reject) => {
+    const c = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5000, ...opts });
+    c.once('connect', () => {
+      c.end(true);
+      reject(new Error('connection was accepted'));
+    });
+    c.once('error', (err) => {
+      c.end(true);
+      resolve(err as Error & { code?: number });
+    });
+  });
+}
+
+export async function eventually<T>(fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, what = 'condition', timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== null && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Reads one Prometheus sample from /api/metrics (served to loopback without a token). */
+export async function metric(hub: Hub, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const text = await (await fetch(`${hub.httpUrl}/api/metrics`)).text();
+  const want = Object.entries(labels)
+    .map(([k, v]) => `${k}="${v}"`)
+    .join(',');
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#')) continue;
+    const m = /^([a-z_]+)(?:\{([^}]*)\})? (\S+)$/.exec(line);
+    if (m && m[1] === name && (m[2] ?? '') === want) return Number(m[3]);
+  }
+  return 0;
+}
+
+export async function login(hub: Hub, username = 'admin', password = ADMIN_PASSWORD): Promise<string> {
+  const res = await fetch(`${hub.httpUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+  if (!res.ok) throw new Error(`login failed: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { token: string }).token;
+}
+
+export async function api<T = unknown>(hub: Hub, token: string | null, path: string, init: { method?: string; body?: unknown } = {}): Promise<{ status: number; body: T; headers: Headers }> {
+  const headers: Record<string, string> = {};
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (init.body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(`${hub.httpUrl}${path}`, { method: init.method ?? 'GET', headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // text answers (metrics, 503 page) stay text
+  }
+  return { status: res.status, body: body as T, headers: res.headers };
+}
+
+/** A gateway as the edge agent is one: birth status, inventory, then batches on .../up with increasing seq. */
+export class FakeGatewayBatches {
+  seq = 0;
+  constructor(readonly gw: string) {}
+  event(device: string, type: string, data: Record<string, unknown> = {}, ts = Date.now()) {
+    return { id: newId(), seq: ++this.seq, device, ts, kind: 'event', type, data };
+  }
+  telemetry(device: string, metrics: Record<string, number>, ts = Date.now()) {
+    return { id: newId(), seq: ++this.seq, device, ts, kind: 'telemetry', metrics };
+  }
+  batch(records: unknown[]): string {
+    return JSON.stringify({ v: 1, gw: this.gw, records });
+  }
+}
+
+export function inventory(gw: string, devices: Array<{ id: string; kind: string; driver?: string; building?: string; name?: string }>): string {
+  return JSON.stringify({ v: 1, gw, ts: Date.now(), devices: devices.map((d) => ({ driver: 'test-driver', ...d })) });
+}
+
+export function status(gw: string, state: 'online' | 'offline', extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({ v: 1, gw, state, ts: Date.now(), ...extra });
+}
+
+/** Subscribes to the gateway's ack topic and resolves with each ack's upTo as it arrives. */
+export async function ackWatcher(client: MqttClient, gw: string): Promise<{ acks: number[]; until(upTo: number): Promise<void> }> {
+  const acks: number[] = [];
+  client.on('message', (topic, payload) => {
+    if (topic === gatewayTopic(gw, 'ack')) acks.push((JSON.parse(payload.toString()) as { upTo: number }).upTo);
+  });
+  await client.subscribeAsync(gatewayTopic(gw, 'ack'), { qos: 1 });
+  return { acks, until: (upTo) => eventually(() => acks.some((a) => a >= upTo), `ack up to ${upTo}`).then(() => undefined) };
+}
