@@ -28,8 +28,9 @@ export interface PlanGateway {
 }
 
 export interface CampusPlan {
-  scale: 'demo' | 'full';
-  seed: number;
+  /** Set by campusPlan; a hand-made plan (benchmarks, tests) may leave them out. */
+  scale?: 'demo' | 'full';
+  seed?: number;
   gateways: PlanGateway[];
 }
 
@@ -380,9 +381,9 @@ export function scenarioFromPlan(
   const missing = plan.gateways.filter((g) => !fieldUrls[g.id]).map((g) => g.id);
   if (missing.length > 0) throw new Error(`scenarioFromPlan: no field broker URL for gateway(s) ${missing.join(', ')}`);
   const scenario: Scenario = {
-    name: `campus-${plan.scale}`,
-    description: `${plan.scale} campus plan, seed ${plan.seed}`,
-    seed: plan.seed,
+    name: plan.scale ? `campus-${plan.scale}` : 'campus',
+    ...(plan.scale ? { description: `${plan.scale} campus plan, seed ${plan.seed}` } : {}),
+    ...(plan.seed !== undefined ? { seed: plan.seed } : {}),
     ...extra,
     gateways: plan.gateways.map((g) => ({
       id: g.id,

@@ -28,7 +28,7 @@ export interface StartOptions {
 
 let sharedLogger: Logger | undefined;
 function defaultLogger(): Logger {
-  sharedLogger ??= pino({ name: 'warden-sim', level: process.env.WARDEN_LOG_LEVEL ?? 'info' });
+  sharedLogger ??= pino({ name: 'warden-sim', level: process.env.WARDEN_LOG_LEVEL || process.env.LOG_LEVEL || 'info' });
   return sharedLogger;
 }
 

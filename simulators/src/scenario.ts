@@ -28,7 +28,10 @@ export const ScenarioDeviceSchema = Type.Object(
 export const ScenarioGatewaySchema = Type.Object(
   {
     id: Type.String({ minLength: 1, maxLength: 64, description: 'gateway id' }),
-    url: Type.String({ pattern: '^(mqtts?|tcp|tls|wss?)://', description: "the gateway's field broker; ${VAR} and ${VAR:-default} are taken from the environment" }),
+    url: Type.String({
+      minLength: 1,
+      description: "the gateway's field broker (mqtt://, mqtts://, tcp://, tls://, ws://, wss://); ${VAR} and ${VAR:-default} are taken from the environment",
+    }),
     secrets: Type.Optional(
       Type.Record(Type.String(), Type.String({ minLength: 1 }), {
         description: 'device id -> field secret, when the gateway requires field credentials (username = device id)',
@@ -71,6 +74,8 @@ export type ScenarioGateway = Static<typeof ScenarioGatewaySchema>;
 export type ScenarioDevice = Static<typeof ScenarioDeviceSchema>;
 export type TimelineEntry = Static<typeof TimelineEntrySchema>;
 
+const URL_SCHEME = /^(mqtts?|tcp|tls|wss?):\/\/[^/\s]+/;
+
 /** `${NAME}` or `${NAME:-default}`, as in shell and docker compose. */
 const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
@@ -103,6 +108,7 @@ export function validateScenario(value: unknown, source = 'scenario', env: NodeJ
     if (gatewayIds.has(g.id)) problems.push(`${gp}/id: gateway ${g.id} appears twice`);
     gatewayIds.add(g.id);
     g.url = expandEnv(g.url, env, `${gp}/url`, problems);
+    if (!URL_SCHEME.test(g.url)) problems.push(`${gp}/url: ${JSON.stringify(g.url)} is not an MQTT URL (mqtt://host:port, mqtts://, tcp://, tls://, ws://, wss://)`);
     const ids = new Set(g.devices.map((d) => d.id));
     for (const [id, secret] of Object.entries(g.secrets ?? {})) {
       if (!ids.has(id)) problems.push(`${gp}/secrets/${id}: no device ${id} on this gateway`);
