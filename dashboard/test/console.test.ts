@@ -117,6 +117,23 @@ describe('live console in a real browser against the real hub', () => {
     await context.close();
   });
 
+  it('ends a session whose token the hub no longer accepts', async () => {
+    const context = await browser.newContext();
+    context.setDefaultTimeout(15_000);
+    const page = await context.newPage();
+    await page.goto(hub.httpUrl);
+    await page.evaluate(() =>
+      sessionStorage.setItem(
+        'warden.session',
+        JSON.stringify({ token: 'forged.token.value', user: { username: 'admin', displayName: 'Admin', roles: ['admin'] } }),
+      ),
+    );
+    await page.reload();
+    await page.getByTestId('login-notice').waitFor();
+    expect(await page.evaluate(() => sessionStorage.getItem('warden.session'))).toBeNull();
+    await context.close();
+  });
+
   it('signs in, shows stored and live events, devices and gateways, switches language and signs out', async () => {
     // Stored before the page opens: must come from GET /api/events.
     await publishEvent('door.opened', { door: 1 });
@@ -153,11 +170,23 @@ describe('live console in a real browser against the real hub', () => {
     await page.getByTestId('nav-devices').click();
     const door = page.locator(`[data-testid="device-row"][data-device="${DEVICE}"]`);
     await door.waitFor();
-    expect(['true', 'false']).toContain(await door.getAttribute('data-online'));
     expect(await door.textContent()).toContain('Test door');
+    // Availability arrives live on the open page.
+    await publishEvent('device.online', {});
+    await page.locator(`[data-testid="device-row"][data-device="${DEVICE}"][data-online="true"]`).waitFor();
 
     await page.getByTestId('nav-gateways').click();
-    await page.locator(`[data-testid="gateway-row"][data-gateway="${GW}"]`).waitFor();
+    const gwRow = page.locator(`[data-testid="gateway-row"][data-gateway="${GW}"]`);
+    await gwRow.waitFor();
+    expect(await gwRow.getAttribute('data-online')).toBe('true');
+
+    // The gateway drops off: its row turns offline live, and its devices are no longer shown as reachable.
+    await gateway!.endAsync(true);
+    gateway = undefined;
+    await page.locator(`[data-testid="gateway-row"][data-gateway="${GW}"][data-online="false"]`).waitFor();
+    await page.getByTestId('nav-devices').click();
+    await page.locator(`[data-testid="device-row"][data-device="${DEVICE}"][data-online="false"]`).waitFor();
+    expect(await door.getAttribute('data-gateway-offline')).toBe('true');
 
     // Switch to English: the UI text changes, <html lang> follows, and the choice survives a reload.
     await page.getByTestId('lang-toggle').click();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Device, HubEvent } from '../src/api/types.ts';
-import { applyDeviceUpdates, countOnline, filterDevices, sortDevices } from '../src/lib/devices.ts';
+import { applyDeviceUpdates, countOnline, filterDevices, sortDevices, withGatewayState } from '../src/lib/devices.ts';
 import { mergeEvents, severityOf, summarizeData } from '../src/lib/events.ts';
 import { formatTime } from '../src/lib/format.ts';
 import { applyGatewayUpdates } from '../src/lib/gateways.ts';
@@ -124,5 +124,17 @@ describe('time format', () => {
     expect(formatTime(new Date(2025, 8, 1, 8, 5, 9).getTime(), now)).toBe('08:05:09');
     expect(formatTime(new Date(2025, 7, 31, 23, 0, 0).getTime(), now)).toBe('08-31 23:00:00');
     expect(formatTime(new Date(2024, 0, 2, 3, 4, 5).getTime(), now)).toBe('2024-01-02 03:04:05');
+  });
+});
+
+describe('devices behind an offline gateway', () => {
+  it('are shown as not reachable, whatever the hub last heard', () => {
+    const all = [dev('a1', { gateway: 'gw-a' }), dev('b1', { gateway: 'gw-b' }), dev('c1', { gateway: 'gw-c' })];
+    const shown = withGatewayState(all, new Map([['gw-a', true], ['gw-b', false]]));
+    expect(shown.map((d) => [d.id, d.online, d.gatewayOffline ?? false])).toEqual([
+      ['a1', true, false],
+      ['b1', false, true],
+      ['c1', true, false],
+    ]);
   });
 });

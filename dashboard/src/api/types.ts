@@ -46,6 +46,8 @@ export interface Device {
   medium?: string | null;
   online: boolean;
   lastSeen: number | null;
+  /** Set by the console, not the hub: reported online, but its gateway is offline. */
+  gatewayOffline?: boolean;
 }
 
 export interface Gateway {

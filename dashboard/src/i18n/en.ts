@@ -110,6 +110,8 @@ export const en: Messages = {
     lastSeen: 'Last seen',
     online: 'Online',
     offline: 'Offline',
+    gatewayOffline: 'Gateway offline',
+    gatewayOfflineHint: 'Its gateway is offline: the device state is unknown',
     allKinds: 'All kinds',
     allGateways: 'All gateways',
     filterKind: 'Filter by kind',

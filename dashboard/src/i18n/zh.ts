@@ -111,6 +111,8 @@ export const zh = {
     lastSeen: '最后通信',
     online: '在线',
     offline: '离线',
+    gatewayOffline: '网关离线',
+    gatewayOfflineHint: '所属网关已离线，设备当前状态未知',
     allKinds: '全部类型',
     allGateways: '全部网关',
     filterKind: '按类型筛选',

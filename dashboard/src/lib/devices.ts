@@ -40,3 +40,11 @@ export function countOnline<T extends { online: boolean }>(items: readonly T[]):
 export function distinct<T, K extends keyof T>(items: readonly T[], key: K): T[K][] {
   return [...new Set(items.map((x) => x[key]))].sort();
 }
+
+/**
+ * A device behind a gateway that is offline cannot be reached, whatever its last known state: the hub keeps the
+ * last state it heard, the console shows what an operator can rely on. Unknown gateways count as online.
+ */
+export function withGatewayState(devices: readonly Device[], gatewayOnline: ReadonlyMap<string, boolean>): Device[] {
+  return devices.map((d) => (d.online && gatewayOnline.get(d.gateway) === false ? { ...d, online: false, gatewayOffline: true } : d));
+}

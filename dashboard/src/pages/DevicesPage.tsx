@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { Device } from '../api/types.ts';
-import { applyDeviceUpdates, countOnline, distinct, filterDevices, sortDevices } from '../lib/devices.ts';
+import type { Device, Gateway } from '../api/types.ts';
+import { applyDeviceUpdates, countOnline, distinct, filterDevices, sortDevices, withGatewayState } from '../lib/devices.ts';
 import { ago, fullTime } from '../lib/format.ts';
 import { useLabels } from '../lib/labels.ts';
 import { useNow } from '../lib/now.ts';
@@ -23,9 +23,22 @@ export function DevicesPage() {
     setDevices((cur) => applyDeviceUpdates(cur, updates).devices);
   });
 
+  const [gatewayOnline, setGatewayOnline] = useState<ReadonlyMap<string, boolean>>(new Map());
+  useHubGet<{ gateways: Gateway[] }>('/api/gateways', (d) => setGatewayOnline(new Map(d.gateways.map((g) => [g.id, g.online]))));
+  useLiveBatch('gateway', (updates) =>
+    setGatewayOnline((cur) => {
+      const next = new Map(cur);
+      for (const u of updates) next.set(u.id, u.online);
+      return next;
+    }),
+  );
+
   const kinds = useMemo(() => distinct(devices, 'kind'), [devices]);
   const gateways = useMemo(() => distinct(devices, 'gateway'), [devices]);
-  const shown = useMemo(() => sortDevices(filterDevices(devices, { kind, gateway })), [devices, kind, gateway]);
+  const shown = useMemo(
+    () => sortDevices(withGatewayState(filterDevices(devices, { kind, gateway }), gatewayOnline)),
+    [devices, kind, gateway, gatewayOnline],
+  );
   const counts = countOnline(shown);
 
   return (
@@ -76,11 +89,17 @@ export function DevicesPage() {
           </thead>
           <tbody>
             {shown.map((d) => (
-              <tr key={d.id} data-testid="device-row" data-device={d.id} data-online={String(d.online)}>
+              <tr key={d.id} data-testid="device-row" data-device={d.id} data-online={String(d.online)} data-gateway-offline={d.gatewayOffline ? 'true' : undefined}>
                 <td>
-                  <span className={`badge ${d.online ? 'badge-on' : 'badge-off'}`}>
-                    {d.online ? t('devices.online') : t('devices.offline')}
-                  </span>
+                  {d.gatewayOffline ? (
+                    <span className="badge badge-stale" title={t('devices.gatewayOfflineHint')}>
+                      {t('devices.gatewayOffline')}
+                    </span>
+                  ) : (
+                    <span className={`badge ${d.online ? 'badge-on' : 'badge-off'}`}>
+                      {d.online ? t('devices.online') : t('devices.offline')}
+                    </span>
+                  )}
                 </td>
                 <td>
                   {d.name || d.id} {d.name && <span className="sub muted mono">{d.id}</span>}
