@@ -5,7 +5,7 @@ import { ROLES } from '../config.ts';
 /** Response and request shapes of the REST API (docs/API.md); the same objects validate, serialize and document. */
 
 const Nullable = <T extends Type.TSchema>(s: T) => Type.Union([s, Type.Null()]);
-export const MsEpoch = Type.Integer({ minimum: 0, description: 'milliseconds since the Unix epoch' });
+export const MsEpoch = (description = 'milliseconds since the Unix epoch') => Type.Integer({ minimum: 0, description });
 
 export const ErrorSchema = Type.Object(
   { error: Type.Object({ code: Type.String({ description: 'snake_case, stable' }), message: Type.String() }) },
@@ -21,7 +21,7 @@ export const GatewaySchema = Type.Object({
   id: Type.String(),
   name: Nullable(Type.String()),
   online: Type.Boolean(),
-  lastSeen: Nullable(MsEpoch),
+  lastSeen: Nullable(MsEpoch()),
   backlog: Nullable(Type.Integer()),
   agentVersion: Nullable(Type.String()),
 });
@@ -37,7 +37,7 @@ export const DeviceSchema = Type.Object({
   location: Nullable(Type.String()),
   medium: Nullable(Type.String()),
   online: Type.Boolean(),
-  lastSeen: Nullable(MsEpoch),
+  lastSeen: Nullable(MsEpoch()),
 });
 
 export const EventSchema = Type.Object({
@@ -53,7 +53,7 @@ export const EventSchema = Type.Object({
 
 export const AuditEntrySchema = Type.Object({
   id: Type.Integer(),
-  ts: MsEpoch,
+  ts: MsEpoch(),
   actor: Type.String(),
   action: Type.String(),
   target: Nullable(Type.String()),

@@ -14,8 +14,8 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async 
         security: [{ bearer: [] }],
         querystring: Type.Object(
           {
-            from: Type.Optional({ ...MsEpoch, description: 'source time >= from (ms epoch)' }),
-            to: Type.Optional({ ...MsEpoch, description: 'source time <= to (ms epoch)' }),
+            from: Type.Optional(MsEpoch('source time >= from (ms epoch)')),
+            to: Type.Optional(MsEpoch('source time <= to (ms epoch)')),
             device: Type.Optional(Type.String({ maxLength: 128 })),
             gateway: Type.Optional(Type.String({ maxLength: 64 })),
             type: Type.Optional(Type.String({ pattern: '^[a-z_]+(\\.[a-z_]+|\\.\\*)?$', maxLength: 64, description: 'exact type or a family such as door.*' })),

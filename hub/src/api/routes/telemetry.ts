@@ -22,8 +22,8 @@ export const telemetryRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = as
           {
             device: Type.String({ minLength: 1, maxLength: 128 }),
             metric: Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$' }),
-            from: Type.Optional({ ...MsEpoch, description: 'inclusive; default: 24 h before `to`' }),
-            to: Type.Optional({ ...MsEpoch, description: 'exclusive; default: now' }),
+            from: Type.Optional(MsEpoch('inclusive; default: 24 h before `to`')),
+            to: Type.Optional(MsEpoch('exclusive; default: now')),
             step: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,5}(s|m|h|d)$', default: '15m', description: 'bucket width, e.g. 60s, 15m, 1h, 1d' })),
             agg: Type.Optional(
               Type.Union([Type.Literal('avg'), Type.Literal('min'), Type.Literal('max'), Type.Literal('last'), Type.Literal('sum')], { default: 'avg' }),
