@@ -1,4 +1,9 @@
-import Type, { type Static } from 'typebox';
+import Type, { type Static, type TLiteral, type TUnion } from 'typebox';
+
+/** A string enum as a union of literals whose static type is the literal union (a plain map loses it). */
+export function literalUnion<const T extends readonly string[]>(values: T): TUnion<{ -readonly [K in keyof T]: TLiteral<T[K]> }> {
+  return Type.Union(values.map((v) => Type.Literal(v))) as never;
+}
 
 /** What a device is, independent of vendor; drivers map vendor models onto these kinds. */
 export const DEVICE_KINDS = [
@@ -14,7 +19,7 @@ export const DEVICE_KINDS = [
 ] as const;
 export type DeviceKind = (typeof DEVICE_KINDS)[number];
 
-export const DeviceKindSchema = Type.Union(DEVICE_KINDS.map((k) => Type.Literal(k)));
+export const DeviceKindSchema = literalUnion(DEVICE_KINDS);
 
 export const DeviceInfoSchema = Type.Object(
   {

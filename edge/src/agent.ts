@@ -89,7 +89,7 @@ export async function startEdgeAgent(config: EdgeConfig, opts: StartEdgeOptions 
       requireAuth: config.field.requireAuth,
       maxPacketBytes: config.field.maxPacketBytes,
       devices: new Map(config.devices.map((d) => [d.id, { secret: d.secret }])),
-      onMessage: (deviceId, topic, payload) => ingest.handle(deviceId, topic, payload),
+      onMessage: (deviceId, topic, payload, delivery) => ingest.handle(deviceId, topic, payload, delivery),
       onAvailability: (deviceId, online, reason) => {
         if (!availability.set(deviceId, online)) return;
         emit(deviceId, [online ? { kind: 'event', type: 'device.online', data: {} } : { kind: 'event', type: 'device.offline', data: { reason } }]);

@@ -33,7 +33,7 @@ export function deviceInfo(d: DeviceConfig, driver: AnyDriver): DeviceInfo {
     id: d.id,
     // Cast: the contract's DeviceKindSchema is a union built from an array map, whose Static type
     // collapses to never; driver.kind is a checked DeviceKind.
-    kind: driver.kind as never,
+    kind: driver.kind,
     driver: driver.name,
     ...(d.name === undefined ? {} : { name: d.name }),
     ...(d.building === undefined ? {} : { building: d.building }),

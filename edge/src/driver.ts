@@ -1,4 +1,5 @@
 import Type, { type Static, type TLiteral, type TSchema, type TUnion } from 'typebox';
+import { literalUnion } from '@warden/contract';
 import type { CommandAction, CommandParams, DeviceKind, EventData, EventType, RejectReason } from '@warden/contract';
 
 /**
@@ -107,9 +108,7 @@ export function replyDecoder<Sch extends TSchema>(schema: Sch, reply: (payload: 
 }
 
 /** A string enum as a union of literals, so the static type is the literal union. */
-export function oneOf<const T extends readonly string[]>(values: T): TUnion<{ -readonly [K in keyof T]: TLiteral<T[K]> }> {
-  return Type.Union(values.map((v) => Type.Literal(v))) as never;
-}
+export const oneOf = literalUnion;
 
 export function topicFor(pattern: string, id: string): string {
   return pattern.replace('{id}', id);

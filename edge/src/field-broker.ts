@@ -1,5 +1,5 @@
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { Aedes, type AedesOptions, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
 import type { RejectReason } from '@warden/contract';
@@ -17,13 +17,27 @@ export interface FieldBrokerOptions {
    * acknowledges a QoS 1 publish, so a message is on disk before the device is told it arrived;
    * throwing refuses the message and drops the connection, and the device sends it again.
    */
-  onMessage(deviceId: string, topic: string, payload: Buffer): void;
+  onMessage(deviceId: string, topic: string, payload: Buffer, delivery?: Delivery): void;
   /** Raw availability signals; the caller turns them into transitions. */
   onAvailability(deviceId: string, online: boolean, reason: string): void;
   /** Counts and logs a refusal. */
   refuse(reason: RejectReason, fields: Record<string, unknown>, msg: string): void;
   logger: Logger;
 }
+
+/**
+ * Identity of a QoS 1/2 publish: the device's packet id and the connection it came over. A device
+ * whose connection broke before our PUBACK reached it sends the same packet again on its next
+ * connection; the ingest uses this to recognise that resend instead of storing the message twice.
+ */
+export interface Delivery {
+  messageId: number;
+  connection: string;
+}
+
+// Differs on every agent start, so connections of an earlier (possibly killed) process never match.
+const BOOT = randomBytes(6).toString('hex');
+let connectionCounter = 0;
 
 export interface FieldBroker {
   host: string;
@@ -76,13 +90,23 @@ export async function startFieldBroker(o: FieldBrokerOptions): Promise<FieldBrok
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     try {
       if (packet.topic === `avail/${client.id}`) availability(client, payload);
-      else o.onMessage(client.id, packet.topic, payload);
+      else {
+        const delivery = packet.qos > 0 && packet.messageId !== undefined ? { messageId: packet.messageId, connection: connectionOf(client) } : undefined;
+        o.onMessage(client.id, packet.topic, payload, delivery);
+      }
     } catch (err) {
       o.logger.error({ err, client: client.id, topic: packet.topic }, 'could not store a field message; refusing it so the device resends');
       return done(err as Error);
     }
     done(null);
   };
+
+  const connections = new WeakMap<Client, string>();
+  function connectionOf(client: Client): string {
+    let c = connections.get(client);
+    if (!c) connections.set(client, (c = `${BOOT}-${++connectionCounter}`));
+    return c;
+  }
 
   const authorizeSubscribe: AedesOptions['authorizeSubscribe'] = (client, sub, done) => {
     if (!ownsTopic(client.id, sub.topic)) {

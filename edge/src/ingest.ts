@@ -13,7 +13,9 @@ import {
 import type { DeviceRuntime } from './devices.ts';
 import { NativeInputError, isRejection, type CommandReply, type DeviceContext, type Emission, type Rejection } from './driver.ts';
 import type { EdgeMetrics } from './metrics.ts';
-import type { NewRecord, Outbox } from './outbox.ts';
+import type { NewRecord, Outbox, DeliveryKey } from './outbox.ts';
+import type { Delivery } from './field-broker.ts';
+import { createHash } from 'node:crypto';
 
 // id and seq are given by the outbox; everything else a driver produced is checked before it is committed,
 // so a driver bug shows up here as a counted rejection instead of a dead letter at the hub.
@@ -56,7 +58,7 @@ export class FieldIngest {
     this.log.warn(reason, fields, msg);
   }
 
-  handle(deviceId: string, topic: string, payload: Buffer): void {
+  handle(deviceId: string, topic: string, payload: Buffer, delivery?: Delivery): void {
     const device = this.deps.devices.get(deviceId);
     if (!device) return this.refuse('unknown_device', { device: deviceId, topic }, 'message from a device that is not in the gateway config');
     const handler = device.topics.get(topic);
@@ -71,6 +73,16 @@ export class FieldIngest {
       this.deps.onReply(deviceId, handler.decoder.reply(parsed.value as never));
       return;
     }
+    let key: DeliveryKey | undefined;
+    if (delivery) {
+      const hash = createHash('sha1').update(topic).update('\0').update(payload).digest('base64');
+      key = { device: deviceId, messageId: delivery.messageId, hash, connection: delivery.connection };
+      if (this.deps.outbox.isRedelivery(key)) {
+        this.deps.metrics.redelivery();
+        this.log.warn('redelivery', { device: deviceId, topic, messageId: delivery.messageId }, 'device resent a message already stored (its acknowledgement was lost); not stored again');
+        return;
+      }
+    }
     const now = this.now();
     let result: Emission[] | Rejection;
     try {
@@ -82,15 +94,18 @@ export class FieldIngest {
       return this.refuse('schema_invalid', { device: deviceId, topic, detail: (err as Error).message }, 'payload could not be decoded');
     }
     if (isRejection(result)) return this.refuse(result.rejected, { device: deviceId, topic, detail: result.detail }, 'payload refused by driver');
-    this.commit(deviceId, result, now, topic);
+    this.commit(deviceId, result, now, topic, key);
   }
 
   /**
    * Checks and commits what one message (or one agent-side event, like availability) produced,
    * all or nothing. Returns the committed records, or null when they were refused.
    */
-  commit(deviceId: string, emissions: readonly Emission[], now = this.now(), topic?: string): UplinkRecord[] | null {
-    if (emissions.length === 0) return [];
+  commit(deviceId: string, emissions: readonly Emission[], now = this.now(), topic?: string, delivery?: DeliveryKey): UplinkRecord[] | null {
+    if (emissions.length === 0) {
+      if (delivery) this.deps.outbox.append([], delivery);
+      return [];
+    }
     const records: NewRecord[] = [];
     for (const e of emissions) {
       let ts = e.ts ?? now;
@@ -110,7 +125,7 @@ export class FieldIngest {
       }
       records.push(record);
     }
-    const committed = this.deps.outbox.append(records);
+    const committed = this.deps.outbox.append(records, delivery);
     for (const r of committed) this.deps.metrics.records(r.kind);
     this.deps.onRecords(committed);
     return committed;

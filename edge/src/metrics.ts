@@ -21,6 +21,7 @@ export class EdgeMetrics {
   private readonly batchesC: Counter;
   private readonly resendsC: Counter;
   private readonly clockC: Counter;
+  private readonly redeliveryC: Counter;
   private readonly totals = new Map<string, number>();
 
   constructor(sources: MetricSources) {
@@ -30,6 +31,11 @@ export class EdgeMetrics {
     this.commandsC = new Counter({ name: 'warden_edge_commands_total', help: 'Commands from the hub, by outcome', labelNames: ['result'], registers });
     this.batchesC = new Counter({ name: 'warden_edge_batches_sent_total', help: 'Uplink batches published to the hub', registers });
     this.resendsC = new Counter({ name: 'warden_edge_resends_total', help: 'Times the hub link went back to the oldest unacknowledged record', registers });
+    this.redeliveryC = new Counter({
+      name: 'warden_edge_field_redeliveries_total',
+      help: 'Device publishes resent after a lost acknowledgement and recognised as already stored',
+      registers,
+    });
     this.clockC = new Counter({
       name: 'warden_edge_clock_fallback_total',
       help: 'Records whose device time was implausible and replaced by gateway time',
@@ -88,6 +94,11 @@ export class EdgeMetrics {
   resend(): void {
     this.resendsC.inc();
     this.bump('batches.resends');
+  }
+
+  redelivery(): void {
+    this.redeliveryC.inc();
+    this.bump('field.redeliveries');
   }
 
   clockFallback(): void {

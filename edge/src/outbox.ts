@@ -7,6 +7,15 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 /** A record before the outbox gives it its id and sequence number. */
 export type NewRecord = DistributiveOmit<UplinkRecord, 'id' | 'seq'>;
 
+/** A device's QoS 1 publish, remembered with the records it produced (see `isRedelivery`). */
+export interface DeliveryKey {
+  device: string;
+  messageId: number;
+  /** Hash of topic + payload: a resend is byte-identical, a new message reusing the packet id is not. */
+  hash: string;
+  connection: string;
+}
+
 export interface OutboxOptions {
   /**
    * 'normal' (default): WAL with synchronous=NORMAL. A commit is complete once its frames are
@@ -28,7 +37,10 @@ export class Outbox {
   private readonly insert: Database.Statement<[string, string]>;
   private readonly select: Database.Statement<[number, number], { seq: number; id: string; body: string }>;
   private readonly remove: Database.Statement<[number]>;
-  private readonly appendMany: (records: readonly NewRecord[]) => UplinkRecord[];
+  private readonly appendMany: (records: readonly NewRecord[], delivery: DeliveryKey | undefined) => UplinkRecord[];
+  private readonly findDelivery: Database.Statement<[string, number], { hash: string; connection: string }>;
+  private readonly putDelivery: Database.Statement<[string, number, string, string, number]>;
+  private readonly pruneDeliveries: Database.Statement<[number]>;
   private count: number;
 
   private constructor(readonly path: string, opts: OutboxOptions) {
@@ -42,18 +54,34 @@ export class Outbox {
         id   TEXT NOT NULL,
         body TEXT NOT NULL
       )`);
+      // Last packet id per device seen with its payload hash and connection, committed in the same
+      // transaction as the message's records: after a crash it says exactly which publishes were stored.
+      this.db.exec(`CREATE TABLE IF NOT EXISTS deliveries (
+        device     TEXT NOT NULL,
+        message_id INTEGER NOT NULL,
+        hash       TEXT NOT NULL,
+        connection TEXT NOT NULL,
+        at         INTEGER NOT NULL,
+        PRIMARY KEY (device, message_id)
+      ) WITHOUT ROWID`);
+      this.findDelivery = this.db.prepare('SELECT hash, connection FROM deliveries WHERE device = ? AND message_id = ?');
+      this.putDelivery = this.db.prepare('INSERT OR REPLACE INTO deliveries (device, message_id, hash, connection, at) VALUES (?, ?, ?, ?, ?)');
+      this.pruneDeliveries = this.db.prepare('DELETE FROM deliveries WHERE at < ?');
       this.insert = this.db.prepare('INSERT INTO outbox (id, body) VALUES (?, ?)');
       this.select = this.db.prepare('SELECT seq, id, body FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?');
       this.remove = this.db.prepare('DELETE FROM outbox WHERE seq <= ?');
       this.count = (this.db.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n;
       // One transaction per call: a message's records are committed together or not at all.
-      this.appendMany = this.db.transaction((records: readonly NewRecord[]) =>
-        records.map((r) => {
+      this.appendMany = this.db.transaction((records: readonly NewRecord[], delivery: DeliveryKey | undefined) => {
+        if (delivery) this.putDelivery.run(delivery.device, delivery.messageId, delivery.hash, delivery.connection, Date.now());
+        return records.map((r) => {
           const id = newId();
           const seq = Number(this.insert.run(id, JSON.stringify(r)).lastInsertRowid);
           return { id, seq, ...r } as UplinkRecord;
-        }),
-      );
+        });
+      });
+      // A resend comes within seconds of the reconnect; a day of memory is ample and keeps the table small.
+      this.pruneDeliveries.run(Date.now() - 86_400_000);
     } catch (err) {
       this.db.close();
       throw err;
@@ -65,11 +93,21 @@ export class Outbox {
   }
 
   /** Commits the records (all or none) and returns them with their id and seq. */
-  append(records: readonly NewRecord[]): UplinkRecord[] {
-    if (records.length === 0) return [];
-    const out = this.appendMany(records);
+  append(records: readonly NewRecord[], delivery?: DeliveryKey): UplinkRecord[] {
+    if (records.length === 0 && !delivery) return [];
+    const out = this.appendMany(records, delivery);
     this.count += out.length;
     return out;
+  }
+
+  /**
+   * True when this publish was already stored from an earlier connection: the device did not get our
+   * PUBACK (we were killed, or the link broke) and sent the same packet again. Within one connection a
+   * packet id is only reused after its PUBACK, so a match there is a new message.
+   */
+  isRedelivery(d: DeliveryKey): boolean {
+    const row = this.findDelivery.get(d.device, d.messageId);
+    return row !== undefined && row.hash === d.hash && row.connection !== d.connection;
   }
 
   /** Up to `limit` records with seq > afterSeq, oldest first. */
