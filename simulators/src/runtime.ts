@@ -173,8 +173,7 @@ export class DeviceRuntime<S extends TObject = TObject> implements SimDevice {
     return new Promise<void>((resolve, reject) => {
       client.on('connect', () => {
         if (this.client !== client) return;
-        this.onConnect(client);
-        resolve();
+        this.onConnect(client, resolve);
       });
       client.on('error', (err: Error & { code?: unknown }) => {
         if (typeof err.code === 'number' && err.code > 0) {
@@ -193,7 +192,8 @@ export class DeviceRuntime<S extends TObject = TObject> implements SimDevice {
     });
   }
 
-  private onConnect(client: MqttClient): void {
+  /** `announced` runs once the device is subscribed and has said it is online: that is when it is ready. */
+  private onConnect(client: MqttClient, announced: () => void): void {
     const commandTopics = (this.model?.commands ?? []).map((c) => this.topic(c.suffix));
     const announce = (): void => {
       if (this.client !== client) return;
@@ -202,6 +202,7 @@ export class DeviceRuntime<S extends TObject = TObject> implements SimDevice {
       this.log.debug('online');
       this.model?.onConnect?.();
       for (const m of this.buffer.splice(0)) this.send(m);
+      announced();
     };
     if (commandTopics.length === 0) return announce();
     // Listen for commands before saying online, so a command sent on the strength of 'online' is heard.

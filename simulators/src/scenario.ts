@@ -4,12 +4,13 @@ import Value from 'typebox/value';
 import { parseDocument } from 'yaml';
 import { DEVICE_ID, isValidGatewayId } from '@warden/contract';
 import { COMMON_ACTIONS } from './device.ts';
-import { DURATION_PATTERN, parseDuration } from './duration.ts';
+import { parseDuration } from './duration.ts';
 import { resolveOptions } from './options.ts';
 import { DEVICE_TYPE_NAMES, deviceType } from './registry.ts';
 import { ConfigError, schemaErrors } from './schema-errors.ts';
 
-const Duration = Type.Union([Type.Number({ minimum: 0 }), Type.String({ pattern: DURATION_PATTERN })], {
+/** The form of a duration string is checked with parseDuration, which gives a clearer message than a pattern. */
+const Duration = Type.Union([Type.Number({ minimum: 0 }), Type.String({ minLength: 1 })], {
   description: "seconds, or a duration such as '500ms', '5s', '1m30s', '2h'",
 });
 
@@ -129,9 +130,12 @@ export function validateScenario(value: unknown, source = 'scenario', env: NodeJ
     });
   });
 
+  if (scenario.duration !== undefined && parseDuration(scenario.duration) === undefined) {
+    problems.push(`/duration: not a duration: ${JSON.stringify(scenario.duration)} (e.g. '90s', '1m30s', '2h')`);
+  }
   (scenario.timeline ?? []).forEach((t, ti) => {
     const tp = `/timeline/${ti}`;
-    if (parseDuration(t.at) === undefined) problems.push(`${tp}/at: not a duration: ${JSON.stringify(t.at)}`);
+    if (parseDuration(t.at) === undefined) problems.push(`${tp}/at: not a duration: ${JSON.stringify(t.at)} (e.g. '500ms', '5s', '1m30s')`);
     const dev = devices.get(t.device);
     if (!dev) return void problems.push(`${tp}/device: no device ${JSON.stringify(t.device)} in this scenario`);
     const def = deviceType(dev.type);

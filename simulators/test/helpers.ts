@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { Aedes, type AedesOptions } from 'aedes';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { pino } from 'pino';
@@ -22,6 +22,8 @@ export interface TestBroker {
 export async function startBroker(opts: AedesOptions = {}): Promise<TestBroker> {
   const broker = await Aedes.createBroker(opts);
   const server: Server = createServer(broker.handle);
+  const sockets = new Set<Socket>();
+  server.on('connection', (s) => (sockets.add(s), s.once('close', () => sockets.delete(s))));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
   return {
@@ -29,7 +31,7 @@ export async function startBroker(opts: AedesOptions = {}): Promise<TestBroker> 
     broker,
     async close() {
       await new Promise<void>((resolve) => broker.close(() => resolve()));
-      server.closeAllConnections?.();
+      for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
