@@ -1,0 +1,17 @@
+import { benchIngest } from './ingest.ts';
+import { benchLatency } from './latency.ts';
+
+const BENCHES: Record<string, () => Promise<void>> = {
+  ingest: () => benchIngest(Number(process.env.WARDEN_BENCH_INGEST_RECORDS ?? 200_000)),
+  latency: () => benchLatency(Number(process.env.WARDEN_BENCH_RATE ?? 500), Number(process.env.WARDEN_BENCH_SECONDS ?? 10)),
+};
+
+/** `npm run bench [names...]`: each benchmark prints Warden's numbers beside a baseline measured in the same run. */
+export async function runBench(which: string[]): Promise<void> {
+  const names = which.length ? which : Object.keys(BENCHES);
+  for (const n of names) {
+    const run = BENCHES[n];
+    if (!run) throw new Error(`unknown benchmark ${JSON.stringify(n)} (known: ${Object.keys(BENCHES).join(', ')})`);
+    await run();
+  }
+}
