@@ -16,7 +16,7 @@ export function parseDuration(value: number | string): number | undefined {
 }
 
 export function formatDuration(seconds: number): string {
-  if (seconds < 1) return `${Math.round(seconds * 1000)}ms`;
+  if (seconds > 0 && seconds < 1) return `${Math.round(seconds * 1000)}ms`;
   const h = Math.floor(seconds / 3600);
   const m = Math.floor((seconds % 3600) / 60);
   const s = Math.round((seconds % 60) * 1000) / 1000;
