@@ -56,8 +56,9 @@ export async function startAll(opts: { data: string }): Promise<void> {
   sup.start({ name: 'hub', args: ['hub', '--config', layout.hubConfig] });
   const url = `http://127.0.0.1:${httpPort}`;
   await waitForHttp(`${url}/api/health`);
-  for (const [id, file] of layout.edgeConfigs) sup.start({ name: id, args: ['edge', '--config', file] });
-  sup.start({ name: 'sim', args: ['sim', layout.scenario] });
+  // The simulated devices start once every gateway's field broker listens, as devices on site find their gateway up.
+  await Promise.all([...layout.edgeConfigs].map(([id, file]) => sup.startAndWait({ name: id, args: ['edge', '--config', file] }, /field broker listening/)));
+  await sup.startAndWait({ name: 'sim', args: ['sim', layout.scenario] }, /devices online|started/);
 
   const devices = plan.gateways.reduce((n, g) => n + g.devices.length, 0);
   console.log(

@@ -20,6 +20,23 @@ export class Supervisor {
 
   constructor(private readonly out: (line: string) => void = (l) => process.stdout.write(l + '\n')) {}
 
+  /** Starts a component and resolves once it prints a line matching `ready` (its "listening" line). */
+  startAndWait(spec: ProcessSpec, ready: RegExp, timeoutMs = 60_000): Promise<ChildProcess> {
+    return new Promise((resolve, reject) => {
+      const child = this.start(spec);
+      const timer = setTimeout(() => reject(new Error(`${spec.name} did not become ready within ${timeoutMs} ms`)), timeoutMs);
+      for (const stream of [child.stdout!, child.stderr!]) {
+        createInterface({ input: stream }).on('line', (line) => {
+          if (ready.test(line)) {
+            clearTimeout(timer);
+            resolve(child);
+          }
+        });
+      }
+      child.once('exit', () => reject(new Error(`${spec.name} exited before it was ready`)));
+    });
+  }
+
   start(spec: ProcessSpec, restartDelayMs = 2000): ChildProcess {
     const child = spawn(process.execPath, [WARDEN_BIN, ...spec.args], {
       env: { ...process.env, ...spec.env },
@@ -28,7 +45,7 @@ export class Supervisor {
     this.children.set(spec.name, child);
     const tag = spec.name.padEnd(14).slice(0, 14);
     for (const stream of [child.stdout!, child.stderr!]) {
-      createInterface({ input: stream }).on('line', (line) => this.out(`${tag}| ${line}`));
+      createInterface({ input: stream }).on('line', (line) => this.out(`${tag}| ${compactLogLine(line)}`));
     }
     child.on('exit', (code, signal) => {
       if (this.children.get(spec.name) === child) this.children.delete(spec.name);
@@ -47,6 +64,27 @@ export class Supervisor {
       this.children.delete(name);
     }
   }
+}
+
+const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+const NOISE = new Set(['level', 'time', 'pid', 'hostname', 'name', 'msg']);
+
+/** pino JSON lines, as the components write them for log collectors, shown as one readable line. */
+export function compactLogLine(line: string): string {
+  if (!line.startsWith('{')) return line;
+  let o: Record<string, unknown>;
+  try {
+    o = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return line;
+  }
+  if (typeof o.msg !== 'string') return line;
+  const time = typeof o.time === 'number' ? new Date(o.time).toISOString().slice(11, 23) : '';
+  const fields = Object.entries(o)
+    .filter(([k]) => !NOISE.has(k))
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' ');
+  return `${time} ${(LEVELS[o.level as number] ?? String(o.level)).padEnd(5)} ${o.msg}${fields ? `  ${fields}` : ''}`;
 }
 
 export function stopChild(child: ChildProcess, timeoutMs = 10_000): Promise<void> {
