@@ -131,6 +131,8 @@ export async function runSim(scenario: string, opts: Record<string, string> = {}
     });
   } catch (err) {
     cleanupSignals();
+    // Stopped by a signal before everything connected: that is a clean stop, not a failure.
+    if (abort.signal.aborted) return void out('stopped');
     process.stderr.write(`warden sim: ${(err as Error).message}\n`);
     process.exitCode = 1;
     return;

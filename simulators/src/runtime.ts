@@ -31,6 +31,12 @@ export interface RuntimeOptions {
   seed?: number;
 }
 
+/**
+ * Connection trouble is logged per broker URL, shared by all devices on one logger: a campus of devices
+ * behind one dead gateway gives one line every 10 s, not one per device.
+ */
+const connectLogs = new WeakMap<Logger, RateLimitedLog>();
+
 /** Events a device raises while dropped off; a real controller's buffer is finite too. */
 const OFFLINE_BUFFER = 1000;
 /** setTimeout's ceiling; longer delays would fire at once. */
@@ -183,7 +189,9 @@ export class DeviceRuntime<S extends TObject = TObject> implements SimDevice {
           reject(new Error(`${id}: the field broker at ${this.o.url} refused the connection: ${err.message}`));
           return;
         }
-        this.badInput.warn('connect_error', { url: this.o.url, err: err.message }, 'cannot reach the field broker; retrying');
+        let shared = connectLogs.get(this.o.logger);
+        if (!shared) connectLogs.set(this.o.logger, (shared = new RateLimitedLog(this.o.logger)));
+        shared.warn(`connect_error ${this.o.url}`, { url: this.o.url, device: id, err: err.message }, 'cannot reach the field broker; retrying');
       });
       client.on('close', () => {
         if (this.client === client) this.isConnected = false;
