@@ -116,15 +116,19 @@ export class DeviceRuntime<S extends TObject = TObject> implements SimDevice {
       const known = [...Object.keys(this.def.actions), ...Object.keys(COMMON_ACTIONS)].join(', ');
       throw new Error(`${this.id} (${this.type}) has no action "${action}"; known: ${known}`);
     }
-    this.collecting = [];
-    let sent: Array<Promise<unknown>>;
+    // Model actions publish synchronously; collect those publishes for this call only, so concurrent
+    // act() calls (timeline and stdin) each wait for their own messages.
+    const mine: Array<Promise<unknown>> = [];
+    const outer = this.collecting;
+    this.collecting = mine;
+    let result: void | Promise<void>;
     try {
-      await fn(arg);
+      result = fn(arg);
     } finally {
-      sent = this.collecting;
-      this.collecting = null;
+      this.collecting = outer;
     }
-    await Promise.all(sent);
+    await result;
+    await Promise.all(mine);
   }
 
   async stop(): Promise<void> {

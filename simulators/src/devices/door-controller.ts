@@ -77,6 +77,7 @@ export const doorController = defineDevice({
     };
 
     const openFor = (seconds: number, forced: boolean): void => {
+      if (open) return; // already open: the person walks through with the one ahead
       open = true;
       ev(forced ? 'FORCED_OPEN' : 'DOOR_OPEN');
       held?.cancel();
@@ -118,10 +119,7 @@ export const doorController = defineDevice({
 
     const arrival = (): void => {
       if (open) return; // walks through with the person ahead
-      if (mode === 'hold_open' || !locked) {
-        if (!open) openFor(ctx.rng.float(3, 8), false);
-        return;
-      }
+      if (mode === 'hold_open' || !locked) return openFor(ctx.rng.float(3, 8), false);
       if (ctx.rng.chance(o.denyRate)) {
         const stranger = ctx.rng.chance(0.3);
         deny(stranger ? strangerCard(ctx.rng) : ctx.rng.pick(cards), stranger ? reasons[reasons.length - 1]! : ctx.rng.pick(reasons.slice(0, 3)));
