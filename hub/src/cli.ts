@@ -14,6 +14,15 @@ export async function runHub(opts: { config?: string }): Promise<void> {
     }
     throw err;
   }
+  // Signals are caught from the start: one arriving while the hub is still starting stops it right after.
+  let signalled: string | undefined;
+  let onSignal: ((signal: string) => void) | undefined;
+  const catchSignal = (signal: string) => {
+    signalled ??= signal;
+    onSignal?.(signal);
+  };
+  process.once('SIGINT', () => catchSignal('SIGINT'));
+  process.once('SIGTERM', () => catchSignal('SIGTERM'));
   const hub = await startHub(config);
   const lines = [
     `Warden hub ${hub.httpUrl}/ (console, REST API at /api, OpenAPI at /api/openapi.json)`,
@@ -33,7 +42,7 @@ export async function runHub(opts: { config?: string }): Promise<void> {
         resolve();
       });
     };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+    onSignal = stop;
+    if (signalled) stop(signalled);
   });
 }
