@@ -22,7 +22,9 @@ program
   .command('sim')
   .description('run simulated field devices: a scenario name (campus, ...) or a scenario file')
   .argument('<scenario>', 'scenario name or path to a scenario YAML file')
-  .option('--speed <n>', 'behaviour speed multiplier', '1')
+  .option('--speed <n>', 'multiplies the scenario\'s own behaviour speed', '1')
+  .option('--act <list>', 'actions to run once connected, comma-separated device:action[:arg] (e.g. door-lib-1:force)')
+  .option('--duration <d>', 'stop after this long (e.g. 90s, 5m), overriding the scenario')
   .allowUnknownOption(false)
   .action(async (scenario: string, opts: Record<string, string>) => (await import('@warden/simulators/cli.ts')).runSim(scenario, opts));
 
