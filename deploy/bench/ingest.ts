@@ -2,9 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
+import { connectMqtt, startRawBroker } from './clients.ts';
 import { stringify } from 'yaml';
 import { gatewayTopic, newId, type UplinkRecord } from '@warden/contract';
 import { freePort, runWarden } from '../src/testing.ts';
@@ -27,22 +26,12 @@ function batchFor(gw: string, seq0: number): { payload: Buffer; last: number } {
   return { payload: Buffer.from(JSON.stringify({ v: 1, gw, records })), last: seq0 + BATCH - 1 };
 }
 
-function connect(url: string, opts: mqtt.IClientOptions): Promise<MqttClient> {
-  return new Promise((resolve, reject) => {
-    const c = mqtt.connect(url, { reconnectPeriod: 0, ...opts });
-    c.once('connect', () => {
-      (c.stream as unknown as { setNoDelay?: (v: boolean) => void }).setNoDelay?.(true);
-      resolve(c);
-    });
-    c.once('error', reject);
-  });
-}
 
 /** Each gateway keeps IN_FLIGHT batches outstanding and sends the next one when the hub acknowledges. */
 async function driveHub(mqttUrl: string, passwords: Record<string, string>, total: number): Promise<number> {
   const perGw = Math.ceil(total / GATEWAYS / BATCH) * BATCH;
   const clients = await Promise.all(
-    Object.entries(passwords).map(([gw, password]) => connect(mqttUrl, { clientId: gw, username: gw, password, clean: true })),
+    Object.entries(passwords).map(([gw, password]) => connectMqtt(mqttUrl, { clientId: gw, username: gw, password, clean: true })),
   );
   // Inventory first, as a real gateway does, so the hub knows the devices.
   await Promise.all(
@@ -85,13 +74,11 @@ async function driveHub(mqttUrl: string, passwords: Record<string, string>, tota
 
 /** Baseline: the same batches through a bare aedes to one subscriber (no auth, validation, storage or acks). */
 async function driveRaw(total: number): Promise<number> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./raw-broker.ts', import.meta.url))], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve) => child.stdout!.on('data', (b: Buffer) => { const m = /PORT (\d+)/.exec(b.toString()); if (m) resolve(Number(m[1])); }));
-  const url = `mqtt://127.0.0.1:${port}`;
+  const { url, child } = await startRawBroker();
   const perGw = Math.ceil(total / GATEWAYS / BATCH) * BATCH;
-  const sub = await connect(url, { clientId: 'sub' });
+  const sub = await connectMqtt(url, { clientId: 'sub' });
   await sub.subscribeAsync('raw/+/up', { qos: 1 });
-  const pubs = await Promise.all(Array.from({ length: GATEWAYS }, (_, i) => connect(url, { clientId: `gw-${i}` })));
+  const pubs = await Promise.all(Array.from({ length: GATEWAYS }, (_, i) => connectMqtt(url, { clientId: `gw-${i}` })));
   let received = 0;
   const done = new Promise<void>((resolve) => sub.on('message', () => { received += BATCH; if (received >= perGw * GATEWAYS) resolve(); }));
   const t0 = performance.now();

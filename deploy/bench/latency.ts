@@ -1,9 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
+import { connectMqtt, startRawBroker } from './clients.ts';
 import { io } from 'socket.io-client';
 import { freePort, runWarden, eventually } from '../src/testing.ts';
 import { waitForHttp } from '../src/supervisor.ts';
@@ -12,16 +11,6 @@ import { fmt, printTable, rssMiB, summarize } from './stats.ts';
 
 const DEVICES = 10;
 
-function connect(url: string, opts: mqtt.IClientOptions = {}): Promise<MqttClient> {
-  return new Promise((resolve, reject) => {
-    const c = mqtt.connect(url, { reconnectPeriod: 0, ...opts });
-    c.once('connect', () => {
-      (c.stream as unknown as { setNoDelay?: (v: boolean) => void }).setNoDelay?.(true);
-      resolve(c);
-    });
-    c.once('error', reject);
-  });
-}
 
 /** Publishes `count` messages at `rate`/s, spread over the clients, calling `make(i)` for each. */
 async function paced(clients: MqttClient[], rate: number, count: number, make: (i: number) => { topic: string; payload: string }, sentAt: Map<number, number>): Promise<void> {
@@ -59,7 +48,7 @@ async function wardenLatency(rate: number, count: number): Promise<{ lat: number
     const login = (await (await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'bench-admin-password' }) })).json()) as { token: string };
     const socket = io(base, { auth: { token: login.token }, transports: ['websocket'] });
     await new Promise<void>((resolve, reject) => (socket.once('connect', () => resolve()), socket.once('connect_error', reject)));
-    const devices = await Promise.all(Array.from({ length: DEVICES }, (_, i) => connect(`mqtt://127.0.0.1:${fieldPort}`, { clientId: `door-b${i}` })));
+    const devices = await Promise.all(Array.from({ length: DEVICES }, (_, i) => connectMqtt(`mqtt://127.0.0.1:${fieldPort}`, { clientId: `door-b${i}` })));
     await eventually(async () => {
       const r = (await (await fetch(`${base}/api/devices?gateway=gw-bench`, { headers: { authorization: `Bearer ${login.token}` } })).json()) as { devices: Array<{ online: boolean }> };
       return r.devices.filter((d) => d.online).length === DEVICES;
@@ -88,12 +77,10 @@ async function wardenLatency(rate: number, count: number): Promise<{ lat: number
 }
 
 async function rawLatency(rate: number, count: number): Promise<number[]> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./raw-broker.ts', import.meta.url))], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve) => child.stdout!.on('data', (b: Buffer) => { const m = /PORT (\d+)/.exec(b.toString()); if (m) resolve(Number(m[1])); }));
-  const url = `mqtt://127.0.0.1:${port}`;
-  const sub = await connect(url, { clientId: 'sub' });
+  const { url, child } = await startRawBroker();
+  const sub = await connectMqtt(url, { clientId: 'sub' });
   await sub.subscribeAsync('acs/+/event', { qos: 1 });
-  const pubs = await Promise.all(Array.from({ length: DEVICES }, (_, i) => connect(url, { clientId: `door-b${i}` })));
+  const pubs = await Promise.all(Array.from({ length: DEVICES }, (_, i) => connectMqtt(url, { clientId: `door-b${i}` })));
   const sentAt = new Map<number, number>();
   const lat: number[] = [];
   sub.on('message', (_t, m) => {
@@ -114,7 +101,7 @@ export async function benchLatency(rate = 500, seconds = 10): Promise<void> {
   const raw = await rawLatency(rate, count);
   const ws = summarize(w.lat);
   const rs = summarize(raw);
-  printTable(`device publish -> socket.io client at ${rate} events/s for ${seconds} s (${fmt(count)} events)`, [
+  printTable(`device publish -> socket.io client at ${rate} events/s for ${seconds} s (${fmt(count, 0)} events)`, [
     { metric: 'latency p50 (ms)', warden: fmt(ws.p50, 2), baseline: fmt(rs.p50, 2) + ' (raw aedes pub->sub)', ratio: (ws.p50 / rs.p50).toFixed(1) },
     { metric: 'latency p99 (ms)', warden: fmt(ws.p99, 2), baseline: fmt(rs.p99, 2), ratio: (ws.p99 / rs.p99).toFixed(1) },
     { metric: 'latency max (ms)', warden: fmt(ws.max, 2), baseline: fmt(rs.max, 2), ratio: '' },

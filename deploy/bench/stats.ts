@@ -32,7 +32,7 @@ export interface Row {
 }
 
 export function printTable(title: string, rows: Row[]): void {
-  const widths = [36, 18, 18, 10];
+  const widths = [48, 14, 32, 8];
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join(' ');
   console.log(`\n== ${title}`);
   console.log(line(['metric', 'warden', 'baseline', 'ratio']));
