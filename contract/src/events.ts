@@ -74,6 +74,22 @@ export const EVENT_SCHEMAS = {
     { on: Type.Boolean(), level: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })) },
     { additionalProperties: false },
   ),
+  /**
+   * The gateway acted on its own because the hub could not (link down, or no linkage confirmed in time),
+   * e.g. released evacuation doors on a fire alarm. `device` of the record is the triggering detector;
+   * each action's outcome follows as a command.result with the same command id.
+   */
+  'linkage.failsafe': Type.Object(
+    {
+      trigger: Str(64),
+      reason: Type.Union([Type.Literal('hub_down'), Type.Literal('not_confirmed')]),
+      actions: Type.Array(
+        Type.Object({ device: Str(), action: Str(64), command: Str(64) }, { additionalProperties: false }),
+        { maxItems: 1000 },
+      ),
+    },
+    { additionalProperties: false },
+  ),
 } satisfies Record<string, TSchema>;
 
 export type EventType = keyof typeof EVENT_SCHEMAS;

@@ -25,6 +25,7 @@ const eventTypes: Record<EventType, string> = {
   'device.offline': 'Device offline',
   'command.result': 'Command result',
   'actuator.state': 'Actuator state',
+  'linkage.failsafe': 'Gateway fail-safe linkage',
 };
 
 const deviceKinds: Record<DeviceKind, string> = {
@@ -183,6 +184,8 @@ export const en: Messages = {
     error: 'error',
     on: 'on',
     level: 'level',
+    trigger: 'trigger',
+    actions: 'actions',
   },
   dataValues: {
     in: 'in',
@@ -195,5 +198,7 @@ export const en: Messages = {
     normal: 'normal',
     free: 'free',
     locked: 'locked',
+    hub_down: 'hub link down',
+    not_confirmed: 'hub did not confirm linkage',
   },
 };

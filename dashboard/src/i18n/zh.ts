@@ -25,6 +25,7 @@ const eventTypes: Record<EventType, string> = {
   'device.offline': '设备离线',
   'command.result': '指令结果',
   'actuator.state': '执行器状态',
+  'linkage.failsafe': '网关本地联动（失效保护）',
 };
 
 const deviceKinds: Record<DeviceKind, string> = {
@@ -185,6 +186,8 @@ export const zh = {
     error: '错误',
     on: '开启',
     level: '级别',
+    trigger: '触发事件',
+    actions: '执行动作',
   } as Record<string, string>,
   /** Labels for enumerated values in event data. */
   dataValues: {
@@ -198,5 +201,7 @@ export const zh = {
     normal: '正常',
     free: '常开',
     locked: '锁定',
+    hub_down: '中心链路中断',
+    not_confirmed: '中心未确认联动',
   } as Record<string, string>,
 };
