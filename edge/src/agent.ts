@@ -6,6 +6,7 @@ import { buildDeviceTable } from './devices.ts';
 import type { Emission } from './driver.ts';
 import { startFieldBroker, type FieldBroker } from './field-broker.ts';
 import { HubLink } from './hub-link.ts';
+import { FireFailsafe } from './failsafe/fire.ts';
 import { FieldIngest } from './ingest.ts';
 import { EdgeMetrics, serveMetrics, type MetricsServer } from './metrics.ts';
 import { Outbox } from './outbox.ts';
@@ -57,7 +58,10 @@ export async function startEdgeAgent(config: EdgeConfig, opts: StartEdgeOptions 
     outbox,
     metrics,
     logger,
-    onRecords: () => hub?.notify(),
+    onRecords: (records) => {
+      hub?.notify();
+      failsafe.onRecords(records);
+    },
     onReply: (deviceId, reply) => commands.onReply(deviceId, reply),
   });
 
@@ -80,6 +84,16 @@ export async function startEdgeAgent(config: EdgeConfig, opts: StartEdgeOptions 
     metrics,
     logger,
     timeoutMs: config.commands.timeoutMs,
+  });
+
+  const failsafe = new FireFailsafe({
+    config: config.failsafe.fire,
+    devices,
+    hubConnected: () => hub?.connected() ?? false,
+    execute: (payload) => commands.handle(payload),
+    emit,
+    registry: metrics.registry,
+    logger: logger.child({ part: 'failsafe' }),
   });
 
   try {
@@ -120,7 +134,10 @@ export async function startEdgeAgent(config: EdgeConfig, opts: StartEdgeOptions 
         counters: metrics.summary(),
       }),
       inventory: () => [...devices.values()].map((d) => d.info),
-      onCommand: (payload) => commands.handle(payload),
+      onCommand: (payload) => {
+        failsafe.observeHubCommand(payload);
+        commands.handle(payload);
+      },
       refuse: (reason, fields, msg) => ingest.refuse(reason, fields, msg),
       metrics,
       logger: logger.child({ part: 'hub' }),
@@ -145,6 +162,7 @@ export async function startEdgeAgent(config: EdgeConfig, opts: StartEdgeOptions 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
+      failsafe.stop();
       commands.stop();
       await field!.close();
       await hub!.stop();

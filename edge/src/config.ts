@@ -7,6 +7,7 @@ import { Value } from 'typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { DEVICE_ID } from '@warden/contract';
 import { DRIVERS, DRIVER_NAMES } from './drivers/index.ts';
+import { FailsafeSection, checkFailsafe } from './failsafe/config.ts';
 
 /*
  * One schema per section (like Frigate): every field has a description, bounds and, where a sensible
@@ -112,6 +113,7 @@ export const EdgeConfigSchema = Type.Object(
     outbox: OutboxSection,
     metrics: MetricsSection,
     commands: CommandsSection,
+    failsafe: FailsafeSection,
     devices: Type.Array(DeviceEntry, { maxItems: 5000, default: [], description: 'field devices behind this gateway' }),
   },
   { additionalProperties: false },
@@ -250,6 +252,8 @@ export function parseEdgeConfig(
       errors.push(`devices/${i}/secret: required because field.requireAuth is true`);
     }
   });
+
+  errors.push(...checkFailsafe(raw.failsafe, devices.map((d) => ({ id: d?.id, kind: DRIVERS.get(d?.driver)?.kind }))));
 
   const hub = (raw.hub ?? {}) as RawConfig['hub'];
   if (hub.password !== undefined && hub.passwordFile !== undefined) errors.push('hub: give password or passwordFile, not both');
