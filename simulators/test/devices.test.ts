@@ -92,6 +92,17 @@ describe('turnstile', () => {
     await expect(gate.act('pass', 'UP')).rejects.toThrow(/IN or OUT/);
   });
 
+  it('passback: one card enters twice with no exit between', async () => {
+    const gate = await start({ id: 'gate-t3', type: 'turnstile', options: quiet() });
+    await rec.waitFor((m) => m.topic === 'gate/gate-t3/mode', 'mode report');
+    await gate.act('passback', '0099887766');
+    const passes = await rec.waitForCount((m) => m.topic === 'gate/gate-t3/pass', 2, 'passes');
+    expect(passes.map((m) => [m.json.dir, m.json.card, m.json.auth])).toEqual([
+      ['IN', '0099887766', true],
+      ['IN', '0099887766', true],
+    ]);
+  });
+
   it('passes people through on its own when behaving', async () => {
     await start({ id: 'gate-t2', type: 'turnstile', options: { meanIntervalS: 2, profile: 'always' } }, 200);
     await rec.waitForCount((m) => m.topic === 'gate/gate-t2/pass', 5, 'autonomous passes');

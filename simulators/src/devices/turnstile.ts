@@ -42,6 +42,7 @@ export const turnstile = defineDevice({
     pass: 'a granted passage (arg: IN or OUT, default by time of day)',
     tailgate: 'a granted passage immediately followed by a second person without a grant (arg: IN or OUT)',
     jump: 'one person over the barrier without a grant (arg: IN or OUT)',
+    passback: 'one card lets two people in, with no exit between (anti-passback; arg: card number, default one of the pool)',
   },
   create(ctx, o) {
     const cards = cardPool(ctx.rng, o.cardholders);
@@ -89,6 +90,14 @@ export const turnstile = defineDevice({
           pass(dir, false);
         },
         jump: (arg) => pass(dirArg(arg, direction), false),
+        passback: (arg) => {
+          if (mode !== 'NORMAL') throw new Error(`${ctx.id} is ${mode}; a card is only checked in NORMAL mode`);
+          const card = stringArg(arg, '') || ctx.rng.pick(cards);
+          for (let i = 0; i < 2; i++) {
+            passes++;
+            ctx.publish(ctx.topic('pass'), { dir: 'IN', card, auth: true, t: Date.now() });
+          }
+        },
       },
       commands: [
         {
