@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import Type, { type Static, type TProperties } from 'typebox';
 import Value from 'typebox/value';
 import { parse as parseYaml } from 'yaml';
+import { AlarmsConfigSchema, SiteConfigSchema, checkAlarmsConfig } from './alarms/settings.ts';
 
 /** The console build, next to the hub package in the repository. */
 export const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL('../../dashboard/dist', import.meta.url));
@@ -84,6 +85,8 @@ export const HubConfigSchema = Type.Object(
       { dir: Type.String({ minLength: 1, default: DEFAULT_DASHBOARD_DIR, description: 'console build served at /' }) },
       'console',
     ),
+    alarms: AlarmsConfigSchema,
+    site: SiteConfigSchema,
   },
   { additionalProperties: false },
 );
@@ -160,6 +163,8 @@ export function parseHubConfig(obj: unknown, env: NodeJS.ProcessEnv = {}, opts: 
   const base = opts.baseDir ?? process.cwd();
   cfg.dataDir = isAbsolute(cfg.dataDir) ? cfg.dataDir : resolve(base, cfg.dataDir);
   cfg.dashboard.dir = isAbsolute(cfg.dashboard.dir) ? cfg.dashboard.dir : resolve(base, cfg.dashboard.dir);
+  if (cfg.site.plan !== undefined && !isAbsolute(cfg.site.plan)) cfg.site.plan = resolve(base, cfg.site.plan);
+  errors.push(...checkAlarmsConfig(cfg.alarms));
   const ids = new Set<string>();
   cfg.gateways.forEach((g, i) => {
     if (ids.has(g.id)) errors.push(`/gateways/${i}/id: duplicate gateway id ${g.id}`);

@@ -5,6 +5,9 @@ import type { IncomingMessage } from 'node:http';
 import { pino, type Logger } from 'pino';
 import { allGatewaysTopic, compile, isValidGatewayId, parseGatewayTopic, type GatewayChannel } from '@warden/contract';
 
+import { AlarmEngine } from './alarms/engine.ts';
+import { alarmSettings } from './alarms/settings.ts';
+import { AlarmRepo } from './alarms/store.ts';
 import { buildApi } from './api/app.ts';
 import { AuditLog } from './audit.ts';
 import { LoginLimiter } from './auth/login-limiter.ts';
@@ -151,6 +154,18 @@ export async function startHub(config: HubConfig, opts: { logger?: Logger | fals
       if (gw && !b.isConnected(gw)) void ingestor.gatewayDisconnected(gw);
     });
 
+    const commands = {
+      devices,
+      ttlMs: durationMs(config.commands.ttl),
+      isConnected: (gw: string) => b.isConnected(gw),
+      publish: (topic: string, payload: string) => b.publish(topic, payload, { qos: 1 as const }),
+    };
+    const alarmRepo = new AlarmRepo(db);
+    const alarms = new AlarmEngine({ repo: alarmRepo, devices, audit, bus, settings: alarmSettings(config.alarms, durationMs), commands, metrics, log });
+    // Listening before the API starts: no stored event reaches the live feed without passing the alarm rules.
+    if (config.alarms.enabled) alarms.start();
+    cleanup.push(() => alarms.stop());
+
     const api = await buildApi(
       {
         config,
@@ -165,12 +180,8 @@ export async function startHub(config: HubConfig, opts: { logger?: Logger | fals
         events,
         telemetry,
         metrics,
-        commands: {
-          devices,
-          ttlMs: durationMs(config.commands.ttl),
-          isConnected: (gw) => b.isConnected(gw),
-          publish: (topic, payload) => b.publish(topic, payload, { qos: 1 }),
-        },
+        commands,
+        alarms: { engine: alarms, repo: alarmRepo },
         mqttClients: () => b.aedes.connectedClients,
         createGateway: async (id, name) => {
           if (gateways.exists(id)) throw new HubError('gateway_exists', id);
@@ -224,6 +235,7 @@ export async function startHub(config: HubConfig, opts: { logger?: Logger | fals
           await api.close();
           await b.close();
           await ingestor.idle();
+          await alarms.stop();
           await telemetry.close();
           db.close();
         })();

@@ -279,6 +279,12 @@ describe('REST API', () => {
         'GET /api/telemetry',
         'GET /api/audit',
         'GET /api/metrics',
+        'GET /api/alarms',
+        'GET /api/alarms/{id}',
+        'POST /api/alarms/acknowledge',
+        'POST /api/alarms/{id}/acknowledge',
+        'POST /api/alarms/{id}/resolve',
+        'GET /api/site',
       ].sort(),
     );
   });

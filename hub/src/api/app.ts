@@ -5,12 +5,14 @@ import { pino, type Logger } from 'pino';
 import { HubError, errorBody } from '../errors.ts';
 import { registerAccess } from './access.ts';
 import { registerDashboard } from './dashboard.ts';
+import { alarmRoutes } from './routes/alarms.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { authRoutes } from './routes/auth.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { eventRoutes } from './routes/events.ts';
 import { gatewayRoutes } from './routes/gateways.ts';
 import { healthRoutes } from './routes/health.ts';
+import { siteRoutes } from './routes/site.ts';
 import { telemetryRoutes } from './routes/telemetry.ts';
 import type { ApiApp, ApiServices } from './services.ts';
 
@@ -49,7 +51,7 @@ export async function buildApi(s: ApiServices, log: Logger | false): Promise<Api
   });
   registerAccess(app, s);
   app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
-  for (const routes of [healthRoutes, authRoutes, gatewayRoutes, deviceRoutes, eventRoutes, telemetryRoutes, auditRoutes]) {
+  for (const routes of [healthRoutes, authRoutes, gatewayRoutes, deviceRoutes, eventRoutes, telemetryRoutes, auditRoutes, alarmRoutes, siteRoutes]) {
     await app.register(routes, { s });
   }
   await registerDashboard(app, s.config.dashboard.dir);

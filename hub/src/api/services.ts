@@ -7,6 +7,8 @@ import type { LoginLimiter } from '../auth/login-limiter.ts';
 import type { TokenService } from '../auth/tokens.ts';
 import type { UserRepo } from '../auth/users.ts';
 import type { CommandDeps } from '../commands.ts';
+import type { AlarmEngine } from '../alarms/engine.ts';
+import type { AlarmRepo } from '../alarms/store.ts';
 import type { HubMetrics } from '../metrics.ts';
 import type { DeviceRepo } from '../store/devices.ts';
 import type { EventRepo } from '../store/events.ts';
@@ -28,6 +30,7 @@ export interface ApiServices {
   telemetry: TelemetryStore;
   metrics: HubMetrics;
   commands: CommandDeps;
+  alarms: { engine: AlarmEngine; repo: AlarmRepo };
   mqttClients(): number;
   /** Creates a gateway with a fresh password; refuses an existing id. */
   createGateway(id: string, name: string | undefined): Promise<{ id: string; password: string }>;

@@ -37,7 +37,7 @@ export function startLiveFeed(http: HttpServer, d: { bus: HubBus; tokens: TokenS
     d.bus.on(name, fn as never);
     return () => d.bus.off(name, fn as never);
   };
-  const unsubscribe = [forward('event'), forward('device'), forward('gateway')];
+  const unsubscribe = [forward('event'), forward('device'), forward('gateway'), forward('alarm'), forward('linkage')];
   return {
     async close() {
       for (const u of unsubscribe) u();

@@ -72,4 +72,49 @@ export const MIGRATIONS: readonly string[] = [
     detail TEXT NOT NULL DEFAULT '{}'
   );
   `,
+  // 2: alarms (hub/src/alarms). open_key is set while an alarm is not resolved: one open alarm per type+device(+credential).
+  `
+  CREATE TABLE alarms (
+    n INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    rule TEXT NOT NULL,
+    type TEXT NOT NULL,
+    priority TEXT NOT NULL,
+    state TEXT NOT NULL,
+    latching INTEGER NOT NULL,
+    condition_cleared INTEGER NOT NULL DEFAULT 0,
+    device TEXT NOT NULL,
+    gateway TEXT,
+    building TEXT,
+    zone TEXT,
+    credential TEXT,
+    title TEXT NOT NULL,
+    count INTEGER NOT NULL DEFAULT 1,
+    first_at INTEGER NOT NULL,
+    last_at INTEGER NOT NULL,
+    acknowledged_at INTEGER,
+    acknowledged_by TEXT,
+    ack_note TEXT,
+    resolved_at INTEGER,
+    resolved_by TEXT,
+    resolve_note TEXT,
+    escalated_at INTEGER,
+    escalated_to TEXT,
+    open_key TEXT UNIQUE
+  );
+  CREATE INDEX alarms_state ON alarms(state);
+  CREATE INDEX alarms_device ON alarms(device);
+  CREATE INDEX alarms_first_at ON alarms(first_at);
+  CREATE TABLE alarm_timeline (
+    id INTEGER PRIMARY KEY,
+    alarm TEXT NOT NULL,
+    ts INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    actor TEXT,
+    note TEXT,
+    event_id TEXT,
+    detail TEXT
+  );
+  CREATE INDEX alarm_timeline_alarm ON alarm_timeline(alarm);
+  `,
 ];

@@ -1,0 +1,36 @@
+import type { AlarmRule } from '../types.ts';
+
+/**
+ * A door left open: either the controller says so (door.held_open), or the hub sees door.opened and no
+ * door.closed within heldOpenSeconds (source time), for controllers that report only opened/closed.
+ */
+export const doorHeldOpen: AlarmRule = {
+  id: 'door-held-open',
+  types: ['door.held_open'],
+  events: ['door.opened', 'door.closed', 'door.held_open'],
+  create(ctx) {
+    const limitMs = ctx.settings.raw.heldOpenSeconds * 1000;
+    /** door -> when it counts as held open (source time) and the opening event. */
+    const pending = new Map<string, { due: number; eventId: string }>();
+    return {
+      onEvent(e) {
+        if (e.type === 'door.opened') {
+          if (!pending.has(e.device)) pending.set(e.device, { due: e.ts + limitMs, eventId: e.id });
+        } else if (e.type === 'door.held_open') {
+          pending.delete(e.device);
+          ctx.raise({ type: 'door.held_open', device: e.device, ts: e.ts, event: e, detail: e.data });
+        } else {
+          pending.delete(e.device);
+          ctx.clear({ type: 'door.held_open', device: e.device, ts: e.ts, event: e });
+        }
+      },
+      tick(now) {
+        for (const [device, p] of pending) {
+          if (now < p.due) continue;
+          pending.delete(device);
+          ctx.raise({ type: 'door.held_open', device, ts: p.due, detail: { seconds: ctx.settings.raw.heldOpenSeconds, openedEvent: p.eventId } });
+        }
+      },
+    };
+  },
+};

@@ -1,0 +1,25 @@
+import type { AlarmRule } from '../types.ts';
+import { afterHours } from './after-hours.ts';
+import { deviceOffline } from './device-offline.ts';
+import { doorForced } from './door-forced.ts';
+import { doorHeldOpen } from './door-held-open.ts';
+import { emergencyCall } from './emergency-call.ts';
+import { fire } from './fire.ts';
+import { intrusion } from './intrusion.ts';
+import { repeatedDenied } from './repeated-denied.ts';
+import { turnstileAntipassback } from './turnstile-antipassback.ts';
+import { turnstileTailgating } from './turnstile-tailgating.ts';
+
+/** Every alarm rule; a new rule type is one file in this folder plus one line here. */
+export const RULES: readonly AlarmRule[] = [
+  doorForced,
+  doorHeldOpen,
+  turnstileTailgating,
+  turnstileAntipassback,
+  fire,
+  emergencyCall,
+  intrusion,
+  deviceOffline,
+  afterHours,
+  repeatedDenied,
+];

@@ -1,0 +1,115 @@
+import type { StoredEvent } from '../store/events.ts';
+import type { DeviceView } from '../store/devices.ts';
+
+export const PRIORITIES = ['critical', 'high', 'medium', 'low'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+export const ALARM_STATES = ['raised', 'acknowledged', 'resolved'] as const;
+export type AlarmState = (typeof ALARM_STATES)[number];
+
+/** Every alarm type, its default priority and whether it latches (docs/API.md, "Alarms"). */
+export const ALARM_TYPES = {
+  'door.forced': { priority: 'high', latching: false, title: 'Door forced open' },
+  'door.held_open': { priority: 'medium', latching: false, title: 'Door held open' },
+  'turnstile.tailgating': { priority: 'medium', latching: false, title: 'Turnstile passage without a grant' },
+  'turnstile.antipassback': { priority: 'low', latching: false, title: 'Anti-passback: second entry without an exit' },
+  // Life-safety and intrusion alarms latch: only a person resets them (GB 50394).
+  'fire.alarm': { priority: 'critical', latching: true, title: 'Fire alarm' },
+  'fire.trouble': { priority: 'high', latching: false, title: 'Fire system fault' },
+  'emergency.call': { priority: 'critical', latching: true, title: 'Emergency call' },
+  'intrusion.alarm': { priority: 'critical', latching: true, title: 'Intrusion' },
+  'intrusion.tamper': { priority: 'high', latching: true, title: 'Intrusion system tamper' },
+  'device.offline': { priority: 'medium', latching: false, title: 'Device offline' },
+  'device.trouble': { priority: 'high', latching: false, title: 'Life-safety device silent' },
+  'access.after_hours': { priority: 'medium', latching: false, title: 'Access outside the door schedule' },
+  'access.repeated_denied': { priority: 'high', latching: false, title: 'Repeated denied credentials' },
+} as const satisfies Record<string, { priority: Priority; latching: boolean; title: string }>;
+
+export type AlarmType = keyof typeof ALARM_TYPES;
+export const ALARM_TYPE_NAMES = Object.keys(ALARM_TYPES) as AlarmType[];
+
+export interface Alarm {
+  id: string;
+  rule: string;
+  type: AlarmType;
+  priority: Priority;
+  state: AlarmState;
+  latching: boolean;
+  conditionCleared: boolean;
+  device: string;
+  gateway: string | null;
+  building: string | null;
+  zone: string | null;
+  credential: string | null;
+  title: string;
+  count: number;
+  firstAt: number;
+  lastAt: number;
+  acknowledgedAt: number | null;
+  acknowledgedBy: string | null;
+  ackNote: string | null;
+  resolvedAt: number | null;
+  resolvedBy: string | null;
+  resolveNote: string | null;
+  escalatedAt: number | null;
+  escalatedTo: string | null;
+}
+
+export const TIMELINE_KINDS = [
+  'raised',
+  'repeated',
+  'condition_cleared',
+  'acknowledged',
+  'resolved',
+  'auto_resolved',
+  'escalated',
+  'linkage.command',
+  'linkage.result',
+  'linkage.cameras',
+  'notified',
+] as const;
+export type TimelineKind = (typeof TIMELINE_KINDS)[number];
+
+export interface TimelineEntry {
+  ts: number;
+  kind: TimelineKind;
+  actor?: string;
+  note?: string;
+  eventId?: string;
+  detail?: Record<string, unknown>;
+}
+
+/** A rule's finding: this alarm condition is present (raise) or gone (clear). */
+export interface Finding {
+  type: AlarmType;
+  device: string;
+  /** Credential rules key their alarms by credential as well as by device. */
+  credential?: string | null;
+  ts: number;
+  event?: StoredEvent;
+  detail?: Record<string, unknown>;
+}
+
+export interface RuleContext {
+  /** Resolved `alarms` settings of the hub config. */
+  readonly settings: import('./settings.ts').AlarmSettings;
+  device(id: string): DeviceView | null;
+  raise(f: Finding): void;
+  clear(f: Finding): void;
+}
+
+export interface RuleInstance {
+  onEvent(e: StoredEvent): void;
+  /** Called about once a second with the hub's clock, for rules that wait for something not to happen. */
+  tick?(now: number): void;
+}
+
+/** One rule type = one file in rules/, registered in rules/index.ts. */
+export interface AlarmRule {
+  readonly id: string;
+  /** The alarm types it raises. */
+  readonly types: readonly AlarmType[];
+  /** The event types it reads. */
+  readonly events: readonly string[];
+  create(ctx: RuleContext): RuleInstance;
+}

@@ -1,0 +1,58 @@
+import { readFile } from 'node:fs/promises';
+import Type from 'typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { errors } from '../schemas.ts';
+import type { ApiServices } from '../services.ts';
+
+const Nullable = <T extends Type.TSchema>(s: T) => Type.Union([s, Type.Null()]);
+
+/** The site plan (an SVG from config) with device markers, for the console's map. */
+export const siteRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async (app, { s }) => {
+  const site = s.config.site;
+  // Read once at start: a missing plan file is a start-up error, not a broken page later.
+  let svg: string | null = null;
+  if (site.plan !== undefined) {
+    try {
+      svg = await readFile(site.plan, 'utf8');
+    } catch (err) {
+      throw new Error(`site.plan: cannot read ${site.plan}: ${(err as Error).message}`);
+    }
+    if (!/<svg[\s>]/i.test(svg)) throw new Error(`site.plan: ${site.plan} is not an SVG file`);
+  }
+  app.get(
+    '/api/site',
+    {
+      config: { access: [] },
+      schema: {
+        summary: 'Site plan and device markers',
+        tags: ['alarms'],
+        security: [{ bearer: [] }],
+        response: {
+          200: Type.Object({
+            plan: Nullable(Type.Object({ svg: Type.String(), width: Type.Integer(), height: Type.Integer() })),
+            markers: Type.Array(
+              Type.Object({
+                device: Type.String(),
+                x: Type.Number(),
+                y: Type.Number(),
+                kind: Nullable(Type.String()),
+                name: Nullable(Type.String()),
+                building: Nullable(Type.String()),
+                zone: Nullable(Type.String()),
+                online: Type.Boolean(),
+              }),
+            ),
+          }),
+          ...errors(401),
+        },
+      },
+    },
+    async () => ({
+      plan: svg === null ? null : { svg, width: site.width, height: site.height },
+      markers: site.markers.map((m) => {
+        const d = s.devices.get(m.device);
+        return { device: m.device, x: m.x, y: m.y, kind: d?.kind ?? null, name: d?.name ?? null, building: d?.building ?? null, zone: d?.zone ?? null, online: d?.online ?? false };
+      }),
+    }),
+  );
+};
