@@ -1,14 +1,13 @@
 import Type, { type Static } from 'typebox';
-import { literalUnion } from '@warden/contract';
 import { ALARM_TYPES, ALARM_TYPE_NAMES, PRIORITIES, type AlarmType, type Priority } from './types.ts';
 
-const PrioritySchema = literalUnion(PRIORITIES);
-const RoleSchema = Type.Union([Type.Literal('admin'), Type.Literal('security'), Type.Literal('dorm'), Type.Literal('facilities')]);
+const PrioritySchema = Type.Enum(PRIORITIES, { description: PRIORITIES.join(' | ') });
+const RoleSchema = Type.Enum(['admin', 'security', 'dorm', 'facilities'] as const, { description: 'admin | security | dorm | facilities' });
 const Duration = (def: string | undefined, description: string) =>
   Type.String({ pattern: '^[0-9]+(ms|s|m|h|d)$', ...(def ? { default: def } : {}), description: `${description} (e.g. 90s, 15m, 12h)` });
 const Hhmm = Type.String({ pattern: '^([01][0-9]|2[0-4]):[0-5][0-9]$', description: 'HH:MM, campus local time; 24:00 = end of day' });
 const DAY_NAMES = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
-const Day = literalUnion(DAY_NAMES);
+const Day = Type.Enum(DAY_NAMES, { description: DAY_NAMES.join(' | ') });
 const TypePattern = Type.String({ pattern: '^[a-z_]+(\\.[a-z_]+|\\.\\*)$', description: 'an alarm type or a family such as fire.*' });
 
 const ScheduleSchema = Type.Array(
@@ -22,18 +21,19 @@ const LinkageSchema = Type.Object(
     building: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'only alarms in this building' })),
     zone: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'only alarms in this zone' })),
     holdOpen: Type.Optional(
-      Type.Union([Type.Literal('evacuation'), Type.Literal('all'), Type.Literal('none'), Type.Array(Type.String({ minLength: 1 }))], {
+      Type.Union([Type.Enum(['evacuation', 'all', 'none'] as const), Type.Array(Type.String({ minLength: 1 }))], {
         default: 'none',
         description: "doors sent door.hold_open: 'evacuation' (the building's evacuationRoutes, else all its doors), 'all' doors of the building, or a list",
       }),
     ),
-    turnstiles: Type.Optional(Type.Union([Type.Literal('free'), Type.Literal('none')], { default: 'none', description: "'free': turnstile.set_mode free to the building's turnstiles" })),
+    turnstiles: Type.Optional(Type.Enum(['free', 'none'] as const, { default: 'none', description: "'free': turnstile.set_mode free to the building's turnstiles" })),
     cameras: Type.Optional(Type.Boolean({ default: true, description: "pop the cameras of the alarm's zone (else building) on the console" })),
     notify: Type.Optional(Type.Array(RoleSchema, { default: [], uniqueItems: true, description: 'roles notified on the console' })),
   },
   { additionalProperties: false },
 );
 
+const NON_LATCHING = ALARM_TYPE_NAMES.filter((t) => !ALARM_TYPES[t].latching);
 const priorityProps = Object.fromEntries(ALARM_TYPE_NAMES.map((t) => [t, Type.Optional(PrioritySchema)]));
 
 export const AlarmsConfigSchema = Type.Object(
@@ -47,7 +47,7 @@ export const AlarmsConfigSchema = Type.Object(
     antiPassbackWindow: Duration('12h', 'a second entry on one credential within this time, without an exit, raises anti-passback'),
     priorities: Type.Object(priorityProps, { additionalProperties: false, default: {}, description: 'priority per alarm type, over the defaults' }),
     autoResolve: Type.Array(
-      Type.Union(ALARM_TYPE_NAMES.filter((t) => !ALARM_TYPES[t].latching).map((t) => Type.Literal(t))),
+      Type.Enum(NON_LATCHING, { description: NON_LATCHING.join(' | ') }),
       { default: [], uniqueItems: true, description: 'non-latching alarm types resolved by the hub when their condition clears' },
     ),
     escalation: Type.Object(
