@@ -1,7 +1,10 @@
+import { benchAlarmLatency } from './alarm-latency.ts';
 import { benchIngest } from './ingest.ts';
 import { benchLatency } from './latency.ts';
 
 const BENCHES: Record<string, () => Promise<void>> = {
+  alarms: () =>
+    benchAlarmLatency(Number(process.env.WARDEN_BENCH_ALARM_LOAD ?? 6000), Number(process.env.WARDEN_BENCH_SECONDS ?? 10), Number(process.env.WARDEN_BENCH_ALARM_RATE ?? 20)),
   ingest: () => benchIngest(Number(process.env.WARDEN_BENCH_INGEST_RECORDS ?? 200_000)),
   latency: () => benchLatency(Number(process.env.WARDEN_BENCH_RATE ?? 500), Number(process.env.WARDEN_BENCH_SECONDS ?? 10)),
 };
