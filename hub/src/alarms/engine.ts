@@ -3,7 +3,7 @@ import { Counter } from 'prom-client';
 import type { AuditLog } from '../audit.ts';
 import type { CommandDeps } from '../commands.ts';
 import { HubError } from '../errors.ts';
-import type { HubBus } from '../live/bus.ts';
+import type { HubBus, LiveMessages } from '../live/bus.ts';
 import type { HubMetrics } from '../metrics.ts';
 import type { DeviceRepo } from '../store/devices.ts';
 import type { StoredEvent } from '../store/events.ts';
@@ -47,6 +47,7 @@ export class AlarmEngine {
   private readonly counters;
   private timer: NodeJS.Timeout | undefined;
   private readonly onBusEvent = (e: StoredEvent) => this.handle(e);
+  private readonly onBusGateway = (g: LiveMessages['gateway']) => this.gatewayChanged(g);
   /** Linkage work in flight, so stop() and tests can wait for it. */
   private readonly inflight = new Set<Promise<void>>();
 
@@ -85,12 +86,14 @@ export class AlarmEngine {
   /** Listens to the bus and ticks once a second (timers of held-open doors, offline debounce, escalation). */
   start(): void {
     this.d.bus.on('event', this.onBusEvent);
+    this.d.bus.on('gateway', this.onBusGateway);
     this.timer = setInterval(() => this.tick(), 1000);
     this.timer.unref();
   }
 
   async stop(): Promise<void> {
     this.d.bus.off('event', this.onBusEvent);
+    this.d.bus.off('gateway', this.onBusGateway);
     clearInterval(this.timer);
     await this.idle();
   }
@@ -113,6 +116,16 @@ export class AlarmEngine {
         this.d.log.error({ err, rule: rule.id, event: e.id }, 'alarm rule failed');
       }
     }
+  }
+
+  /**
+   * A gateway's link to the hub is not an event a gateway can report itself; the hub's own view (birth, last will,
+   * status) is handed to the rules as `gateway.online` / `gateway.offline`, keyed by the gateway id.
+   */
+  gatewayChanged(g: LiveMessages['gateway']): void {
+    const now = this.clock();
+    const type = g.online ? 'gateway.online' : 'gateway.offline';
+    this.handle({ id: `hub-${type}-${g.id}-${now}`, seq: 0, gateway: g.id, device: g.id, type, ts: now, receivedAt: now, data: { lastSeen: g.lastSeen } });
   }
 
   tick(now = this.clock()): void {
@@ -231,7 +244,7 @@ export class AlarmEngine {
         priority: this.d.settings.priority(f.type),
         latching: def.latching,
         device: f.device,
-        gateway: dev?.gateway ?? f.event?.gateway ?? null,
+        gateway: dev?.gateway ?? f.gateway ?? f.event?.gateway ?? null,
         building: dev?.building ?? null,
         zone: dev?.zone ?? null,
         credential,

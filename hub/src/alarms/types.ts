@@ -21,6 +21,7 @@ export const ALARM_TYPES = {
   'intrusion.tamper': { priority: 'high', latching: true, title: 'Intrusion system tamper' },
   'device.offline': { priority: 'medium', latching: false, title: 'Device offline' },
   'device.trouble': { priority: 'high', latching: false, title: 'Life-safety device silent' },
+  'gateway.offline': { priority: 'high', latching: false, title: 'Building gateway lost' },
   'access.after_hours': { priority: 'medium', latching: false, title: 'Access outside the door schedule' },
   'access.repeated_denied': { priority: 'high', latching: false, title: 'Repeated denied credentials' },
 } as const satisfies Record<string, { priority: Priority; latching: boolean; title: string }>;
@@ -85,6 +86,8 @@ export interface Finding {
   device: string;
   /** Credential rules key their alarms by credential as well as by device. */
   credential?: string | null;
+  /** When the device is not in the registry (e.g. the gateway itself). */
+  gateway?: string;
   ts: number;
   event?: StoredEvent;
   detail?: Record<string, unknown>;

@@ -19,6 +19,7 @@ const DEVICES = {
     { id: 'cam-1', kind: 'camera', building: 'lib', zone: 'lib-1f' },
     { id: 'cam-2', kind: 'camera', building: 'lib', zone: 'lib-2f' },
   ],
+  'gw-c': [],
   'gw-b': [
     { id: 'door-3', kind: 'door', building: 'lib', zone: 'lib-2f' },
     { id: 'door-4', kind: 'door', building: 'lib', zone: 'lib-2f' },
@@ -78,6 +79,7 @@ describe('alarms through the running hub: REST, socket.io, linkage over MQTT', (
         { username: 'viewer', roles: ['dorm'], password: 'viewer-password' },
       ],
       alarms: {
+        offlineDebounceSeconds: 0,
         evacuationRoutes: { lib: ['door-1', 'door-3'] },
         linkage: [
           { type: 'fire.alarm', holdOpen: 'evacuation', turnstiles: 'free', cameras: true, notify: ['security'] },
@@ -205,6 +207,14 @@ describe('alarms through the running hub: REST, socket.io, linkage over MQTT', (
       { device: 'door-1', x: 120, y: 80, kind: 'door', name: 'Library east door', building: 'lib', zone: 'lib-1f', online: false },
       { device: 'gone', x: 1, y: 1, kind: null, name: null, building: null, zone: null, online: false },
     ]);
+  });
+
+  it('a gateway lost to the hub raises gateway.offline', async () => {
+    const c = await gateway(t, 'gw-c');
+    c.client.stream.destroy();
+    const lost = await eventually(() => alarms.find((m) => m.type === 'gateway.offline' && m.device === 'gw-c'), 'gateway alarm');
+    expect(lost).toMatchObject({ gateway: 'gw-c', priority: 'high', state: 'raised' });
+    await c.client.endAsync(true);
   });
 
   it('remote door open by an operator is audited', async () => {

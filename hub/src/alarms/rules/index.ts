@@ -5,6 +5,7 @@ import { doorForced } from './door-forced.ts';
 import { doorHeldOpen } from './door-held-open.ts';
 import { emergencyCall } from './emergency-call.ts';
 import { fire } from './fire.ts';
+import { gatewayOffline } from './gateway-offline.ts';
 import { intrusion } from './intrusion.ts';
 import { repeatedDenied } from './repeated-denied.ts';
 import { turnstileAntipassback } from './turnstile-antipassback.ts';
@@ -20,6 +21,7 @@ export const RULES: readonly AlarmRule[] = [
   emergencyCall,
   intrusion,
   deviceOffline,
+  gatewayOffline,
   afterHours,
   repeatedDenied,
 ];
