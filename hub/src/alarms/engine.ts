@@ -104,7 +104,7 @@ export class AlarmEngine {
   }
 
   handle(e: StoredEvent): void {
-    if (e.type === 'command.result') this.linkage.onEvent(e);
+    if (e.type === 'command.result' || e.type === 'linkage.failsafe') this.linkage.onEvent(e);
     const rules = this.byEvent.get(e.type);
     if (!rules) return;
     for (const { rule, instance } of rules) {

@@ -6,7 +6,7 @@ import type { DeviceRepo, DeviceView } from '../store/devices.ts';
 import type { StoredEvent } from '../store/events.ts';
 import type { AlarmSettings, LinkageConfig } from './settings.ts';
 import type { AlarmRepo } from './store.ts';
-import type { Alarm } from './types.ts';
+import { ALARM_TYPES, type Alarm, type AlarmType } from './types.ts';
 
 export const LINKAGE_ACTOR = 'system:linkage';
 
@@ -20,6 +20,8 @@ export interface LinkageMessage {
   cameras?: string[];
   roles?: string[];
   commandId?: string;
+  /** Done by the gateway on its own (edge fail-safe), reported after the fact. */
+  failsafe?: boolean;
   ok?: boolean;
   error?: string;
 }
@@ -59,6 +61,7 @@ export class Linkage {
 
   /** command.result events of linkage commands go to the alarm's timeline and the console. */
   onEvent(e: StoredEvent): void {
+    if (e.type === 'linkage.failsafe') return this.failsafe(e);
     if (e.type !== 'command.result') return;
     const commandId = String(e.data.command);
     const w = this.awaiting.get(commandId);
@@ -80,6 +83,27 @@ export class Linkage {
   /** Forgets commands whose result never came (the gateway refused or lost them: the timeline shows no result). */
   prune(now: number): void {
     for (const [id, w] of this.awaiting) if (now - w.sentAt > RESULT_WAIT_MS) this.awaiting.delete(id);
+  }
+
+  /**
+   * A gateway released doors on its own (hub link down, or our release not confirmed in time) and reports it once
+   * the link is back: the actions go into the triggering alarm's timeline, their command.results follow, and the
+   * gateway's action is audited under its own name.
+   */
+  private failsafe(e: StoredEvent): void {
+    const actions = Array.isArray(e.data.actions) ? (e.data.actions as Array<{ device: string; action: string; command: string }>) : [];
+    const trigger = String(e.data.trigger);
+    const type: AlarmType = Object.hasOwn(ALARM_TYPES, trigger) ? (trigger as AlarmType) : 'fire.alarm';
+    const alarm = this.d.repo.findOpen(type, e.device, null);
+    const actor = `gateway:${e.gateway}`;
+    this.d.audit.record(actor, 'linkage.failsafe', e.device, { alarm: alarm?.id ?? null, reason: e.data.reason, actions, eventId: e.id }, this.d.clock());
+    if (!alarm) return;
+    for (const a of actions) this.awaiting.set(a.command, { alarmId: alarm.id, action: a.action, device: a.device, sentAt: this.d.clock() });
+    this.d.repo.addTimeline(alarm.id, 'linkage.failsafe', { ts: e.ts, actor, eventId: e.id, detail: { reason: e.data.reason, actions } });
+    for (const action of new Set(actions.map((a) => a.action))) {
+      this.emit({ alarmId: alarm.id, action, devices: actions.filter((a) => a.action === action).map((a) => a.device).sort(), failsafe: true });
+    }
+    this.d.onChange(alarm);
   }
 
   private buildingDevices(alarm: Alarm, kind: string): DeviceView[] {

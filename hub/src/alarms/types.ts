@@ -67,6 +67,7 @@ export const TIMELINE_KINDS = [
   'linkage.command',
   'linkage.result',
   'linkage.cameras',
+  'linkage.failsafe',
   'notified',
 ] as const;
 export type TimelineKind = (typeof TIMELINE_KINDS)[number];
