@@ -5,11 +5,13 @@ import { canSee, pageById, visiblePages } from './lib/nav.ts';
 import { replaceHash, useHashPage } from './lib/route.ts';
 import { LoginPage } from './pages/LoginPage.tsx';
 import { PAGE_COMPONENTS } from './pages/index.ts';
+import { AlarmsProvider } from './state/alarms.tsx';
 import { SignedInProvider, useAuthState, useSignedIn } from './state/auth.tsx';
 import { EventFeedProvider } from './state/eventFeed.tsx';
 import { LiveProvider } from './state/live.tsx';
 
 const EVENTS_PAGE = pageById('events')!;
+const ALARMS_PAGE = pageById('alarms')!;
 
 export function App() {
   const auth = useAuthState();
@@ -18,7 +20,9 @@ export function App() {
     <SignedInProvider session={auth.session} logout={auth.logout}>
       <LiveProvider token={auth.session.token} onUnauthorized={() => auth.logout('expired')}>
         <EventFeedProvider enabled={canSee(EVENTS_PAGE, auth.session.user.roles)}>
-          <Routes />
+          <AlarmsProvider enabled={canSee(ALARMS_PAGE, auth.session.user.roles)}>
+            <Routes />
+          </AlarmsProvider>
         </EventFeedProvider>
       </LiveProvider>
     </SignedInProvider>

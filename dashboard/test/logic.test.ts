@@ -99,7 +99,7 @@ describe('navigation by role', () => {
   const ids = (roles: Parameters<typeof visiblePages>[0]) => visiblePages(roles).map((p) => p.id);
 
   it('shows each role only its pages, and admin everything', () => {
-    expect(ids(['security'])).toEqual(['events', 'devices']);
+    expect(ids(['security'])).toEqual(['events', 'alarms', 'site', 'devices']);
     expect(ids(['dorm'])).toEqual(['events', 'devices']);
     expect(ids(['facilities'])).toEqual(['devices']);
     expect(ids(['admin'])).toEqual(PAGES.map((p) => p.id));

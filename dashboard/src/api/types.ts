@@ -64,10 +64,88 @@ export interface ProvisionedGateway {
   password: string;
 }
 
+export type AlarmPriority = 'critical' | 'high' | 'medium' | 'low';
+export type AlarmState = 'raised' | 'acknowledged' | 'resolved';
+
+/** docs/API.md, "Alarms". `type` is an alarm type (e.g. turnstile.tailgating), not always an event type. */
+export interface Alarm {
+  id: string;
+  rule: string;
+  type: string;
+  priority: AlarmPriority;
+  state: AlarmState;
+  latching: boolean;
+  conditionCleared: boolean;
+  device: string;
+  gateway: string | null;
+  building: string | null;
+  zone: string | null;
+  credential: string | null;
+  title: string;
+  count: number;
+  firstAt: number;
+  lastAt: number;
+  acknowledgedAt: number | null;
+  acknowledgedBy: string | null;
+  ackNote: string | null;
+  resolvedAt: number | null;
+  resolvedBy: string | null;
+  resolveNote: string | null;
+  escalatedAt: number | null;
+  escalatedTo: string | null;
+}
+
+export interface AlarmTimelineEntry {
+  ts: number;
+  kind: string;
+  actor?: string;
+  note?: string;
+  eventId?: string;
+  detail?: Record<string, unknown>;
+}
+
+export interface AlarmDetail extends Alarm {
+  timeline: AlarmTimelineEntry[];
+  cameras: string[];
+}
+
+export interface AlarmsPage {
+  alarms: Alarm[];
+  next: string | null;
+}
+
+export interface SiteMarker {
+  device: string;
+  x: number;
+  y: number;
+  kind: string;
+  name: string | null;
+  building: string | null;
+  zone: string | null;
+  online: boolean;
+}
+
+export interface Site {
+  plan: { svg: string; width: number; height: number } | null;
+  markers: SiteMarker[];
+}
+
+export interface LinkageMessage {
+  alarmId: string;
+  action: string;
+  devices: string[];
+  cameras?: string[];
+  commandId?: string;
+  ok?: boolean;
+  error?: string;
+}
+
 /** Live feed messages (socket.io event name -> payload). */
 export interface LiveMessages {
   event: HubEvent;
   device: { id: string; gateway: string; online: boolean; lastSeen: number | null };
   gateway: { id: string; online: boolean; lastSeen: number | null; backlog: number | null };
+  alarm: Alarm;
+  linkage: LinkageMessage;
 }
 export type LiveChannel = keyof LiveMessages;

@@ -2,6 +2,7 @@ import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { visiblePages, type PageId } from '../lib/nav.ts';
 import { useSignedIn } from '../state/auth.tsx';
+import { AlarmSound } from './AlarmSound.tsx';
 import { LangToggle } from './LangToggle.tsx';
 import { LiveBadge } from './LiveBadge.tsx';
 
@@ -30,6 +31,7 @@ export function Shell({ current, children }: { current: PageId | null; children:
           ))}
         </nav>
         <div className="header-tools">
+          <AlarmSound />
           <LiveBadge />
           <span className="user" data-testid="current-user" title={t('header.user')}>
             {user.displayName || user.username}

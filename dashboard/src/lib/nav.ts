@@ -4,6 +4,8 @@ import type { Messages } from '../i18n/messages.ts';
 /** The console's pages. Adding a page = one entry here plus its component in `pages/index.ts`. */
 export const PAGES = [
   { id: 'events', label: 'nav.events', roles: ['security', 'dorm'] },
+  { id: 'alarms', label: 'nav.alarms', roles: ['security'] },
+  { id: 'site', label: 'nav.site', roles: ['security'] },
   { id: 'devices', label: 'nav.devices', roles: ['security', 'dorm', 'facilities'] },
   { id: 'gateways', label: 'nav.gateways', roles: [] },
 ] as const satisfies readonly PageDef[];

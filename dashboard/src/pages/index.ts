@@ -1,12 +1,16 @@
 import type { ComponentType } from 'react';
 import type { PageId } from '../lib/nav.ts';
+import { AlarmsPage } from './AlarmsPage.tsx';
 import { DevicesPage } from './DevicesPage.tsx';
 import { EventsPage } from './EventsPage.tsx';
 import { GatewaysPage } from './GatewaysPage.tsx';
+import { SitePage } from './SitePage.tsx';
 
 /** Typed by PageId: a page listed in `lib/nav.ts` without a component here fails the type check. */
 export const PAGE_COMPONENTS: Record<PageId, ComponentType> = {
   events: EventsPage,
+  alarms: AlarmsPage,
+  site: SitePage,
   devices: DevicesPage,
   gateways: GatewaysPage,
 };

@@ -15,7 +15,7 @@ interface LiveContextValue {
 
 const LiveContext = createContext<LiveContextValue | null>(null);
 
-const CHANNELS: readonly LiveChannel[] = ['event', 'device', 'gateway'];
+const CHANNELS: readonly LiveChannel[] = ['event', 'device', 'gateway', 'alarm', 'linkage'];
 
 /**
  * One socket.io connection for the whole signed-in console. Listeners live here rather than on the socket, so
