@@ -6,3 +6,4 @@ export { decodeImage, imageToInput, resizeBilinear } from './image.ts';
 export type { RgbImage } from './image.ts';
 export { convertGraphModel, CONVERTER_VERSION } from './convert/convert.ts';
 export { ConvertError, UnsupportedOpError } from './convert/errors.ts';
+export * from './pipeline/index.ts';
