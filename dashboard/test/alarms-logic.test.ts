@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Alarm } from '../src/api/types.ts';
+import { severityOf } from '../src/lib/events.ts';
 import { alarmIdFromHash, alarmedDevices, filterAlarms, loudest, mergeAlarms, needsAttention, sortAlarms } from '../src/lib/alarms.ts';
 
 const base: Alarm = {
@@ -64,6 +65,10 @@ describe('alarm list logic', () => {
     expect(loudest(all)).toBe('medium');
     expect(loudest([all[1]!])).toBeNull();
     expect([...alarmedDevices([...all, alarm({ id: 'z', state: 'resolved', device: 'gate-9' })])].sort()).toEqual(['door-1', 'smoke-1']);
+  });
+
+  it('shows a gateway fail-safe release as a warning in the event list', () => {
+    expect(severityOf('linkage.failsafe')).toBe('warning');
   });
 
   it('reads the alarm id of a detail address', () => {

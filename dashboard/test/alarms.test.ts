@@ -21,6 +21,7 @@ const GW = 'gw-alarms';
 const GW_PASSWORD = 'alarms-test-gateway-pw';
 const GUARD = { username: 'guard.li', password: 'guard-li-password', displayName: '李卫' };
 const DOOR = 'door-a1';
+const CAMERA = 'cam-a1';
 
 async function newestMtime(path: string): Promise<number> {
   const s = await stat(path);
@@ -83,7 +84,17 @@ beforeAll(async () => {
   });
   await gateway.publishAsync(
     gatewayTopic(GW, 'inventory'),
-    JSON.stringify({ v: 1, gw: GW, ts: now, devices: [{ id: DOOR, kind: 'door', driver: 'door-controller', name: 'Lab door', building: 'lab', zone: '1F' }] }),
+    JSON.stringify({
+      v: 1,
+      gw: GW,
+      ts: now,
+      devices: [
+        { id: DOOR, kind: 'door', driver: 'door-controller', name: 'Lab door', building: 'lab', zone: '1F' },
+        { id: CAMERA, kind: 'camera', driver: 'onvif', name: 'Lab 1F camera', building: 'lab', zone: '1F' },
+        { id: 'sos-a1', kind: 'emergency_post', driver: 'emergency-post', name: 'Lab SOS', building: 'lab', zone: '1F' },
+        { id: 'ias-a1', kind: 'intrusion_zone', driver: 'intrusion-zone', name: 'Lab zone', building: 'lab', zone: '2F' },
+      ],
+    }),
     { qos: 1, retain: true },
   );
   await publishEvent(DOOR, 'device.online', {});
@@ -158,17 +169,36 @@ describe('alarm console in a real browser against the real hub', () => {
     expect(await hist.getByTestId('history-ack-by').textContent()).toContain(GUARD.username);
     expect(await hist.getByTestId('history-ack-by').textContent()).toContain('到场查看，门已关好');
 
-    // Its detail: the timeline has the raise and the acknowledgement; resolving it needs a note.
+    // Its detail: the timeline has the raise and the acknowledgement, the zone's camera is linked; resolving it needs a note.
     await hist.getByRole('link').click();
     const detail = page.locator(`[data-testid="alarm-detail"][data-alarm="${alarmId}"]`);
     await detail.waitFor();
     await page.locator('[data-testid="timeline-entry"][data-kind="acknowledged"]').waitFor();
     expect(await page.locator('[data-testid="timeline-entry"][data-kind="raised"]').count()).toBe(1);
+    expect(await page.getByTestId('alarm-camera').allTextContents()).toEqual([CAMERA]);
     await page.getByTestId('alarm-resolve').click();
     await page.getByTestId('alarm-note').fill('误报：门禁锁舌故障，已报修');
     await page.getByTestId('alarm-note-submit').click();
     await page.locator(`[data-testid="alarm-detail"][data-state="resolved"]`).waitFor();
     await page.locator('[data-testid="timeline-entry"][data-kind="resolved"]').waitFor();
+
+    // Two more alarms, acknowledged together with one note; the hub's linkage popped the zone's camera.
+    await page.getByTestId('alarm-back').click();
+    await publishEvent('sos-a1', 'emergency.call', { button: 'call' });
+    await publishEvent('ias-a1', 'intrusion.alarm', { zone: 'Z1' });
+    await page.locator('[data-testid="alarm-row"][data-type="emergency.call"][data-priority="critical"]').waitFor();
+    await page.locator('[data-testid="alarm-row"][data-type="intrusion.alarm"]').waitFor();
+    await page.locator(`[data-testid="camera-popups"] :text("${CAMERA}")`).first().waitFor();
+    await page.getByTestId('alarm-filter-priority').selectOption('critical');
+    expect(await page.getByTestId('alarm-row').count()).toBe(2);
+    await page.getByTestId('alarm-select-all').check();
+    await page.getByTestId('alarm-bulk-note').fill('批量确认：已派人');
+    await page.getByTestId('alarm-bulk-ack').click();
+    await page.getByTestId('alarms-empty').waitFor();
+    await page.locator('[data-testid="alarm-sound"][data-state="quiet"]').waitFor();
+    await page.getByTestId('alarm-tab-acknowledged').click();
+    await page.locator('[data-testid="alarm-row"][data-state="acknowledged"][data-type="intrusion.alarm"]').waitFor();
+    expect(await page.getByTestId('alarm-row').count()).toBe(2);
 
     // The hub audited the remote door command and the operator's actions.
     const admin = (await (await fetch(`${hub.httpUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'alarms-test-admin-pw' }) })).json()) as { token: string };

@@ -12,7 +12,8 @@ const ALARM_TYPES: ReadonlySet<string> = new Set<EventType>([
   'intrusion.tamper',
 ]);
 /** Worth a look, not an emergency. */
-const WARNING_TYPES: ReadonlySet<string> = new Set<EventType>(['door.held_open', 'access.denied', 'fire.fault', 'device.offline']);
+// linkage.failsafe: a gateway released doors on its own because the hub could not; someone should know.
+const WARNING_TYPES: ReadonlySet<string> = new Set<EventType>(['door.held_open', 'access.denied', 'fire.fault', 'device.offline', 'linkage.failsafe']);
 
 export function severityOf(type: string): Severity {
   if (ALARM_TYPES.has(type)) return 'alarm';
