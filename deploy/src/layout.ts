@@ -73,6 +73,9 @@ export function writeSystemLayout(plan: CampusPlan, o: LayoutOptions): SystemLay
         hub: { url: `mqtt://127.0.0.1:${o.mqttPort}`, password: secrets.gateways[g.id] },
         field: { host: '127.0.0.1', port },
         outbox: { path: join(o.dataDir, 'edge', `${g.id}-outbox.db`) },
+        // A simulated campus gateway serves one building, so every door and turnstile behind it is on its
+        // evacuation routes; a real site lists them (edge/README.md, "Fire fail-safe").
+        failsafe: { fire: { enabled: true, doors: 'all', turnstiles: 'all' } },
         devices: g.devices.map((d) => ({
           id: d.id,
           driver: d.driver,
