@@ -33,6 +33,8 @@ export interface LinkageMessage {
  */
 export class Linkage {
   private readonly awaiting = new Map<string, { alarmId: string; action: string; device: string; sentAt: number }>();
+  /** device + action + params -> the open alarm it was sent for: a second detector in the same fire does not resend. */
+  private readonly released = new Map<string, string>();
   constructor(
     private readonly d: {
       repo: AlarmRepo;
@@ -141,8 +143,20 @@ export class Linkage {
 
   private async command(alarm: Alarm, action: string, params: Record<string, unknown>, devices: string[]): Promise<void> {
     const sent: string[] = [];
+    const todo: string[] = [];
+    for (const device of devices) {
+      const key = `${device}|${action}|${JSON.stringify(params)}`;
+      const earlier = this.released.get(key);
+      if (earlier && earlier !== alarm.id && this.d.repo.get(earlier)?.state !== 'resolved') {
+        this.d.repo.addTimeline(alarm.id, 'linkage.command', { ts: this.d.clock(), actor: LINKAGE_ACTOR, detail: { action, device, skipped: `already sent for alarm ${earlier}` } });
+        continue;
+      }
+      // Claimed before the await, so a second detector's alarm in the same batch sees it.
+      this.released.set(key, alarm.id);
+      todo.push(device);
+    }
     await Promise.all(
-      devices.map(async (device) => {
+      todo.map(async (device) => {
         const now = this.d.clock();
         try {
           const c = await sendCommand(this.d.commands, ['admin'], device, action, params, now);
@@ -152,13 +166,16 @@ export class Linkage {
           this.d.audit.record(LINKAGE_ACTOR, 'linkage.command', device, { alarm: alarm.id, action, params, commandId: c.commandId, gateway: c.gateway }, now);
         } catch (err) {
           const error = (err as Error).message;
+          // Not sent: the next alarm tries this device again.
+          const key = `${device}|${action}|${JSON.stringify(params)}`;
+          if (this.released.get(key) === alarm.id) this.released.delete(key);
           this.d.repo.addTimeline(alarm.id, 'linkage.command', { ts: now, actor: LINKAGE_ACTOR, detail: { action, device, error } });
           this.d.audit.record(LINKAGE_ACTOR, 'linkage.command', device, { alarm: alarm.id, action, params, error }, now);
           this.d.log.warn({ alarm: alarm.id, device, action, error }, 'linkage command not sent');
         }
       }),
     );
-    if (devices.length) this.emit({ alarmId: alarm.id, action, devices: sent.sort() });
+    if (todo.length) this.emit({ alarmId: alarm.id, action, devices: sent.sort() });
   }
 
   private emit(m: LinkageMessage): void {

@@ -29,6 +29,21 @@ describe('linkage', () => {
     expect(h.audit.list(50).filter((e) => e.actor === 'system:linkage')).toHaveLength(3);
   });
 
+  it('a second detector in the same fire does not resend; once those alarms are resolved it does', async () => {
+    h.event('smoke-1', 'fire.alarm');
+    h.event('smoke-1', 'fire.fault', { fault: 'x' });
+    await h.engine.idle();
+    expect(h.published).toHaveLength(3);
+    // Both alarms' linkage runs interleave; between them each device gets one command and one "already sent".
+    const entries = h.all().flatMap((a) => h.repo.timeline(a.id).filter((t) => t.kind === 'linkage.command'));
+    expect(entries.filter((t) => t.detail!.commandId).map((t) => t.detail!.device).sort()).toEqual(['door-1', 'door-2', 'ts-1']);
+    expect(entries.filter((t) => /already sent/.test(String(t.detail!.skipped))).map((t) => t.detail!.device).sort()).toEqual(['door-1', 'door-2', 'ts-1']);
+    for (const a of h.open()) h.engine.resolve(a.id, 'desk', 'drill over');
+    h.event('smoke-1', 'fire.alarm');
+    await h.engine.idle();
+    expect(h.published).toHaveLength(6);
+  });
+
   it('a fire trouble matches the fire.* entry; an intrusion in another zone matches nothing', async () => {
     h.event('smoke-1', 'fire.fault', { fault: 'x' });
     h.event('door-9', 'intrusion.alarm');
