@@ -212,6 +212,8 @@ export class AlarmEngine {
       this.counters.escalated.inc();
       this.d.audit.record(ALARMS_ACTOR, 'alarm.escalate', a.id, { type: a.type, to, priority: a.priority }, now);
       this.announce(this.d.repo.get(a.id)!);
+      // The escalation role's consoles alert on this, as on a linkage notification.
+      this.d.bus.emit('linkage', { alarmId: a.id, action: 'notify', devices: [a.device], roles: [to] });
     }
   }
 

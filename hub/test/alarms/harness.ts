@@ -121,6 +121,7 @@ export function expectLifecycle(h: Harness, alarm: Alarm): void {
     const esc = h.repo.get(alarm.id)!;
     expect(esc.escalatedTo).toBe('admin');
     expect(h.emitted.at(-1)).toMatchObject({ id: alarm.id, escalatedTo: 'admin' });
+    expect(h.linkage.at(-1)).toEqual({ alarmId: alarm.id, action: 'notify', devices: [alarm.device], roles: ['admin'] });
   }
   const acked = h.engine.acknowledge(alarm.id, 'desk', 'on my way');
   expect(acked).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'desk', ackNote: 'on my way', acknowledgedAt: h.now });
