@@ -4,4 +4,6 @@ export { runHub } from './cli.ts';
 export type { TelemetryStore, TelemetryRow, TelemetryQuery, TelemetryAgg } from './store/telemetry.ts';
 export { DuckDbTelemetryStore } from './store/duckdb-telemetry.ts';
 export type { LiveMessages } from './live/bus.ts';
+export { ALARM_TYPES, ALARM_TYPE_NAMES, PRIORITIES, type Alarm, type AlarmType, type Priority, type TimelineEntry, type AlarmRule } from './alarms/types.ts';
+export type { LinkageMessage } from './alarms/linkage.ts';
 export { ERRORS, type ErrorCode } from './errors.ts';
