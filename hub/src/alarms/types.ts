@@ -1,5 +1,6 @@
 import type { StoredEvent } from '../store/events.ts';
 import type { DeviceView } from '../store/devices.ts';
+import type { AlarmSettings } from './settings.ts';
 
 export const PRIORITIES = ['critical', 'high', 'medium', 'low'] as const;
 export type Priority = (typeof PRIORITIES)[number];
@@ -96,7 +97,7 @@ export interface Finding {
 
 export interface RuleContext {
   /** Resolved `alarms` settings of the hub config. */
-  readonly settings: import('./settings.ts').AlarmSettings;
+  readonly settings: AlarmSettings;
   device(id: string): DeviceView | null;
   raise(f: Finding): void;
   clear(f: Finding): void;
