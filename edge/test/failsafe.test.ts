@@ -59,7 +59,8 @@ async function standInHub(port = 0, linkage?: Array<{ device: string; action: st
 
 /** A door controller / turnstile on the field broker that obeys its native commands and replies OK. */
 async function obedient(port: number, id: string, kind: 'door' | 'gate') {
-  const client = await fieldDevice(port, id);
+  // Listens for commands before it says it is online, as the field protocol's devices do.
+  const client = await fieldDevice(port, id, { announce: false });
   const received: Array<Record<string, unknown>> = [];
   const topic = kind === 'door' ? `acs/${id}/control` : `gate/${id}/set`;
   client.on('message', (_t, payload) => {
@@ -69,6 +70,7 @@ async function obedient(port: number, id: string, kind: 'door' | 'gate') {
     void client.publishAsync(`${topic}/reply`, JSON.stringify(reply), { qos: 1 });
   });
   await client.subscribeAsync(topic, { qos: 1 });
+  await client.publishAsync(`avail/${id}`, 'online', { qos: 1, retain: true });
   return { client, received };
 }
 
@@ -86,7 +88,7 @@ describe('fire fail-safe on the gateway', () => {
     for (const c of cleanups.splice(0).reverse()) await c();
   });
 
-  async function start(hubPort: number, fire: Record<string, unknown>) {
+  async function start(hubPort: number, fire: Record<string, unknown>, offline: string[] = []) {
     const tmp = tempDir();
     cleanups.push(() => tmp.remove());
     const config = parseEdgeConfig(
@@ -104,16 +106,23 @@ describe('fire fail-safe on the gateway', () => {
     );
     const agent = await startEdgeAgent(config, { logger: silent });
     cleanups.push(() => agent.stop());
+    const later = (id: string, kind: 'door' | 'gate') => {
+      const connect = async () => {
+        const d = await obedient(agent.field.port, id, kind);
+        cleanups.push(() => d.client.endAsync(true));
+        return d;
+      };
+      return offline.includes(id) ? { received: [] as Array<Record<string, unknown>>, connect } : connect();
+    };
     const devices = {
-      door1: await obedient(agent.field.port, 'door-1', 'door'),
-      door2: await obedient(agent.field.port, 'door-2', 'door'),
-      door3: await obedient(agent.field.port, 'door-3', 'door'),
-      gate1: await obedient(agent.field.port, 'gate-1', 'gate'),
+      door1: (await later('door-1', 'door')) as Awaited<ReturnType<typeof obedient>>,
+      door2: (await later('door-2', 'door')) as Awaited<ReturnType<typeof obedient>>,
+      door3: await later('door-3', 'door'),
+      gate1: (await later('gate-1', 'gate')) as Awaited<ReturnType<typeof obedient>>,
       smoke: await fieldDevice(agent.field.port, 'smoke-1'),
     };
-    for (const d of [devices.door1, devices.door2, devices.door3, devices.gate1]) cleanups.push(() => d.client.endAsync(true));
     cleanups.push(() => devices.smoke.endAsync(true));
-    await eventually(() => agent.devicesOnline() === 5, 'devices online');
+    await eventually(() => agent.devicesOnline() === 5 - offline.length, 'devices online');
     return { agent, config, ...devices };
   }
 
@@ -184,6 +193,25 @@ describe('fire fail-safe on the gateway', () => {
     await eventually(() => ops(s.door2).includes('HOLD_OPEN') && ops(s.door3).includes('HOLD_OPEN'), 'the rest held open');
     expect(ops(s.door1)).toEqual(['HOLD_OPEN']); // once, from the hub
     expect(ops(s.gate1)).toEqual(['FREE']);
+  });
+
+  it('releases a door that was offline during the alarm as soon as it is back', async () => {
+    const probe = await standInHub();
+    await probe.close();
+    const s = await start(probe.port, { enabled: true, doors: ['door-1', 'door-3'], turnstiles: [] }, ['door-3']);
+    await smoke(s.smoke, true);
+    await eventually(() => ops(s.door1).includes('HOLD_OPEN'), 'door-1 held open');
+    const failed = await eventually(async () => {
+      const r = await outboxRecords(s.config.outbox.path);
+      return r.find((x) => x.kind === 'event' && x.type === 'command.result' && x.device === 'door-3');
+    }, 'the offline door fails');
+    expect(failed!.kind === 'event' && failed!.data).toMatchObject({ ok: false, error: 'device offline' });
+
+    const door3 = await (s.door3 as { connect(): Promise<Awaited<ReturnType<typeof obedient>>> }).connect();
+    await eventually(() => ops(door3).includes('HOLD_OPEN'), 'door-3 held open once back');
+    const reports = (await outboxRecords(s.config.outbox.path)).filter((r) => r.kind === 'event' && r.type === 'linkage.failsafe');
+    expect(reports.map((r) => (r as { data: { actions: Array<{ device: string }> } }).data.actions.map((a) => a.device))).toEqual([['door-1', 'door-3'], ['door-3']]);
+    expect(ops(s.door1)).toEqual(['HOLD_OPEN']);
   });
 
   it('is off unless enabled', async () => {

@@ -20,6 +20,11 @@ export interface FireFailsafeDeps {
 type Release = { action: 'door.hold_open'; params: Record<string, never> } | { action: 'turnstile.set_mode'; params: { mode: 'free' } };
 const DOOR: Release = { action: 'door.hold_open', params: {} };
 const TURNSTILE: Release = { action: 'turnstile.set_mode', params: { mode: 'free' } };
+/**
+ * The field broker reports a device online when it connects, a moment before the device has subscribed to
+ * its command topic; a command sent at once could go nowhere.
+ */
+const BACK_GRACE_MS = 1000;
 
 /**
  * The gateway's own fire linkage. Normally the hub raises the fire alarm and releases the doors; this
@@ -34,6 +39,8 @@ export class FireFailsafe {
   /** Devices released (by us or by the hub) and not yet returned to normal. */
   private readonly released = new Set<string>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Detectors in alarm (fire.alarm seen, no fire.cleared yet). */
+  private readonly burning = new Set<string>();
   /** Our own release commands awaiting their result: command id -> device. */
   private readonly issued = new Map<string, string>();
   private readonly actions: Counter<'reason'>;
@@ -64,11 +71,15 @@ export class FireFailsafe {
     for (const r of records) {
       if (r.kind !== 'event') continue;
       if (r.type === 'command.result') this.onResult(r as UplinkRecord & EventRecord<'command.result'>);
-      else if (r.type === 'fire.alarm' && this.d.devices.get(r.device)?.info.kind === 'fire_sensor') this.onFire(r.device);
+      else if (r.type === 'fire.alarm' && this.d.devices.get(r.device)?.info.kind === 'fire_sensor') {
+        this.burning.add(r.device);
+        this.onFire(r.device);
+      } else if (r.type === 'fire.cleared') this.burning.delete(r.device);
+      else if (r.type === 'device.online') this.onDeviceBack(r.device);
     }
   }
 
-  /** A release that failed (device offline, timeout) is not a release: the next fire alarm tries again. */
+  /** A release that failed (device offline, timeout) is not a release: it is tried again when the device is back, or on the next alarm. */
   private onResult({ data }: EventRecord<'command.result'>): void {
     const device = this.issued.get(data.command);
     if (device === undefined) return;
@@ -76,12 +87,28 @@ export class FireFailsafe {
     if (!data.ok) this.released.delete(device);
   }
 
-  private onFire(detector: string): void {
-    if (!this.d.hubConnected()) return this.release(detector, 'hub_down');
+  private onFire(detector: string, only?: string): void {
+    if (!this.d.hubConnected()) return this.release(detector, 'hub_down', only);
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      this.release(detector, this.d.hubConnected() ? 'not_confirmed' : 'hub_down');
+      this.release(detector, this.d.hubConnected() ? 'not_confirmed' : 'hub_down', only);
     }, this.d.config.confirmMs);
+    this.timers.add(timer);
+  }
+
+  /**
+   * A door or turnstile that was offline during the alarm (its release failed) is released as soon as it is
+   * back, while a detector is still in alarm: the detector repeats its state, not the transition, so no new
+   * fire.alarm would come to retry it.
+   */
+  private onDeviceBack(device: string): void {
+    if (this.burning.size === 0 || this.released.has(device)) return;
+    if (!this.targets().some((t) => t.device === device)) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      const detector = [...this.burning][0];
+      if (detector !== undefined && !this.released.has(device)) this.onFire(detector, device);
+    }, BACK_GRACE_MS);
     this.timers.add(timer);
   }
 
@@ -98,9 +125,9 @@ export class FireFailsafe {
     else if (c.action === 'door.normal' || c.action === 'turnstile.set_mode') this.released.delete(c.device);
   }
 
-  private release(detector: string, reason: 'hub_down' | 'not_confirmed'): void {
+  private release(detector: string, reason: 'hub_down' | 'not_confirmed', only?: string): void {
     if (this.stopped) return;
-    const todo = this.targets().filter((t) => !this.released.has(t.device));
+    const todo = this.targets().filter((t) => !this.released.has(t.device) && (only === undefined || t.device === only));
     if (todo.length === 0) return;
     const commands = todo.map((t) => ({ v: CONTRACT_VERSION, id: newId(), device: t.device, action: t.release.action, params: t.release.params, ts: Date.now() }));
     // The record goes first, so the hub reads why before it reads each command's result.
