@@ -90,6 +90,33 @@ export const EVENT_SCHEMAS = {
     },
     { additionalProperties: false },
   ),
+  /**
+   * Face recognition at the edge. Records carry a person id and a similarity score, never an image or a
+   * template (minimal data). `score` is the recogniser's cosine similarity (-1..1) against the point's threshold.
+   */
+  'attendance.checkin': Type.Object(
+    {
+      method: Method,
+      person: Str(),
+      direction: Direction,
+      credential: Type.Optional(Str()),
+      score: Type.Optional(Type.Number({ minimum: -1, maximum: 1 })),
+    },
+    { additionalProperties: false },
+  ),
+  'face.sighting': Type.Object(
+    { person: Str(), score: Type.Number({ minimum: -1, maximum: 1 }) },
+    { additionalProperties: false },
+  ),
+  /** A face of acceptable quality that matched no one above the point's threshold; `score` is the best (rejected) similarity. */
+  'face.stranger': Type.Object(
+    { score: Type.Optional(Type.Number({ minimum: -1, maximum: 1 })) },
+    { additionalProperties: false },
+  ),
+  'face.watchlist': Type.Object(
+    { person: Str(), score: Type.Number({ minimum: -1, maximum: 1 }) },
+    { additionalProperties: false },
+  ),
 } satisfies Record<string, TSchema>;
 
 export type EventType = keyof typeof EVENT_SCHEMAS;

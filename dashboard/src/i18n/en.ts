@@ -26,6 +26,10 @@ const eventTypes: Record<EventType, string> = {
   'command.result': 'Command result',
   'actuator.state': 'Actuator state',
   'linkage.failsafe': 'Gateway fail-safe linkage',
+  'attendance.checkin': 'Dorm check-in',
+  'face.sighting': 'Face sighting',
+  'face.stranger': 'Unknown face',
+  'face.watchlist': 'Watch-list match',
 };
 
 const deviceKinds: Record<DeviceKind, string> = {

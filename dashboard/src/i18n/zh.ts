@@ -26,6 +26,10 @@ const eventTypes: Record<EventType, string> = {
   'command.result': '指令结果',
   'actuator.state': '执行器状态',
   'linkage.failsafe': '网关本地联动（失效保护）',
+  'attendance.checkin': '宿舍考勤',
+  'face.sighting': '人脸轨迹抓拍',
+  'face.stranger': '陌生人',
+  'face.watchlist': '布控名单命中',
 };
 
 const deviceKinds: Record<DeviceKind, string> = {
