@@ -30,6 +30,26 @@ describe('rule door-held-open', () => {
     expect(h.all()).toEqual([]);
   });
 
+  it('a door released on purpose (confirmed door.hold_open) is not an alarm until it is back to normal', () => {
+    h.event('door-1', 'command.result', { command: 'c1', action: 'door.hold_open', ok: true });
+    h.event('door-1', 'door.opened');
+    h.event('door-1', 'door.held_open', { seconds: 600 });
+    h.advance(600_000);
+    expect(h.all()).toEqual([]);
+    h.event('door-1', 'command.result', { command: 'c2', action: 'door.normal', ok: true });
+    h.event('door-1', 'door.closed');
+    h.event('door-1', 'door.opened');
+    h.advance(30_000);
+    expect(h.only('door.held_open').device).toBe('door-1');
+  });
+
+  it('a refused hold-open command does not silence the door', () => {
+    h.event('door-2', 'command.result', { command: 'c1', action: 'door.hold_open', ok: false, error: 'jammed' });
+    h.event('door-2', 'door.opened');
+    h.advance(30_000);
+    expect(h.only('door.held_open').device).toBe('door-2');
+  });
+
   it('auto-resolves on door.closed when configured', async () => {
     const g = await alarmHarness({ heldOpenSeconds: 30, autoResolve: ['door.held_open'] });
     try {
