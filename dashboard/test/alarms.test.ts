@@ -93,6 +93,7 @@ beforeAll(async () => {
         { id: CAMERA, kind: 'camera', driver: 'onvif', name: 'Lab 1F camera', building: 'lab', zone: '1F' },
         { id: 'sos-a1', kind: 'emergency_post', driver: 'emergency-post', name: 'Lab SOS', building: 'lab', zone: '1F' },
         { id: 'ias-a1', kind: 'intrusion_zone', driver: 'intrusion-zone', name: 'Lab zone', building: 'lab', zone: '2F' },
+        { id: 'smoke-a1', kind: 'fire_sensor', driver: 'fire-sensor', name: 'Lab smoke', building: 'lab', zone: '2F' },
       ],
     }),
     { qos: 1, retain: true },
@@ -199,6 +200,21 @@ describe('alarm console in a real browser against the real hub', () => {
     await page.getByTestId('alarm-tab-acknowledged').click();
     await page.locator('[data-testid="alarm-row"][data-state="acknowledged"][data-type="intrusion.alarm"]').waitFor();
     expect(await page.getByTestId('alarm-row').count()).toBe(2);
+
+    // A fire alarm whose gateway released the doors on its own (its report arrives with the alarm after an outage).
+    await page.getByTestId('alarm-tab-active').click();
+    await publishEvent('smoke-a1', 'fire.alarm', { smoke: 9 });
+    await publishEvent('smoke-a1', 'linkage.failsafe', {
+      trigger: 'fire.alarm',
+      reason: 'hub_down',
+      actions: [{ device: DOOR, action: 'door.hold_open', command: 'CMDFAILSAFE0001' }],
+    });
+    const fire = page.locator('[data-testid="alarm-row"][data-type="fire.alarm"]');
+    await fire.waitFor();
+    await fire.getByTestId('alarm-open').click();
+    const failsafe = page.locator('[data-testid="alarm-failsafe-entry"][data-reason="hub_down"]');
+    await failsafe.waitFor();
+    expect(await failsafe.textContent()).toContain(DOOR);
 
     // The hub audited the remote door command and the operator's actions.
     const admin = (await (await fetch(`${hub.httpUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'alarms-test-admin-pw' }) })).json()) as { token: string };

@@ -207,6 +207,11 @@ export const en: Messages = {
     camerasFor: 'Cameras popped by linkage',
     dismiss: 'Dismiss',
     timeline: 'Event timeline',
+    failsafe: {
+      title: 'Released by the gateway (fail-safe)',
+      hubDown: 'hub link down; the gateway released',
+      notConfirmed: 'the hub did not act in time; the gateway released',
+    },
     timelineKinds: {
       raised: 'Raised',
       repeated: 'Repeated',

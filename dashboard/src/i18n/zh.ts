@@ -208,6 +208,11 @@ export const zh = {
     camerasFor: '联动弹出的摄像机',
     dismiss: '关闭',
     timeline: '事件时间线',
+    failsafe: {
+      title: '网关本地联动（失效保护）',
+      hubDown: '中心链路中断，网关自行释放',
+      notConfirmed: '中心未及时联动，网关自行释放',
+    },
     timelineKinds: {
       raised: '报警产生',
       repeated: '再次触发',

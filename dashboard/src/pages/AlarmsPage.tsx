@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { Alarm, AlarmDetail, AlarmsPage as AlarmsAnswer } from '../api/types.ts';
+import type { Alarm, AlarmDetail, AlarmsPage as AlarmsAnswer, EventsPage, HubEvent } from '../api/types.ts';
 import { query } from '../api/client.ts';
 import { DoorControls } from '../components/DoorControls.tsx';
 import { alarmIdFromHash, filterAlarms, PRIORITIES, sortAlarms } from '../lib/alarms.ts';
@@ -460,6 +460,7 @@ function AlarmDetailView({ id }: { id: string }) {
             </div>
           )}
           {isDoor && <DoorControls device={alarm.device} />}
+          {alarm.type.startsWith('fire.') && <GatewayFailsafe device={alarm.device} since={alarm.firstAt} />}
           <h2>{t('alarms.cameras')}</h2>
           {alarm.cameras.length ? (
             <ul className="cameras" data-testid="alarm-cameras">
@@ -487,6 +488,32 @@ function AlarmDetailView({ id }: { id: string }) {
       )}
       {!alarm && fetched.loading && <p className="empty">{t('common.loading')}</p>}
     </section>
+  );
+}
+
+/** What the detector's gateway released on its own (fire fail-safe) while the hub could not, once the hub has heard of it. */
+function GatewayFailsafe({ device, since }: { device: string; since: number }) {
+  const { t } = useTranslation();
+  const [events, setEvents] = useState<HubEvent[]>([]);
+  // Recorded by the gateway just after the alarm; a minute's slack covers clocks that differ a little.
+  const fetched = useHubGet<EventsPage>(`/api/events${query({ device, type: 'linkage.failsafe', from: since - 60_000, limit: 20 })}`, (p) => setEvents(p.events));
+  useLiveBatch('event', (msgs) => {
+    if (msgs.some((e) => e.device === device && e.type === 'linkage.failsafe')) fetched.reload();
+  });
+  if (events.length === 0) return null;
+  return (
+    <div className="failsafe" data-testid="alarm-failsafe">
+      <h2>{t('alarms.failsafe.title')}</h2>
+      {events.map((e) => {
+        const d = e.data as { reason?: string; actions?: Array<{ device: string; action: string }> };
+        return (
+          <p key={e.id} data-testid="alarm-failsafe-entry" data-reason={d.reason}>
+            <span className="muted">{fullTime(e.ts)}</span> {t(`alarms.failsafe.${d.reason === 'hub_down' ? 'hubDown' : 'notConfirmed'}`)}:{' '}
+            <span className="mono">{(d.actions ?? []).map((a) => a.device).join(', ')}</span>
+          </p>
+        );
+      })}
+    </div>
   );
 }
 
