@@ -10,6 +10,7 @@ import { FireFailsafe } from './failsafe/fire.ts';
 import { FieldIngest } from './ingest.ts';
 import { EdgeMetrics, serveMetrics, type MetricsServer } from './metrics.ts';
 import { Outbox } from './outbox.ts';
+import { ModbusPoller, type ModbusMeterOptions } from './modbus/poller.ts';
 import { AGENT_VERSION } from './version.ts';
 
 export interface EdgeAgent {
@@ -96,6 +97,15 @@ export async function startEdgeAgent(config: EdgeConfig, opts: StartEdgeOptions 
     logger: logger.child({ part: 'failsafe' }),
   });
 
+  const onAvailability = (deviceId: string, online: boolean, reason: string): void => {
+    if (!availability.set(deviceId, online)) return;
+    emit(deviceId, [online ? { kind: 'event', type: 'device.online', data: {} } : { kind: 'event', type: 'device.offline', data: { reason } }]);
+  };
+  // Meters on Modbus TCP are polled by the agent rather than connecting to the field broker.
+  const modbusPollers = [...devices.values()]
+    .filter((d) => d.driver.name === 'modbus-meter')
+    .map((d) => new ModbusPoller({ deviceId: d.id, options: d.options as unknown as ModbusMeterOptions, emit, onAvailability, registry: metrics.registry, logger: logger.child({ part: 'modbus', device: d.id }) }));
+
   try {
     field = await startFieldBroker({
       host: config.field.host,
@@ -104,10 +114,7 @@ export async function startEdgeAgent(config: EdgeConfig, opts: StartEdgeOptions 
       maxPacketBytes: config.field.maxPacketBytes,
       devices: new Map(config.devices.map((d) => [d.id, { secret: d.secret }])),
       onMessage: (deviceId, topic, payload, delivery) => ingest.handle(deviceId, topic, payload, delivery),
-      onAvailability: (deviceId, online, reason) => {
-        if (!availability.set(deviceId, online)) return;
-        emit(deviceId, [online ? { kind: 'event', type: 'device.online', data: {} } : { kind: 'event', type: 'device.offline', data: { reason } }]);
-      },
+      onAvailability,
       refuse: (reason, fields, msg) => ingest.refuse(reason, fields, msg),
       logger: logger.child({ part: 'field' }),
     });
@@ -143,6 +150,7 @@ export async function startEdgeAgent(config: EdgeConfig, opts: StartEdgeOptions 
       logger: logger.child({ part: 'hub' }),
     });
     hub.start();
+    for (const p of modbusPollers) p.start();
 
     if (config.metrics.enabled) metricsServer = await serveMetrics(metrics, config.metrics.host, config.metrics.port);
   } catch (err) {
@@ -164,6 +172,7 @@ export async function startEdgeAgent(config: EdgeConfig, opts: StartEdgeOptions 
     (stopping ??= (async () => {
       failsafe.stop();
       commands.stop();
+      await Promise.all(modbusPollers.map((p) => p.stop()));
       await field!.close();
       await hub!.stop();
       await metricsServer?.close();

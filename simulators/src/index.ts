@@ -8,3 +8,4 @@ export { SimClock } from './sim-clock.ts';
 export { ConfigError } from './schema-errors.ts';
 export { simRegistry } from './metrics.ts';
 export { parseDuration } from './duration.ts';
+export { startModbusMeterServer, type ModbusMeterServer, type ModbusMeterServerOptions } from './modbus/meter-server.ts';
