@@ -215,6 +215,8 @@ describe('alarm console in a real browser against the real hub', () => {
     const failsafe = page.locator('[data-testid="alarm-failsafe-entry"][data-reason="hub_down"]');
     await failsafe.waitFor();
     expect(await failsafe.textContent()).toContain(DOOR);
+    // The hub files the report in the alarm's timeline too.
+    await page.locator('[data-testid="timeline-entry"][data-kind="linkage.failsafe"]').waitFor();
 
     // The hub audited the remote door command and the operator's actions.
     const admin = (await (await fetch(`${hub.httpUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'alarms-test-admin-pw' }) })).json()) as { token: string };

@@ -138,6 +138,8 @@ export interface LinkageMessage {
   commandId?: string;
   ok?: boolean;
   error?: string;
+  /** The gateway released `devices` on its own (edge fail-safe); reported once the hub heard of it. */
+  failsafe?: boolean;
 }
 
 /** Live feed messages (socket.io event name -> payload). */

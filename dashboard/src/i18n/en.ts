@@ -223,6 +223,7 @@ export const en: Messages = {
       'linkage.command': 'Linkage command',
       'linkage.result': 'Linkage result',
       'linkage.cameras': 'Linkage cameras',
+      'linkage.failsafe': 'Released by the gateway',
       notified: 'Notified',
     },
   },

@@ -224,6 +224,7 @@ export const zh = {
       'linkage.command': '联动指令',
       'linkage.result': '联动结果',
       'linkage.cameras': '联动摄像机',
+      'linkage.failsafe': '网关本地联动',
       notified: '已通知',
     },
   },

@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import type { Alarm, AlarmDetail, AlarmsPage as AlarmsAnswer, EventsPage, HubEvent } from '../api/types.ts';
 import { query } from '../api/client.ts';
 import { DoorControls } from '../components/DoorControls.tsx';
+import { useAlarmLabels } from '../lib/alarmLabels.ts';
 import { alarmIdFromHash, filterAlarms, PRIORITIES, sortAlarms } from '../lib/alarms.ts';
 import { formatTime, fullTime } from '../lib/format.ts';
 import { useNow } from '../lib/now.ts';
@@ -12,16 +13,6 @@ import { useHubGet } from '../state/fetch.ts';
 import { useLiveBatch } from '../state/live.tsx';
 
 const ACT_ROLES = ['admin', 'security'];
-
-function useAlarmLabels() {
-  const { t, i18n } = useTranslation();
-  const types = (i18n.getResource(i18n.language, 'translation', 'alarmTypes') ?? {}) as Record<string, string>;
-  return {
-    type: (a: Pick<Alarm, 'type' | 'title'>) => types[a.type] ?? a.title ?? a.type,
-    priority: (p: string) => t(`alarms.priority.${p}`, { defaultValue: p }),
-    state: (s: string) => t(`alarms.state.${s}`, { defaultValue: s }),
-  };
-}
 
 function useCanAct(): boolean {
   const { user } = useSignedIn();

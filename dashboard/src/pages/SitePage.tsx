@@ -2,6 +2,7 @@ import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Site, SiteMarker } from '../api/types.ts';
 import { DoorControls } from '../components/DoorControls.tsx';
+import { useAlarmLabels } from '../lib/alarmLabels.ts';
 import { alarmedDevices } from '../lib/alarms.ts';
 import { useLabels } from '../lib/labels.ts';
 import { useAlarms } from '../state/alarms.tsx';
@@ -16,6 +17,7 @@ import { useLiveBatch } from '../state/live.tsx';
 export function SitePage() {
   const { t } = useTranslation();
   const labels = useLabels();
+  const alarmLabels = useAlarmLabels();
   const { open } = useAlarms();
   const [site, setSite] = useState<Site | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
@@ -67,8 +69,8 @@ export function SitePage() {
                 .filter((a) => a.device === marker.device)
                 .map((a) => (
                   <p key={a.id}>
-                    <a href={`#/alarms/${encodeURIComponent(a.id)}`} className={`prio prio-${a.priority}`}>
-                      {a.title}
+                    <a href={`#/alarms/${encodeURIComponent(a.id)}`} className={`prio prio-${a.priority}`} data-testid="site-panel-alarm">
+                      {alarmLabels.type(a)}
                     </a>
                   </p>
                 ))}
