@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { stringify } from 'yaml';
 import { scenarioFromPlan, type CampusPlan } from '@warden/simulators';
+import { schematicSitePlan } from './site-plan.ts';
 
 export interface LayoutOptions {
   dataDir: string;
@@ -50,6 +51,9 @@ export function writeSystemLayout(plan: CampusPlan, o: LayoutOptions): SystemLay
   mkdirSync(join(o.dataDir, 'edge'), { recursive: true });
   const secrets = loadSecrets(o.dataDir, plan.gateways.map((g) => g.id), o.adminPassword);
   const hubConfig = join(o.dataDir, 'hub.yaml');
+  const site = schematicSitePlan(plan);
+  const sitePlanFile = join(o.dataDir, 'site-plan.svg');
+  writeFileSync(sitePlanFile, site.svg);
   writePrivate(
     hubConfig,
     stringify({
@@ -58,6 +62,7 @@ export function writeSystemLayout(plan: CampusPlan, o: LayoutOptions): SystemLay
       dataDir: join(o.dataDir, 'hub'),
       admin: { password: secrets.admin },
       gateways: plan.gateways.map((g) => ({ id: g.id, name: g.name, password: secrets.gateways[g.id] })),
+      site: { plan: sitePlanFile, width: site.width, height: site.height, markers: site.markers },
     }),
   );
   const edgeConfigs = new Map<string, string>();
