@@ -10,6 +10,7 @@ import { FireFailsafe } from './failsafe/fire.ts';
 import { FieldIngest } from './ingest.ts';
 import { EdgeMetrics, serveMetrics, type MetricsServer } from './metrics.ts';
 import { Outbox } from './outbox.ts';
+import { FaceService } from './face/service.ts';
 import { ModbusPoller, type ModbusMeterOptions } from './modbus/poller.ts';
 import { AGENT_VERSION } from './version.ts';
 
@@ -106,14 +107,29 @@ export async function startEdgeAgent(config: EdgeConfig, opts: StartEdgeOptions 
     .filter((d) => d.driver.name === 'modbus-meter')
     .map((d) => new ModbusPoller({ deviceId: d.id, options: d.options as unknown as ModbusMeterOptions, emit, onAvailability, registry: metrics.registry, logger: logger.child({ part: 'modbus', device: d.id }) }));
 
+  let face: FaceService | undefined;
   try {
+    if (config.face.enabled) {
+      face = await FaceService.start({
+        config: config.face,
+        devices,
+        emit,
+        execute: (payload) => commands.handle(payload),
+        publish: (topic, payload) => (field ? field.publish(topic, payload) : Promise.reject(new Error('field broker not running'))),
+        refuse: (reason, fields, msg) => ingest.refuse(reason, fields, msg),
+        registry: metrics.registry,
+        logger: logger.child({ part: 'face' }),
+      });
+    }
     field = await startFieldBroker({
       host: config.field.host,
       port: config.field.port,
       requireAuth: config.field.requireAuth,
       maxPacketBytes: config.field.maxPacketBytes,
       devices: new Map(config.devices.map((d) => [d.id, { secret: d.secret }])),
-      onMessage: (deviceId, topic, payload, delivery) => ingest.handle(deviceId, topic, payload, delivery),
+      // Face captures are decided on the gateway (face/service.ts); everything else is decoded into records.
+      onMessage: (deviceId, topic, payload, delivery) =>
+        face?.handles(deviceId, topic) ? face.handle(deviceId, topic, payload) : ingest.handle(deviceId, topic, payload, delivery),
       onAvailability,
       refuse: (reason, fields, msg) => ingest.refuse(reason, fields, msg),
       logger: logger.child({ part: 'field' }),
@@ -156,6 +172,7 @@ export async function startEdgeAgent(config: EdgeConfig, opts: StartEdgeOptions 
   } catch (err) {
     await hub?.stop();
     await field?.close();
+    await face?.stop();
     outbox.close();
     throw err;
   }
@@ -174,6 +191,7 @@ export async function startEdgeAgent(config: EdgeConfig, opts: StartEdgeOptions 
       commands.stop();
       await Promise.all(modbusPollers.map((p) => p.stop()));
       await field!.close();
+      await face?.stop();
       await hub!.stop();
       await metricsServer?.close();
       outbox.close();

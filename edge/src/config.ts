@@ -8,6 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { DEVICE_ID } from '@warden/contract';
 import { DRIVERS, DRIVER_NAMES } from './drivers/index.ts';
 import { FailsafeSection, checkFailsafe } from './failsafe/config.ts';
+import { FaceSection } from './face/config.ts';
 
 /*
  * One schema per section (like Frigate): every field has a description, bounds and, where a sensible
@@ -114,6 +115,7 @@ export const EdgeConfigSchema = Type.Object(
     metrics: MetricsSection,
     commands: CommandsSection,
     failsafe: FailsafeSection,
+    face: FaceSection,
     devices: Type.Array(DeviceEntry, { maxItems: 5000, default: [], description: 'field devices behind this gateway' }),
   },
   { additionalProperties: false },
@@ -278,6 +280,11 @@ export function parseEdgeConfig(
     ...raw,
     hub: { ...hubRest, username: hub.username ?? gatewayId, password },
     outbox: { ...raw.outbox, path: isAbsolute(outboxPath) ? outboxPath : resolve(baseDir, outboxPath) },
+    face: {
+      ...raw.face,
+      gallery: resolve(baseDir, raw.face.gallery),
+      ...(raw.face.galleryKeyFile === undefined ? {} : { galleryKeyFile: resolve(baseDir, raw.face.galleryKeyFile) }),
+    },
   });
 }
 

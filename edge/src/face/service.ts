@@ -1,0 +1,193 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { CONTRACT_VERSION, RateLimitedLog, newId, parseJson, type RejectReason } from '@warden/contract';
+import { FacePipeline, decodeImage, type RgbImage } from '@warden/models';
+import type { DeviceRuntime } from '../devices.ts';
+import type { Emission } from '../driver.ts';
+import type { CaptureMessage, FaceTerminalOptions } from '../drivers/face-terminal.ts';
+import { DEFAULT_THRESHOLDS, type FaceConfig } from './config.ts';
+import { decideCredential, decideFace, type Decision, type PointPolicy } from './decide.ts';
+import { Gallery } from './gallery.ts';
+import { loadGallery, loadGalleryKey, saveGallery } from './store.ts';
+
+export interface FaceServiceDeps {
+  config: FaceConfig;
+  devices: ReadonlyMap<string, DeviceRuntime>;
+  /** Commits records for a device through the outbox (they reach the hub when it is back). */
+  emit(deviceId: string, emissions: Emission[]): void;
+  /** Runs a contract command locally, as if the hub had sent it (the door unlock). */
+  execute(command: Buffer): void;
+  /** Publishes a native message to a field device. */
+  publish(topic: string, payload: Record<string, unknown>): Promise<void>;
+  refuse(reason: RejectReason, fields: Record<string, unknown>, msg: string): void;
+  registry: Registry;
+  logger: Logger;
+  /** Folder of built models (tests use a shared one). */
+  modelsDir?: string | undefined;
+}
+
+const CAPTURE = /^face\/([^/]+)\/capture$/;
+
+/**
+ * Face decisions on the gateway: a face terminal's capture -> pipeline -> 1:N search in the local gallery ->
+ * the point's decision -> door unlock (a local command through the command router) + result to the terminal
+ * + records to the outbox. Nothing here needs the hub, so a known face opens the door while the hub is down.
+ * Captures are decided one at a time in arrival order: two cores cannot run two pipelines faster than one.
+ */
+export class FaceService {
+  private readonly log: RateLimitedLog;
+  private queue: Promise<void> = Promise.resolve();
+  private waiting = 0;
+  private stopped = false;
+  private readonly decisions: Counter<'result'>;
+  private readonly latency: Histogram<'mode'>;
+  private readonly dropped: Counter;
+
+  private constructor(
+    private readonly d: FaceServiceDeps,
+    private readonly pipeline: FacePipeline,
+    readonly gallery: Gallery,
+    private readonly key: Buffer,
+  ) {
+    this.log = new RateLimitedLog(d.logger);
+    this.decisions = new Counter({ name: 'warden_edge_face_decisions_total', help: 'Face point decisions, by result', labelNames: ['result'], registers: [d.registry] });
+    this.latency = new Histogram({
+      name: 'warden_edge_face_decision_seconds',
+      help: 'Capture received to decision sent (decode, detect, embed, search), by point mode',
+      labelNames: ['mode'],
+      buckets: [0.01, 0.02, 0.05, 0.075, 0.1, 0.2, 0.5, 1, 2],
+      registers: [d.registry],
+    });
+    this.dropped = new Counter({ name: 'warden_edge_face_captures_dropped_total', help: 'Captures refused because too many were waiting', registers: [d.registry] });
+  }
+
+  static async start(d: FaceServiceDeps): Promise<FaceService> {
+    const key = loadGalleryKey({ key: d.config.galleryKey, keyFile: d.config.galleryKeyFile });
+    const dimensions = d.config.recogniser === 'faceres' ? 1024 : 128;
+    let gallery: Gallery;
+    if (existsSync(d.config.gallery)) {
+      gallery = await loadGallery(d.config.gallery, key);
+      if (gallery.dimensions !== dimensions) throw new Error(`face gallery ${d.config.gallery} holds ${gallery.dimensions}-D templates, ${d.config.recogniser} makes ${dimensions}-D`);
+    } else {
+      gallery = new Gallery(dimensions);
+      await mkdir(path.dirname(d.config.gallery), { recursive: true });
+      await saveGallery(d.config.gallery, gallery, key);
+    }
+    const pipeline = await FacePipeline.create({ recogniser: d.config.recogniser, threads: d.config.threads, buildDir: d.modelsDir });
+    // The first run of each ONNX session is several times slower; take it now, not at the first door.
+    const blank: RgbImage = { width: 160, height: 160, data: new Uint8Array(160 * 160 * 3).fill(128) };
+    await pipeline.analyse(blank);
+    await pipeline.embedCrop(blank);
+    d.logger.info({ persons: gallery.personCount, templates: gallery.templateCount, recogniser: d.config.recogniser, simd: gallery.simd }, 'face service ready');
+    return new FaceService(d, pipeline, gallery, key);
+  }
+
+  /** Whether a field message is a capture this service decides (the agent passes everything else to ingest). */
+  handles(deviceId: string, topic: string): boolean {
+    const m = CAPTURE.exec(topic);
+    return m !== null && m[1] === deviceId && this.d.devices.get(deviceId)?.driver.name === 'face-terminal';
+  }
+
+  handle(deviceId: string, topic: string, payload: Buffer): void {
+    if (this.stopped) return;
+    const received = performance.now();
+    if (this.waiting >= this.d.config.maxQueue) {
+      this.dropped.inc();
+      this.log.warn('face_busy', { device: deviceId, waiting: this.waiting }, 'face capture refused: too many captures waiting for a decision');
+      void this.reply(deviceId, { result: 'DENY', reason: 'busy' });
+      return;
+    }
+    this.waiting++;
+    this.queue = this.queue
+      .then(() => this.decide(deviceId, topic, payload, received))
+      .catch((err: unknown) => this.d.logger.error({ err, device: deviceId }, 'face decision failed'))
+      .finally(() => this.waiting--);
+  }
+
+  /** Resolves when every capture received so far has been decided. */
+  idle(): Promise<void> {
+    return this.queue;
+  }
+
+  /** Writes the gallery file (after enrolment changes). */
+  save(): Promise<void> {
+    return saveGallery(this.d.config.gallery, this.gallery, this.key);
+  }
+
+  private policy(device: DeviceRuntime): PointPolicy {
+    const o = device.options as FaceTerminalOptions;
+    return { mode: o.mode, direction: o.direction, minReal: o.minReal, threshold: o.threshold ?? DEFAULT_THRESHOLDS[this.d.config.recogniser] };
+  }
+
+  private async decide(deviceId: string, topic: string, payload: Buffer, received: number): Promise<void> {
+    const device = this.d.devices.get(deviceId)!;
+    const handler = device.topics.get(topic);
+    const parsed = parseJson(payload);
+    if (!parsed.ok) return this.refuse('malformed_json', deviceId, topic, parsed.detail);
+    if (handler?.type !== 'uplink' || !handler.check.check(parsed.value)) return this.refuse('schema_invalid', deviceId, topic, handler?.check.explain(parsed.value) ?? 'no capture schema');
+    const m = parsed.value as CaptureMessage;
+    if (m.image === undefined && m.card === undefined && m.qr === undefined) return this.refuse('schema_invalid', deviceId, topic, 'a capture needs image, card or qr');
+    const policy = this.policy(device);
+    const ts = m.t !== undefined && Number.isFinite(m.t) ? Math.round(m.t) : undefined;
+
+    const decisions: Decision[] = [];
+    if (m.card !== undefined || m.qr !== undefined) {
+      const method = m.card !== undefined ? 'card' : 'qr';
+      const credential = (m.card ?? m.qr)!;
+      decisions.push(decideCredential(policy, method, credential, this.gallery.credentialOwner(credential)));
+    } else {
+      let img: RgbImage;
+      try {
+        img = decodeImage(Buffer.from(m.image!, 'base64'));
+      } catch (err) {
+        return this.refuse('schema_invalid', deviceId, topic, `image: ${(err as Error).message}`);
+      }
+      const faces = await this.pipeline.analyse(img, { maxFaces: policy.mode === 'trajectory' ? undefined : 1 });
+      if (faces.length === 0) decisions.push(decideFace(policy, undefined, undefined));
+      for (const face of faces) decisions.push(decideFace(policy, face, face.embedding ? this.gallery.search(face.embedding, 1)[0] : undefined));
+    }
+
+    // Door first: it is what the person in front of the terminal is waiting for.
+    const first = decisions[0]!;
+    const door = (device.options as FaceTerminalOptions).door;
+    if (first.open && door) {
+      const seconds = (device.options as FaceTerminalOptions).unlockSeconds;
+      this.d.execute(Buffer.from(JSON.stringify({ v: CONTRACT_VERSION, id: newId(), device: door, action: 'door.unlock', params: { seconds }, ts: Date.now() })));
+    }
+    await this.reply(deviceId, {
+      ...(m.ref ? { ref: m.ref } : {}),
+      result: first.result,
+      ...(first.person ? { person: first.person } : {}),
+      ...(first.score !== undefined ? { score: first.score } : {}),
+      ...(first.reason ? { reason: first.reason } : {}),
+      ...(first.open && !door ? { open: (device.options as FaceTerminalOptions).unlockSeconds } : {}),
+    });
+    this.latency.observe({ mode: policy.mode }, (performance.now() - received) / 1000);
+    for (const dec of decisions) {
+      this.decisions.inc({ result: dec.result });
+      if (dec.emissions.length) this.d.emit(deviceId, dec.emissions.map((e) => ({ ...e, ts: ts ?? e.ts })));
+    }
+  }
+
+  private refuse(reason: RejectReason, device: string, topic: string, detail: string): void {
+    this.d.refuse(reason, { device, topic, detail: detail.slice(0, 300) }, 'face capture refused');
+    void this.reply(device, { result: 'DENY', reason: 'bad_capture' });
+  }
+
+  private async reply(deviceId: string, payload: Record<string, unknown>): Promise<void> {
+    try {
+      await this.d.publish(`face/${deviceId}/result`, payload);
+    } catch (err) {
+      this.log.warn('face_result', { device: deviceId, err: (err as Error).message }, 'could not send the face result to the terminal');
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.queue;
+    await this.pipeline.close();
+  }
+}
