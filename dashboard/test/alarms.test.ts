@@ -183,13 +183,15 @@ describe('alarm console in a real browser against the real hub', () => {
     await page.locator(`[data-testid="alarm-detail"][data-state="resolved"]`).waitFor();
     await page.locator('[data-testid="timeline-entry"][data-kind="resolved"]').waitFor();
 
-    // Two more alarms, acknowledged together with one note; the hub's linkage popped the zone's camera.
+    // Two more alarms, acknowledged together with one note; the hub's linkage popped the zone's camera and notified security.
     await page.getByTestId('alarm-back').click();
     await publishEvent('sos-a1', 'emergency.call', { button: 'call' });
     await publishEvent('ias-a1', 'intrusion.alarm', { zone: 'Z1' });
     await page.locator('[data-testid="alarm-row"][data-type="emergency.call"][data-priority="critical"]').waitFor();
     await page.locator('[data-testid="alarm-row"][data-type="intrusion.alarm"]').waitFor();
     await page.locator(`[data-testid="camera-popups"] :text("${CAMERA}")`).first().waitFor();
+    // The linkage config notifies security of emergency calls: the guard gets a notice wherever they are.
+    await page.locator('[data-testid="alarm-popup"][data-notify="true"]').first().waitFor();
     await page.getByTestId('alarm-filter-priority').selectOption('critical');
     expect(await page.getByTestId('alarm-row').count()).toBe(2);
     await page.getByTestId('alarm-select-all').check();

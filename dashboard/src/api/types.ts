@@ -138,6 +138,8 @@ export interface LinkageMessage {
   commandId?: string;
   ok?: boolean;
   error?: string;
+  /** `notify`: the roles told about the alarm (linkage config, or the role an alarm was escalated to). */
+  roles?: string[];
   /** The gateway released `devices` on its own (edge fail-safe); reported once the hub heard of it. */
   failsafe?: boolean;
 }

@@ -2,6 +2,7 @@ import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { visiblePages, type PageId } from '../lib/nav.ts';
 import { useSignedIn } from '../state/auth.tsx';
+import { AlarmPopups } from './AlarmPopups.tsx';
 import { AlarmSound } from './AlarmSound.tsx';
 import { LangToggle } from './LangToggle.tsx';
 import { LiveBadge } from './LiveBadge.tsx';
@@ -48,6 +49,7 @@ export function Shell({ current, children }: { current: PageId | null; children:
         </div>
       </header>
       <main className="main">{children}</main>
+      <AlarmPopups />
     </div>
   );
 }

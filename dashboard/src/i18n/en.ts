@@ -205,6 +205,7 @@ export const en: Messages = {
     cameras: 'Linked cameras',
     noCameras: 'No camera is linked to this zone.',
     camerasFor: 'Cameras popped by linkage',
+    notified: 'Needs you: {{title}}',
     dismiss: 'Dismiss',
     timeline: 'Event timeline',
     failsafe: {

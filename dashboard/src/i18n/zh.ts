@@ -206,6 +206,7 @@ export const zh = {
     cameras: '关联摄像机',
     noCameras: '该区域没有关联摄像机。',
     camerasFor: '联动弹出的摄像机',
+    notified: '请处理：{{title}}',
     dismiss: '关闭',
     timeline: '事件时间线',
     failsafe: {

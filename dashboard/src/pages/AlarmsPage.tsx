@@ -89,7 +89,6 @@ function AlarmLists() {
       ) : (
         <OpenAlarms state={tab === 'active' ? 'raised' : 'acknowledged'} filter={{ priority, type, q }} />
       )}
-      <CameraPopups />
     </section>
   );
 }
@@ -342,32 +341,6 @@ function AlarmHistory({ priority, type, q }: { priority: string; type: string; q
         {!fetched.loading && alarms.length === 0 && <p className="empty">{t('alarms.emptyHistory')}</p>}
       </div>
     </>
-  );
-}
-
-/** Cameras the hub's linkage popped for an alarm (ids only until live video arrives with the camera issue). */
-function CameraPopups() {
-  const { t } = useTranslation();
-  const { popups, dismissPopup } = useAlarms();
-  if (popups.length === 0) return null;
-  return (
-    <aside className="camera-popups" data-testid="camera-popups">
-      {popups.map((p) => (
-        <div key={p.alarmId} className="camera-popup" data-alarm={p.alarmId}>
-          <a href={`#/alarms/${encodeURIComponent(p.alarmId)}`}>{t('alarms.camerasFor')}</a>
-          <ul>
-            {p.cameras.map((c) => (
-              <li key={c} className="mono">
-                {c}
-              </li>
-            ))}
-          </ul>
-          <button type="button" onClick={() => dismissPopup(p.alarmId)}>
-            {t('alarms.dismiss')}
-          </button>
-        </div>
-      ))}
-    </aside>
   );
 }
 

@@ -17,8 +17,11 @@ export interface AlarmCenter {
   sound: SoundState;
   muted: boolean;
   setMuted(muted: boolean): void;
-  /** Cameras the hub's linkage asked the console to show, newest first. */
-  popups: Array<{ alarmId: string; cameras: string[]; at: number }>;
+  /**
+   * What the hub's linkage asked the console to show, newest first: the cameras of an alarm's zone, or a
+   * notice for one of this user's roles (a linkage `notify`, or an escalation to that role).
+   */
+  popups: Array<{ alarmId: string; cameras: string[]; notify: boolean; at: number }>;
   dismissPopup(alarmId: string): void;
   acknowledge(id: string, note: string): Promise<Alarm>;
   acknowledgeMany(ids: string[], note: string): Promise<{ acknowledged: string[]; skipped: Array<{ id: string; reason: string }> }>;
@@ -36,7 +39,7 @@ const MUTE_KEY = 'warden.alarmMuted';
  * from the `alarm` messages. Disabled for roles that do not see the alarms page.
  */
 export function AlarmsProvider({ enabled, children }: { enabled: boolean; children: ReactNode }) {
-  const { api } = useSignedIn();
+  const { api, user } = useSignedIn();
   const [alarms, setAlarms] = useState<Alarm[]>([]);
   const [muted, setMutedState] = useState(() => sessionStorage.getItem(MUTE_KEY) === '1');
   const [popups, setPopups] = useState<AlarmCenter['popups']>([]);
@@ -49,8 +52,19 @@ export function AlarmsProvider({ enabled, children }: { enabled: boolean; childr
   useLiveBatch('alarm', enabled ? learn : ignore);
   useLiveBatch('linkage', (msgs: LinkageMessage[]) => {
     if (!enabled) return;
-    const shown = msgs.filter((m) => m.action === 'cameras.show' && m.cameras?.length);
-    if (shown.length) setPopups((cur) => [...shown.map((m) => ({ alarmId: m.alarmId, cameras: m.cameras!, at: Date.now() })), ...cur].slice(0, 5));
+    const shown = msgs.filter(
+      (m) => (m.action === 'cameras.show' && m.cameras?.length) || (m.action === 'notify' && m.roles?.some((r) => user.roles.includes(r as never))),
+    );
+    if (shown.length === 0) return;
+    setPopups((cur) => {
+      const next = [...cur];
+      for (const m of shown) {
+        const i = next.findIndex((p) => p.alarmId === m.alarmId);
+        const prev = i >= 0 ? next.splice(i, 1)[0]! : { alarmId: m.alarmId, cameras: [], notify: false, at: 0 };
+        next.unshift({ alarmId: m.alarmId, cameras: m.cameras?.length ? m.cameras : prev.cameras, notify: prev.notify || m.action === 'notify', at: Date.now() });
+      }
+      return next.slice(0, 5);
+    });
   });
 
   const open = useMemo(() => alarms.filter(isOpen), [alarms]);
