@@ -5,6 +5,7 @@ import Type, { type Static, type TProperties } from 'typebox';
 import Value from 'typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { AlarmsConfigSchema, SiteConfigSchema, checkAlarmsConfig } from './alarms/settings.ts';
+import { EnergyConfigSchema, checkEnergyConfig } from './energy/config.ts';
 
 /** The console build, next to the hub package in the repository. */
 export const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL('../../dashboard/dist', import.meta.url));
@@ -86,6 +87,7 @@ export const HubConfigSchema = Type.Object(
       'console',
     ),
     alarms: AlarmsConfigSchema,
+    energy: EnergyConfigSchema,
     site: SiteConfigSchema,
   },
   { additionalProperties: false },
@@ -165,6 +167,7 @@ export function parseHubConfig(obj: unknown, env: NodeJS.ProcessEnv = {}, opts: 
   cfg.dashboard.dir = isAbsolute(cfg.dashboard.dir) ? cfg.dashboard.dir : resolve(base, cfg.dashboard.dir);
   if (cfg.site.plan !== undefined && !isAbsolute(cfg.site.plan)) cfg.site.plan = resolve(base, cfg.site.plan);
   errors.push(...checkAlarmsConfig(cfg.alarms));
+  errors.push(...checkEnergyConfig(cfg.energy));
   const ids = new Set<string>();
   cfg.gateways.forEach((g, i) => {
     if (ids.has(g.id)) errors.push(`/gateways/${i}/id: duplicate gateway id ${g.id}`);

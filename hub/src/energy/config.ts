@@ -1,0 +1,201 @@
+import Type, { type Static } from 'typebox';
+
+const Id = Type.String({ pattern: '^[a-z0-9][a-z0-9_.-]{0,127}$', description: 'node, meter or tariff id' });
+const Hhmm = Type.String({ pattern: '^([01][0-9]|2[0-4]):(00|15|30|45)$', description: 'HH:MM campus local time on a 15-minute grid; 24:00 = end of day' });
+const Day = Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', description: 'YYYY-MM-DD, campus local date' });
+const Medium = Type.Union([Type.Literal('power'), Type.Literal('water'), Type.Literal('gas')], { description: 'power | water | gas' });
+const NodeType = Type.Union(['campus', 'zone', 'building', 'floor', 'dorm'].map((t) => Type.Literal(t)), { description: 'campus | zone | building | floor | dorm' });
+const Band = Type.Union([Type.Literal('peak'), Type.Literal('flat'), Type.Literal('valley')], { description: 'peak | flat | valley' });
+const Price = Type.Number({ minimum: 0, description: 'currency per kWh or m³' });
+
+const TouPeriod = Type.Object(
+  {
+    from: Day,
+    to: Day,
+    slots: Type.Array(Type.Object({ from: Hhmm, to: Hhmm, band: Band }, { additionalProperties: false }), { minItems: 1, description: 'cover the whole day, no overlaps' }),
+    prices: Type.Object({ peak: Price, flat: Price, valley: Price }, { additionalProperties: false }),
+  },
+  { additionalProperties: false, description: 'prices and slots valid from..to (inclusive)' },
+);
+
+const TariffSchema = Type.Union([
+  Type.Object({ kind: Type.Literal('tou'), medium: Type.Literal('power'), periods: Type.Array(TouPeriod, { minItems: 1 }) }, { additionalProperties: false }),
+  Type.Object(
+    {
+      kind: Type.Literal('tiered'),
+      medium: Type.Union([Type.Literal('water'), Type.Literal('gas')]),
+      /** Tiers apply to each meter's consumption within one calendar month. */
+      tiers: Type.Array(Type.Object({ upTo: Type.Optional(Type.Number({ exclusiveMinimum: 0 })), price: Price }, { additionalProperties: false }), {
+        minItems: 1,
+        description: 'ascending upTo (m³ per meter per month); the last tier has no upTo',
+      }),
+    },
+    { additionalProperties: false },
+  ),
+]);
+
+export const EnergyConfigSchema = Type.Object(
+  {
+    utcOffsetHours: Type.Number({ minimum: -12, maximum: 14, default: 8, description: 'campus offset from UTC (China: 8, no daylight saving); days, slots and months are local' }),
+    nodes: Type.Array(
+      Type.Object(
+        {
+          id: Id,
+          name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+          type: NodeType,
+          parent: Type.Optional(Id),
+          use: Type.Optional(Type.Union(['teaching', 'dorm', 'lab', 'office', 'canteen', 'library', 'other'].map((t) => Type.Literal(t)), { description: 'what the building is for; night rules apply to teaching buildings' })),
+        },
+        { additionalProperties: false },
+      ),
+      { default: [], description: 'campus → zone → building → floor/dorm; exactly one campus' },
+    ),
+    meters: Type.Array(
+      Type.Object(
+        {
+          id: Id,
+          node: Id,
+          medium: Medium,
+          tariff: Type.Optional(Id),
+          rolloverAt: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'the register wraps to 0 after this value (e.g. 99999.9)' })),
+        },
+        { additionalProperties: false },
+      ),
+      { default: [], description: 'physical meters (device ids) and the node they measure' },
+    ),
+    virtualMeters: Type.Array(
+      Type.Object(
+        { id: Id, node: Type.Optional(Id), medium: Medium, plus: Type.Array(Id, { minItems: 1 }), minus: Type.Array(Id, { default: [] }) },
+        { additionalProperties: false },
+      ),
+      { default: [], description: 'sums and differences of meters, e.g. a building main meter minus its sub-meters = losses' },
+    ),
+    replacements: Type.Array(
+      Type.Object(
+        { meter: Id, at: Type.String({ format: 'date-time', description: 'ISO time of the swap' }), oldFinal: Type.Number({ minimum: 0 }), newInitial: Type.Number({ minimum: 0 }) },
+        { additionalProperties: false },
+      ),
+      { default: [], description: 'meter swaps: the old meter’s last register and the new one’s first' },
+    ),
+    tariffs: Type.Record(Id, TariffSchema, { default: {}, description: 'tariffs by id' }),
+    defaultTariffs: Type.Object({ power: Type.Optional(Id), water: Type.Optional(Id), gas: Type.Optional(Id) }, { additionalProperties: false, default: {} }),
+    calendar: Type.Object(
+      {
+        holidays: Type.Array(Day, { default: [] }),
+        vacations: Type.Array(Type.Object({ from: Day, to: Day }, { additionalProperties: false }), { default: [], description: 'term breaks, inclusive' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    gapMinutes: Type.Integer({ minimum: 1, maximum: 10_080, default: 60, description: 'readings further apart than this are a gap: the delta is attributed to the reading after it and flagged' }),
+    anomalies: Type.Object(
+      {
+        night: Type.Object({ from: Hhmm, to: Hhmm }, { additionalProperties: false, default: { from: '23:00', to: '05:00' } }),
+        nightBaseLoadKw: Type.Number({ minimum: 0, default: 15, description: 'average power above this at night in a teaching building outside term hours' }),
+        leakMinFlowM3h: Type.Number({ minimum: 0, default: 0.05, description: 'water flow never below this all night = leak' }),
+        spikeFactor: Type.Number({ exclusiveMinimum: 1, default: 3, description: 'a 15-minute consumption this many times the baseline' }),
+        spikeMinimum: Type.Number({ minimum: 0, default: 1, description: 'and at least this much above it (kWh or m³), so small baselines do not alarm on noise' }),
+        stuckHours: Type.Number({ exclusiveMinimum: 0, default: 6, description: 'a register unchanged, or zero consumption, this long while the baseline expects use' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false, default: {}, description: 'energy: hierarchy, meters, tariffs, calendar, anomaly thresholds' },
+);
+
+export type EnergyConfig = Static<typeof EnergyConfigSchema>;
+export type Tariff = Static<typeof TariffSchema>;
+export type TouTariff = Extract<Tariff, { kind: 'tou' }>;
+export type TieredTariff = Extract<Tariff, { kind: 'tiered' }>;
+
+export const hhmmToMinutes = (s: string): number => Number(s.slice(0, 2)) * 60 + Number(s.slice(3, 5));
+
+/** What a schema cannot say: references, one campus, no cycles, slots covering each day exactly once, ascending tiers. */
+export function checkEnergyConfig(e: EnergyConfig, path = '/energy'): string[] {
+  const errors: string[] = [];
+  const nodes = new Map<string, number>();
+  e.nodes.forEach((n, i) => {
+    if (nodes.has(n.id)) errors.push(`${path}/nodes/${i}/id: duplicate node ${n.id}`);
+    nodes.set(n.id, i);
+  });
+  const campuses = e.nodes.filter((n) => n.type === 'campus');
+  if (e.nodes.length && campuses.length !== 1) errors.push(`${path}/nodes: exactly one node of type campus is needed (found ${campuses.length})`);
+  e.nodes.forEach((n, i) => {
+    if (n.type === 'campus') {
+      if (n.parent !== undefined) errors.push(`${path}/nodes/${i}/parent: the campus has no parent`);
+      return;
+    }
+    if (n.parent === undefined) return void errors.push(`${path}/nodes/${i}/parent: required for a ${n.type}`);
+    if (!nodes.has(n.parent)) return void errors.push(`${path}/nodes/${i}/parent: no node ${n.parent}`);
+    // Walk up; a cycle never reaches the campus.
+    const seen = new Set<string>([n.id]);
+    let p: string | undefined = n.parent;
+    while (p !== undefined) {
+      if (seen.has(p)) return void errors.push(`${path}/nodes/${i}/parent: cycle through ${p}`);
+      seen.add(p);
+      p = e.nodes[nodes.get(p)!]!.parent;
+    }
+  });
+  const meters = new Set<string>();
+  e.meters.forEach((m, i) => {
+    if (meters.has(m.id)) errors.push(`${path}/meters/${i}/id: duplicate meter ${m.id}`);
+    meters.add(m.id);
+    if (!nodes.has(m.node)) errors.push(`${path}/meters/${i}/node: no node ${m.node}`);
+    if (m.tariff !== undefined) {
+      const t = e.tariffs[m.tariff];
+      if (!t) errors.push(`${path}/meters/${i}/tariff: no tariff ${m.tariff}`);
+      else if (t.medium !== m.medium) errors.push(`${path}/meters/${i}/tariff: ${m.tariff} is a ${t.medium} tariff, the meter measures ${m.medium}`);
+    }
+  });
+  const virtual = new Set<string>();
+  e.virtualMeters.forEach((v, i) => {
+    if (meters.has(v.id) || virtual.has(v.id)) errors.push(`${path}/virtualMeters/${i}/id: duplicate meter ${v.id}`);
+    virtual.add(v.id);
+    if (v.node !== undefined && !nodes.has(v.node)) errors.push(`${path}/virtualMeters/${i}/node: no node ${v.node}`);
+    for (const key of ['plus', 'minus'] as const) {
+      v[key].forEach((id, j) => {
+        const m = e.meters.find((x) => x.id === id);
+        if (!m) errors.push(`${path}/virtualMeters/${i}/${key}/${j}: no physical meter ${id}`);
+        else if (m.medium !== v.medium) errors.push(`${path}/virtualMeters/${i}/${key}/${j}: ${id} measures ${m.medium}, not ${v.medium}`);
+      });
+    }
+  });
+  e.replacements.forEach((r, i) => {
+    if (!meters.has(r.meter)) errors.push(`${path}/replacements/${i}/meter: no meter ${r.meter}`);
+    if (Number.isNaN(Date.parse(r.at))) errors.push(`${path}/replacements/${i}/at: not a time`);
+  });
+  for (const [id, t] of Object.entries(e.tariffs)) {
+    if (t.kind === 'tou') {
+      t.periods.forEach((p, i) => {
+        const at = `${path}/tariffs/${id}/periods/${i}`;
+        if (p.from > p.to) errors.push(`${at}: from ${p.from} is after to ${p.to}`);
+        const covered = new Array<number>(96).fill(0);
+        p.slots.forEach((s, j) => {
+          const a = hhmmToMinutes(s.from);
+          const b = hhmmToMinutes(s.to);
+          if (a >= b) errors.push(`${at}/slots/${j}: from ${s.from} must be before to ${s.to}`);
+          for (let m = a; m < b; m += 15) covered[m / 15]! += 1;
+        });
+        const bad = covered.findIndex((c) => c !== 1);
+        if (bad >= 0 && !errors.some((x) => x.startsWith(`${at}/slots/`))) {
+          const hh = `${String(Math.floor(bad / 4)).padStart(2, '0')}:${String((bad % 4) * 15).padStart(2, '0')}`;
+          errors.push(`${at}/slots: ${covered[bad] === 0 ? 'no slot covers' : 'slots overlap at'} ${hh}`);
+        }
+        t.periods.forEach((q, k) => {
+          if (k > i && p.from <= q.to && q.from <= p.to) errors.push(`${at}: overlaps periods/${k} (${q.from}..${q.to})`);
+        });
+      });
+    } else {
+      t.tiers.forEach((tier, i) => {
+        const last = i === t.tiers.length - 1;
+        if (last && tier.upTo !== undefined) errors.push(`${path}/tariffs/${id}/tiers/${i}/upTo: the last tier has no upper bound`);
+        if (!last && tier.upTo === undefined) errors.push(`${path}/tariffs/${id}/tiers/${i}/upTo: required except on the last tier`);
+        const prev = t.tiers[i - 1]?.upTo;
+        if (prev !== undefined && tier.upTo !== undefined && tier.upTo <= prev) errors.push(`${path}/tariffs/${id}/tiers/${i}/upTo: must be above ${prev}`);
+      });
+    }
+  }
+  for (const [medium, id] of Object.entries(e.defaultTariffs)) {
+    if (id !== undefined && !e.tariffs[id]) errors.push(`${path}/defaultTariffs/${medium}: no tariff ${id}`);
+  }
+  return errors;
+}
