@@ -1,0 +1,251 @@
+import type { Logger } from 'pino';
+import type { TelemetryStore } from '../store/telemetry.ts';
+import { flatReadings, nightBaseLoad, nightFlowLeak, spikes, type EnergyAnomaly } from './anomalies.ts';
+import { buildBaseline } from './baselines.ts';
+import { hhmmToMinutes, type EnergyConfig } from './config.ts';
+import { bucketize, intervalsFromRegister, type Reading, type RegisterProblem } from './consumption.ts';
+import { UNITS, buildTree, formulaFor, type EnergyTreeNode, type Medium } from './hierarchy.ts';
+import { EnergyRollupStore } from './rollup-store.ts';
+import { tieredCost, touCost, type Band } from './tariffs.ts';
+import { DAY, bucketStart, nextBucket, type Step } from './time.ts';
+
+export interface ConsumptionResult {
+  node: string;
+  kind: 'meter' | 'virtual' | 'node';
+  medium: Medium;
+  unit: string;
+  step: Step;
+  total: number;
+  /** [bucket start ms, amount, flags] oldest first; flags: rollover, replacement, gap. */
+  points: Array<[number, number, string[]]>;
+}
+
+export interface CostResult {
+  node: string;
+  from: number;
+  to: number;
+  total: number;
+  media: Array<{
+    medium: Medium;
+    unit: string;
+    amount: number;
+    cost: number;
+    unpriced: number;
+    byBand?: Record<Band, { amount: number; cost: number }>;
+    byTariff: Array<{ tariff: string | null; amount: number; cost: number }>;
+  }>;
+}
+
+const MEDIA: readonly Medium[] = ['power', 'water', 'gas'];
+
+/**
+ * The hub's energy side: rolls cumulative meter registers from the telemetry store into 15-minute
+ * consumption (rollup-store.ts), and answers consumption, cost and anomaly questions for any node of
+ * the configured hierarchy over any period.
+ */
+export class EnergyService {
+  private readonly problems = new Map<string, RegisterProblem[]>();
+
+  private constructor(
+    readonly config: EnergyConfig,
+    readonly store: EnergyRollupStore,
+    private readonly telemetry: TelemetryStore,
+    private readonly log: Logger | undefined,
+  ) {}
+
+  static async open(file: string, config: EnergyConfig, telemetry: TelemetryStore, log?: Logger): Promise<EnergyService> {
+    return new EnergyService(config, await EnergyRollupStore.open(file), telemetry, log);
+  }
+
+  tree(): EnergyTreeNode | null {
+    return buildTree(this.config);
+  }
+
+  /**
+   * Reads each meter's register since the last run (telemetry, minute resolution) and stores its
+   * consumption. Readings older than the last one rolled up (a gateway's late backlog) are not
+   * revisited; their consumption is in the next interval, so nothing is lost, only placed later.
+   */
+  async rollup(now = Date.now(), lookbackMs = 35 * DAY): Promise<{ meters: number; quarters: number; problems: number }> {
+    let quarters = 0;
+    let problems = 0;
+    for (const m of this.config.meters) {
+      const last = await this.store.lastReading(m.id);
+      const from = last ? last.ts + 1 : now - lookbackMs;
+      if (from >= now) continue;
+      const points = await this.telemetry.query({ device: m.id, metric: UNITS[m.medium].register, from, to: now, stepMs: 60_000, agg: 'last' });
+      const readings: Reading[] = points.map(([ts, value]) => ({ ts, value }));
+      if (last) readings.unshift(last);
+      if (readings.length < 2) {
+        if (!last && readings.length === 1) await this.store.setLastReading(m.id, readings[0]!.ts, readings[0]!.value);
+        continue;
+      }
+      const replacements = this.config.replacements.filter((r) => r.meter === m.id).map((r) => ({ at: Date.parse(r.at), oldFinal: r.oldFinal, newInitial: r.newInitial }));
+      const { intervals, problems: p } = intervalsFromRegister(readings, { maxGapMs: this.config.gapMinutes * 60_000, rolloverAt: m.rolloverAt, replacements });
+      if (p.length) {
+        this.problems.set(m.id, [...(this.problems.get(m.id) ?? []), ...p].slice(-100));
+        problems += p.length;
+        for (const x of p) this.log?.warn({ meter: m.id, ...x }, 'meter register problem');
+      }
+      const off = this.config.utcOffsetHours;
+      const buckets = bucketize(intervals, (t) => bucketStart(t, '15m', off), (s) => nextBucket(s, '15m', off));
+      quarters += this.store.append(buckets.map((bucket) => ({ meter: m.id, bucket })));
+      const end = readings[readings.length - 1]!;
+      await this.store.setLastReading(m.id, end.ts, end.value);
+    }
+    return { meters: this.config.meters.length, quarters, problems };
+  }
+
+  /** Consumption of a meter, a virtual meter or a node (for a node, of `medium`, default power). Null: unknown id. */
+  async consumption(id: string, from: number, to: number, step: Step, medium?: Medium): Promise<ConsumptionResult | null> {
+    const f = formulaFor(this.config, id, medium);
+    if (!f) return null;
+    const off = this.config.utcOffsetHours;
+    const rows = await this.store.series([...f.formula.plus, ...f.formula.minus], from, to, step, off);
+    const minus = new Set(f.formula.minus);
+    const byBucket = new Map<number, { amount: number; flags: Set<string> }>();
+    for (const r of rows) {
+      const b = byBucket.get(r.start) ?? { amount: 0, flags: new Set<string>() };
+      b.amount += minus.has(r.meter) ? -r.amount : r.amount;
+      for (const fl of r.flags) b.flags.add(fl);
+      byBucket.set(r.start, b);
+    }
+    const points = [...byBucket.entries()].sort((a, b) => a[0] - b[0]).map(([t, b]): [number, number, string[]] => [t, round(b.amount), [...b.flags].sort()]);
+    return { node: id, kind: f.kind, medium: f.medium, unit: UNITS[f.medium].amount, step, total: round(points.reduce((a, p) => a + p[1], 0)), points };
+  }
+
+  /** Cost of a node (all media), a meter or a virtual meter over [from, to). Null: unknown id. */
+  async cost(id: string, from: number, to: number): Promise<CostResult | null> {
+    const known = formulaFor(this.config, id);
+    if (!known) return null;
+    const media = known.kind === 'node' ? MEDIA : [known.medium];
+    const out: CostResult = { node: id, from, to, total: 0, media: [] };
+    for (const medium of media) {
+      const { formula } = formulaFor(this.config, id, medium)!;
+      if (formula.plus.length === 0) continue;
+      const entry: CostResult['media'][number] = { medium, unit: UNITS[medium].amount, amount: 0, cost: 0, unpriced: 0, byTariff: [] };
+      for (const [sign, ids] of [[1, formula.plus], [-1, formula.minus]] as const) {
+        for (const [tariffId, meters] of this.groupByTariff(ids, medium)) {
+          const part = await this.costOf(meters, tariffId, from, to);
+          entry.amount += sign * part.amount;
+          entry.cost += sign * part.cost;
+          entry.unpriced += sign * part.unpriced;
+          if (part.byBand) {
+            entry.byBand ??= { peak: { amount: 0, cost: 0 }, flat: { amount: 0, cost: 0 }, valley: { amount: 0, cost: 0 } };
+            for (const band of ['peak', 'flat', 'valley'] as const) {
+              entry.byBand[band].amount += sign * part.byBand[band].amount;
+              entry.byBand[band].cost += sign * part.byBand[band].cost;
+            }
+          }
+          const row = entry.byTariff.find((t) => t.tariff === tariffId);
+          if (row) {
+            row.amount += sign * part.amount;
+            row.cost += sign * part.cost;
+          } else entry.byTariff.push({ tariff: tariffId, amount: sign * part.amount, cost: sign * part.cost });
+        }
+      }
+      out.media.push(roundDeep(entry));
+      out.total += entry.cost;
+    }
+    out.total = round(out.total);
+    return out;
+  }
+
+  private groupByTariff(meters: readonly string[], medium: Medium): Map<string | null, string[]> {
+    const groups = new Map<string | null, string[]>();
+    for (const id of meters) {
+      const m = this.config.meters.find((x) => x.id === id)!;
+      const t = m.tariff ?? this.config.defaultTariffs[medium] ?? null;
+      groups.set(t, [...(groups.get(t) ?? []), id]);
+    }
+    return groups;
+  }
+
+  private async costOf(meters: string[], tariffId: string | null, from: number, to: number): Promise<{ amount: number; cost: number; unpriced: number; byBand?: Record<Band, { amount: number; cost: number }> }> {
+    const off = this.config.utcOffsetHours;
+    const tariff = tariffId === null ? undefined : this.config.tariffs[tariffId];
+    if (!tariff) {
+      const total = (await this.store.total(meters, from, to, '1mo', off)).reduce((a, [, v]) => a + v, 0);
+      return { amount: 0, cost: 0, unpriced: total };
+    }
+    if (tariff.kind === 'tou') {
+      const c = touCost(await this.store.total(meters, from, to, '15m', off), tariff, off);
+      return { amount: c.amount, cost: c.cost, unpriced: c.unpriced, byBand: c.byBand };
+    }
+    // Tiers apply per meter per local month; use earlier in the same month counts towards the tiers.
+    let amount = 0;
+    let cost = 0;
+    const monthStart = bucketStart(from, '1mo', off);
+    const before = from > monthStart ? await this.store.series(meters, monthStart, from, '1mo', off) : [];
+    for (const r of await this.store.series(meters, from, to, '1mo', off)) {
+      const used = r.start === monthStart ? (before.find((b) => b.meter === r.meter)?.amount ?? 0) : 0;
+      amount += r.amount;
+      cost += tieredCost(r.amount, tariff, used).cost;
+    }
+    return { amount, cost, unpriced: 0 };
+  }
+
+  /**
+   * Anomalies over [from, to): the 15-minute series of each meter against its baseline from the
+   * `baselineDays` before `from`, and its raw registers for stuck/zero. Register problems found by the
+   * rollup (unexplained decreases) are reported too.
+   */
+  async anomalies(from: number, to: number, baselineDays = 28): Promise<EnergyAnomaly[]> {
+    const cfg = this.config;
+    const off = cfg.utcOffsetHours;
+    const a = cfg.anomalies;
+    const night = { from: hhmmToMinutes(a.night.from), to: hhmmToMinutes(a.night.to) };
+    const out: EnergyAnomaly[] = [];
+    const ids = cfg.meters.map((m) => m.id);
+    const histFrom = from - baselineDays * DAY;
+    const rows = await this.store.series(ids, histFrom, to, '15m', off);
+    const byMeter = new Map<string, { hist: Array<[number, number]>; now: Map<number, number> }>();
+    for (const r of rows) {
+      let e = byMeter.get(r.meter);
+      if (!e) byMeter.set(r.meter, (e = { hist: [], now: new Map() }));
+      if (r.start < from) e.hist.push([r.start, r.amount]);
+      else e.now.set(r.start, r.amount);
+    }
+    for (const m of cfg.meters) {
+      const e = byMeter.get(m.id) ?? { hist: [], now: new Map<number, number>() };
+      const unit = UNITS[m.medium].amount;
+      const baseline = buildBaseline(e.hist, cfg.calendar, off);
+      const building = this.buildingOf(m.node);
+      if (m.medium === 'power' && building?.use === 'teaching') {
+        out.push(...nightBaseLoad({ meter: m.id, building: building.name ?? building.id, buckets: e.now, night, utcOffsetHours: off, thresholdKw: a.nightBaseLoadKw }));
+      }
+      if (m.medium === 'water') out.push(...nightFlowLeak({ meter: m.id, buckets: e.now, night, utcOffsetHours: off, minFlowM3h: a.leakMinFlowM3h }));
+      out.push(...spikes({ meter: m.id, unit, buckets: e.now, baseline, factor: a.spikeFactor, minimum: a.spikeMinimum }));
+      const register = await this.telemetry.query({ device: m.id, metric: UNITS[m.medium].register, from, to, stepMs: 60_000, agg: 'last' });
+      out.push(...flatReadings({ rule: 'stuck', meter: m.id, unit, readings: register.map(([ts, value]) => ({ ts, value })), hours: a.stuckHours, baseline, minimumExpected: a.spikeMinimum }));
+      const rate = await this.telemetry.query({ device: m.id, metric: UNITS[m.medium].rateMetric, from, to, stepMs: 60_000, agg: 'last' });
+      out.push(...flatReadings({ rule: 'zero', meter: m.id, unit, readings: rate.map(([ts, value]) => ({ ts, value })), hours: a.stuckHours, baseline, minimumExpected: a.spikeMinimum }));
+    }
+    return out.sort((x, y) => x.from - y.from);
+  }
+
+  registerProblems(): Array<{ meter: string } & RegisterProblem> {
+    return [...this.problems.entries()].flatMap(([meter, list]) => list.map((p) => ({ meter, ...p })));
+  }
+
+  private buildingOf(nodeId: string): EnergyConfig['nodes'][number] | undefined {
+    let n = this.config.nodes.find((x) => x.id === nodeId);
+    while (n && n.type !== 'building' && n.parent !== undefined) {
+      const parent: string = n.parent;
+      n = this.config.nodes.find((x) => x.id === parent);
+    }
+    return n?.type === 'building' ? n : undefined;
+  }
+
+  close(): Promise<void> {
+    return this.store.close();
+  }
+}
+
+const round = (x: number): number => Math.round(x * 1e6) / 1e6;
+function roundDeep<T>(o: T): T {
+  if (typeof o === 'number') return round(o) as T;
+  if (Array.isArray(o)) return o.map(roundDeep) as T;
+  if (o && typeof o === 'object') return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, roundDeep(v)])) as T;
+  return o;
+}
