@@ -40,4 +40,28 @@ program
   .argument('[which...]', 'benchmarks to run (default: all)')
   .action(async (which: string[]) => (await import('@warden/deploy/bench/index.ts')).runBench(which));
 
+const face = program.command('face').description('face recognition tools: verify labelled pairs, identify faces against a folder, benchmark');
+face
+  .command('verify')
+  .description('similarity and decision per pair, then accuracy and TAR at FAR 1e-2 / 1e-3')
+  .requiredOption('--pairs <csv>', 'CSV with columns file_x,file_y,Decision (Yes/No)')
+  .requiredOption('--root <dir>', 'folder the CSV paths are relative to')
+  .option('--json', 'print one JSON object (accuracy, threshold, tarAtFar, results)')
+  .option('--threshold <n>', 'cosine similarity threshold (default: the recogniser\'s door threshold)')
+  .option('--recogniser <name>', 'faceapi-recognition (default) or faceres')
+  .action(async (opts: { pairs: string; root: string; json?: boolean; threshold?: string; recogniser?: string }) => (await import('@warden/edge/face/cli.ts')).runFaceVerify(opts));
+face
+  .command('identify')
+  .description('enrol a folder of face photos, then name each face in a probe image')
+  .requiredOption('--gallery <dir>', 'one folder per person, or <person>.jpg files')
+  .requiredOption('--probe <img>', 'JPEG or PNG image')
+  .option('--json', 'print one JSON object')
+  .option('--threshold <n>', 'cosine similarity threshold')
+  .option('--recogniser <name>', 'faceapi-recognition (default) or faceres')
+  .action(async (opts: { gallery: string; probe: string; json?: boolean; threshold?: string; recogniser?: string }) => (await import('@warden/edge/face/cli.ts')).runFaceIdentify(opts));
+face
+  .command('bench')
+  .description('detect + embed latency (ORT 1 and 2 threads beside TFJS) and 1:N search over 30,000 identities')
+  .action(async () => (await import('@warden/deploy/bench/face.ts')).benchFace());
+
 await program.parseAsync(process.argv);

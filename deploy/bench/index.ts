@@ -5,6 +5,8 @@ import { benchLatency } from './latency.ts';
 const BENCHES: Record<string, () => Promise<void>> = {
   alarms: () =>
     benchAlarmLatency(Number(process.env.WARDEN_BENCH_ALARM_LOAD ?? 6000), Number(process.env.WARDEN_BENCH_SECONDS ?? 10), Number(process.env.WARDEN_BENCH_ALARM_RATE ?? 20)),
+  // Loaded on demand: it pulls in ONNX Runtime and the models.
+  face: async () => (await import('./face.ts')).benchFace(),
   ingest: () => benchIngest(Number(process.env.WARDEN_BENCH_INGEST_RECORDS ?? 200_000)),
   latency: () => benchLatency(Number(process.env.WARDEN_BENCH_RATE ?? 500), Number(process.env.WARDEN_BENCH_SECONDS ?? 10)),
 };

@@ -145,7 +145,7 @@ export class FaceService {
       } catch (err) {
         return this.refuse('schema_invalid', deviceId, topic, `image: ${(err as Error).message}`);
       }
-      const faces = await this.pipeline.analyse(img, { maxFaces: policy.mode === 'trajectory' ? undefined : 1 });
+      const faces = await this.pipeline.analyse(img, { maxFaces: policy.mode === 'trajectory' ? undefined : 1, liveness: policy.minReal > 0 });
       if (faces.length === 0) decisions.push(decideFace(policy, undefined, undefined));
       for (const face of faces) decisions.push(decideFace(policy, face, face.embedding ? this.gallery.search(face.embedding, 1)[0] : undefined));
     }

@@ -1,6 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import type { RgbImage } from '../image.ts';
 import { MODELS } from '../registry.ts';
+import type { ModelRunner } from './pipeline.ts';
 import { applyAffine, warpAffine, type Affine, type Point } from './warp.ts';
 
 export interface Box {
@@ -100,7 +101,7 @@ export function detectionWindows(width: number, height: number, tile: number | f
 const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
 
 /** Runs blazeface over the frame (and tiles) and returns faces in source pixels, best first. */
-export async function detectFaces(session: ort.InferenceSession, img: RgbImage, options: DetectOptions = {}): Promise<Detection[]> {
+export async function detectFaces(session: ModelRunner, img: RgbImage, options: DetectOptions = {}): Promise<Detection[]> {
   const minScore = options.minScore ?? 0.5;
   const candidates: Detection[] = [];
   for (const w of detectionWindows(img.width, img.height, options.tile)) {

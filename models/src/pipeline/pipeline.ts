@@ -8,6 +8,15 @@ import { invertAffine, similarityTransform, warpAffine, type Affine, type Point 
 export type Recogniser = 'faceapi-recognition' | 'faceres';
 
 /**
+ * What the pipeline needs of a model: an ONNX Runtime session has this shape; so does the TFJS reference
+ * wrapper (models/src/reference.ts), which lets the benchmark time the same pipeline on TFJS.
+ */
+export interface ModelRunner {
+  run(feeds: Record<string, ort.Tensor>): Promise<Record<string, { data: unknown }>>;
+  release(): Promise<void>;
+}
+
+/**
  * Where the right eye, left eye (image left to right), nose tip and mouth centre land in a 150x150 crop:
  * the mean blazeface keypoints over the labelled 150x150 crops in ../shared/faces (39 of 40 detected), which
  * are face-api's own recognition crops, so aligned live faces look like what the recogniser was fed there.
@@ -54,6 +63,8 @@ export interface AnalyseOptions {
   maxFaces?: number;
   /** Also embed faces that failed the quality gate (default false; enrolment tools and the CLI turn it on). */
   embedRejected?: boolean;
+  /** Score antispoof/liveness for this frame (default: whenever the pipeline loaded those models); a point that does not check them skips the cost. */
+  liveness?: boolean;
 }
 
 function l2normalise(v: Float32Array): Float32Array {
@@ -80,10 +91,10 @@ export class FacePipeline {
   private readonly cropSize: number;
 
   private constructor(
-    private readonly detector: ort.InferenceSession,
-    private readonly embedder: ort.InferenceSession,
-    private readonly antispoof: ort.InferenceSession | null,
-    private readonly liveness: ort.InferenceSession | null,
+    private readonly detector: ModelRunner,
+    private readonly embedder: ModelRunner,
+    private readonly antispoof: ModelRunner | null,
+    private readonly liveness: ModelRunner | null,
     private readonly options: FacePipelineOptions,
   ) {
     this.recogniser = options.recogniser ?? 'faceapi-recognition';
@@ -104,6 +115,11 @@ export class FacePipeline {
     return new FacePipeline(detector, embedder, antispoof, liveness, options);
   }
 
+  /** A pipeline over given model runners (the benchmark's TFJS reference); create() is the normal way. */
+  static fromRunners(runners: { detector: ModelRunner; embedder: ModelRunner; antispoof?: ModelRunner; liveness?: ModelRunner }, options: FacePipelineOptions = {}): FacePipeline {
+    return new FacePipeline(runners.detector, runners.embedder, runners.antispoof ?? null, runners.liveness ?? null, options);
+  }
+
   /** Every face in a frame, largest first. */
   async analyse(img: RgbImage, options: AnalyseOptions = {}): Promise<FaceResult[]> {
     const detections = (await detectFaces(this.detector, img, this.options.detect)).sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
@@ -115,7 +131,7 @@ export class FacePipeline {
       const grey = this.cropSize === 150 ? crop : this.alignedCrop(img, d.keypoints, 150);
       const quality = assessQuality(d.keypoints, d.score, laplacianVariance(grey, 150, 150), this.options.quality);
       const embedding = quality.ok || options.embedRejected ? await this.embedAligned(crop) : null;
-      const liveness = this.antispoof && this.liveness ? await this.livenessOf(img, d.box) : null;
+      const liveness = this.antispoof && this.liveness && options.liveness !== false ? await this.livenessOf(img, d.box) : null;
       results.push({ box: d.box, keypoints: d.keypoints, score: d.score, quality, liveness, embedding });
     }
     return results;
@@ -153,7 +169,7 @@ export class FacePipeline {
     const side = Math.max(box.width, box.height);
     const x = box.x + box.width / 2 - side / 2;
     const y = box.y + box.height / 2 - side / 2;
-    const run = async (session: ort.InferenceSession, name: 'antispoof' | 'liveness') => {
+    const run = async (session: ModelRunner, name: 'antispoof' | 'liveness') => {
       const spec = MODELS[name].input;
       const size = spec.shape[1] as number;
       const data = scaleInput(warpAffine(img, { a: side / size, b: 0, c: 0, d: side / size, tx: x, ty: y }, size, size), spec.scale, spec.offset);
