@@ -285,6 +285,10 @@ describe('REST API', () => {
         'POST /api/alarms/{id}/acknowledge',
         'POST /api/alarms/{id}/resolve',
         'GET /api/site',
+        'GET /api/energy/tree',
+        'GET /api/energy/consumption',
+        'GET /api/energy/cost',
+        'GET /api/energy/anomalies',
       ].sort(),
     );
   });

@@ -9,6 +9,7 @@ import { alarmRoutes } from './routes/alarms.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { authRoutes } from './routes/auth.ts';
 import { deviceRoutes } from './routes/devices.ts';
+import { energyRoutes } from './routes/energy.ts';
 import { eventRoutes } from './routes/events.ts';
 import { gatewayRoutes } from './routes/gateways.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -51,7 +52,7 @@ export async function buildApi(s: ApiServices, log: Logger | false): Promise<Api
   });
   registerAccess(app, s);
   app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
-  for (const routes of [healthRoutes, authRoutes, gatewayRoutes, deviceRoutes, eventRoutes, telemetryRoutes, auditRoutes, alarmRoutes, siteRoutes]) {
+  for (const routes of [healthRoutes, authRoutes, gatewayRoutes, deviceRoutes, eventRoutes, telemetryRoutes, auditRoutes, alarmRoutes, siteRoutes, energyRoutes]) {
     await app.register(routes, { s });
   }
   await registerDashboard(app, s.config.dashboard.dir);

@@ -1,0 +1,186 @@
+import { join } from 'node:path';
+import Type from 'typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { HubError } from '../../errors.ts';
+import { EnergyService } from '../../energy/service.ts';
+import { STEPS, type Step } from '../../energy/time.ts';
+import { MsEpoch, errors } from '../schemas.ts';
+import type { ApiServices } from '../services.ts';
+
+const DAY = 86_400_000;
+const STEP_MS: Record<Step, number> = { '15m': 900_000, '1h': 3_600_000, '1d': DAY, '1mo': 28 * DAY };
+const MAX_POINTS = 40_000;
+const ROLLUP_EVERY_MS = 60_000;
+const ACCESS = ['facilities'] as const;
+
+// Nested nodes of the same shape; described one level deep (children are the same object again).
+const TreeNode = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  type: Type.String({ description: 'campus | zone | building | floor | dorm' }),
+  use: Type.Optional(Type.String()),
+  meters: Type.Array(
+    Type.Object({ id: Type.String(), medium: Type.String(), unit: Type.String(), virtual: Type.Boolean(), plus: Type.Optional(Type.Array(Type.String())), minus: Type.Optional(Type.Array(Type.String())) }),
+  ),
+  children: Type.Array(Type.Unknown(), { description: 'child nodes, each of this shape' }),
+});
+const Medium = Type.Union([Type.Literal('power'), Type.Literal('water'), Type.Literal('gas')]);
+const Period = {
+  from: Type.Optional(MsEpoch('inclusive; default: 30 days before `to`')),
+  to: Type.Optional(MsEpoch('exclusive; default: now')),
+};
+const Amounts = Type.Object({ amount: Type.Number(), cost: Type.Number() });
+
+/**
+ * Energy REST: hierarchy, consumption, cost, anomalies (docs/API.md, "Energy"). The plugin owns the
+ * EnergyService (its own DuckDB file `energy.duckdb` in the data dir) and the rollup timer that turns
+ * meter registers from telemetry into 15-minute consumption once a minute; both stop with the app.
+ */
+export const energyRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async (app, { s }) => {
+  const energy = await EnergyService.open(join(s.config.dataDir, 'energy.duckdb'), s.config.energy, s.telemetry, app.log as never);
+  let running: Promise<unknown> = Promise.resolve();
+  const rollup = (): Promise<unknown> =>
+    (running = running.then(() => energy.rollup()).catch((err: unknown) => app.log.error({ err }, 'energy rollup failed')));
+  const timer = setInterval(rollup, ROLLUP_EVERY_MS);
+  timer.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(timer);
+    await running;
+    await energy.close();
+  });
+
+  const period = (q: { from?: number | undefined; to?: number | undefined }) => {
+    const to = q.to ?? Date.now();
+    const from = q.from ?? to - 30 * DAY;
+    if (from >= to) throw new HubError('bad_request', '`from` must be before `to`');
+    return { from, to };
+  };
+
+  app.get(
+    '/api/energy/tree',
+    {
+      config: { access: ACCESS },
+      schema: {
+        summary: 'The energy hierarchy: campus → zone → building → floor/dorm, with physical and virtual meters',
+        tags: ['energy'],
+        security: [{ bearer: [] }],
+        response: { 200: Type.Object({ tree: Type.Union([TreeNode, Type.Null()]) }), ...errors(401, 403) },
+      },
+    },
+    async () => ({ tree: energy.tree() }),
+  );
+
+  app.get(
+    '/api/energy/consumption',
+    {
+      config: { access: ACCESS },
+      schema: {
+        summary: 'Consumption of a node, meter or virtual meter per 15 minutes, hour, day or month (campus-local days and months)',
+        tags: ['energy'],
+        security: [{ bearer: [] }],
+        querystring: Type.Object(
+          {
+            node: Type.String({ minLength: 1, maxLength: 128, description: 'node, meter or virtual meter id' }),
+            medium: Type.Optional(Medium),
+            ...Period,
+            step: Type.Optional(Type.Union(STEPS.map((x) => Type.Literal(x)), { default: '1h' })),
+            refresh: Type.Optional(Type.Boolean({ description: 'roll up the newest register readings first' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            node: Type.String(),
+            kind: Type.String(),
+            medium: Type.String(),
+            unit: Type.String(),
+            step: Type.String(),
+            total: Type.Number(),
+            points: Type.Array(Type.Tuple([Type.Number(), Type.Number(), Type.Array(Type.String())]), { description: '[bucket start ms, amount, flags (rollover, replacement, gap)]' }),
+          }),
+          ...errors(400, 401, 403, 404),
+        },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const { from, to } = period(q);
+      const step = (q.step ?? '1h') as Step;
+      if ((to - from) / STEP_MS[step] > MAX_POINTS) throw new HubError('bad_request', `more than ${MAX_POINTS} buckets; use a larger step or a shorter range`);
+      if (q.refresh) await rollup();
+      const r = await energy.consumption(q.node, from, to, step, q.medium);
+      if (!r) throw new HubError('not_found', `energy node or meter ${q.node}`);
+      return r;
+    },
+  );
+
+  app.get(
+    '/api/energy/cost',
+    {
+      config: { access: ACCESS },
+      schema: {
+        summary: 'Cost of a node (every medium), meter or virtual meter over a period: TOU electricity by band, tiered water and gas',
+        tags: ['energy'],
+        security: [{ bearer: [] }],
+        querystring: Type.Object({ node: Type.String({ minLength: 1, maxLength: 128 }), ...Period }, { additionalProperties: false }),
+        response: {
+          200: Type.Object({
+            node: Type.String(),
+            from: Type.Number(),
+            to: Type.Number(),
+            total: Type.Number(),
+            media: Type.Array(
+              Type.Object({
+                medium: Type.String(),
+                unit: Type.String(),
+                amount: Type.Number(),
+                cost: Type.Number(),
+                unpriced: Type.Number({ description: 'consumption no tariff covers (no tariff, or a date outside every validity period)' }),
+                byBand: Type.Optional(Type.Object({ peak: Amounts, flat: Amounts, valley: Amounts })),
+                byTariff: Type.Array(Type.Object({ tariff: Type.Union([Type.String(), Type.Null()]), amount: Type.Number(), cost: Type.Number() })),
+              }),
+            ),
+          }),
+          ...errors(400, 401, 403, 404),
+        },
+      },
+    },
+    async (req) => {
+      const { from, to } = period(req.query);
+      const r = await energy.cost(req.query.node, from, to);
+      if (!r) throw new HubError('not_found', `energy node or meter ${req.query.node}`);
+      return r;
+    },
+  );
+
+  app.get(
+    '/api/energy/anomalies',
+    {
+      config: { access: ACCESS },
+      schema: {
+        summary: 'Energy anomalies (night base load, night-flow leak, spike, stuck, zero) with their explanation, plus register problems',
+        tags: ['energy'],
+        security: [{ bearer: [] }],
+        querystring: Type.Object(
+          { from: Type.Optional(MsEpoch('inclusive; default: 7 days before `to`')), to: Type.Optional(MsEpoch('exclusive; default: now')) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            anomalies: Type.Array(
+              Type.Object({ rule: Type.String(), meter: Type.String(), from: Type.Number(), to: Type.Number(), message: Type.String(), numbers: Type.Record(Type.String(), Type.Number()) }),
+            ),
+            registerProblems: Type.Array(Type.Object({ meter: Type.String(), from: Type.Number(), to: Type.Number(), message: Type.String() })),
+          }),
+          ...errors(400, 401, 403),
+        },
+      },
+    },
+    async (req) => {
+      const to = req.query.to ?? Date.now();
+      const from = req.query.from ?? to - 7 * DAY;
+      if (from >= to) throw new HubError('bad_request', '`from` must be before `to`');
+      return { anomalies: await energy.anomalies(from, to), registerProblems: energy.registerProblems() };
+    },
+  );
+};
