@@ -72,3 +72,33 @@ export function imageToInput(img: RgbImage, input: Pick<InputSpec, 'shape' | 'sc
   if (input.scale !== 1 || input.offset !== 0) for (let i = 0; i < data.length; i++) data[i] = data[i]! * input.scale + input.offset;
   return data;
 }
+
+let mozjpeg: Promise<(buffer: ArrayBuffer) => Promise<{ width: number; height: number; data: Uint8ClampedArray }>> | undefined;
+
+/** mozjpeg compiled to WebAssembly (@jsquash/jpeg), loaded once from the package's own .wasm file (no fetch). */
+function loadMozjpeg() {
+  mozjpeg ??= (async () => {
+    const [{ readFile }, { createRequire }, codec] = await Promise.all([import('node:fs/promises'), import('node:module'), import('@jsquash/jpeg/decode.js')]);
+    const wasm = await readFile(createRequire(import.meta.url).resolve('@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm'));
+    await codec.init(new WebAssembly.Module(wasm));
+    return codec.default as unknown as (buffer: ArrayBuffer) => Promise<{ width: number; height: number; data: Uint8ClampedArray }>;
+  })();
+  return mozjpeg;
+}
+
+/**
+ * decodeImage for the latency path: JPEG through mozjpeg in WebAssembly, about 7x faster than jpeg-js
+ * (a 1920x1350 photo: 21 ms against 147 ms here; a 480x480 terminal frame about 2 ms against 12 ms).
+ * The two decoders differ by rounding (mean 0.5 grey levels); parity tests keep the sync jpeg-js path.
+ */
+export async function decodeImageAsync(bytes: Uint8Array): Promise<RgbImage> {
+  if (!(bytes[0] === 0xff && bytes[1] === 0xd8)) return decodeImage(bytes);
+  const decode = await loadMozjpeg();
+  let img: { width: number; height: number; data: Uint8ClampedArray };
+  try {
+    img = await decode(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+  } catch (err) {
+    throw new Error(`not a decodable JPEG image (${(err as Error).message})`);
+  }
+  return rgbaToRgb(img.width, img.height, new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.byteLength));
+}

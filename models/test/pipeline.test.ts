@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeImage } from '../src/image.ts';
+import { decodeImage, decodeImageAsync } from '../src/image.ts';
 import { FacePipeline, similarity } from '../src/pipeline/index.ts';
 import { similarityTransform, applyAffine, invertAffine } from '../src/pipeline/warp.ts';
 import { detectionWindows } from '../src/pipeline/detect.ts';
@@ -26,6 +26,21 @@ describe('geometry', () => {
     const w = detectionWindows(1366, 768, undefined);
     expect(w.length).toBeGreaterThan(4);
     for (const t of w.slice(1)) expect(t.x + t.size).toBeLessThanOrEqual(1366);
+  });
+});
+
+describe('decodeImageAsync (mozjpeg in WebAssembly, the latency path)', () => {
+  it('decodes the package JPEGs like jpeg-js up to rounding, and refuses a broken JPEG clearly', async () => {
+    for (const f of packageSampleImages()) {
+      const bytes = await readFile(f);
+      const [fast, ref] = [await decodeImageAsync(bytes), decodeImage(bytes)];
+      expect([fast.width, fast.height]).toEqual([ref.width, ref.height]);
+      let sum = 0;
+      for (let i = 0; i < ref.data.length; i++) sum += Math.abs(fast.data[i]! - ref.data[i]!);
+      expect(sum / ref.data.length).toBeLessThan(2);
+    }
+    await expect(decodeImageAsync(Uint8Array.of(0xff, 0xd8, 0xff, 0x00, 1, 2, 3))).rejects.toThrow(/not a decodable JPEG/);
+    await expect(decodeImageAsync(Uint8Array.of(1, 2, 3))).rejects.toThrow(/not a PNG or JPEG/);
   });
 });
 

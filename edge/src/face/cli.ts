@@ -1,7 +1,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { FacePipeline, decodeImage, similarity, type Recogniser } from '@warden/models';
+import { FacePipeline, decodeImageAsync, similarity, type Recogniser } from '@warden/models';
 import { DEFAULT_THRESHOLDS } from './config.ts';
 import { Gallery } from './gallery.ts';
 import { parsePairsCsv, summarise, type PairResult } from './verify.ts';
@@ -51,7 +51,7 @@ export async function faceVerify(opts: VerifyOptions, out: (line: string) => voi
         } catch (err) {
           throw new Error(`cannot read ${full}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
         }
-        e = await pipeline.embedCrop(decodeImage(bytes));
+        e = await pipeline.embedCrop(await decodeImageAsync(bytes));
         cache.set(file, e);
       }
       return e;
@@ -107,8 +107,8 @@ export async function faceIdentify(opts: IdentifyOptions, out: (line: string) =>
   try {
     const gallery = new Gallery(pipeline.dimensions);
     const images = galleryImages(opts.gallery);
-    for (const { person, file } of images) gallery.addTemplate(person, await pipeline.embedCrop(decodeImage(await readFile(file))));
-    const faces = await pipeline.analyse(decodeImage(await readFile(opts.probe)), { embedRejected: true });
+    for (const { person, file } of images) gallery.addTemplate(person, await pipeline.embedCrop(await decodeImageAsync(await readFile(file))));
+    const faces = await pipeline.analyse(await decodeImageAsync(await readFile(opts.probe)), { embedRejected: true });
     const report = faces.map((f) => {
       const candidates = gallery.search(f.embedding!, 3);
       const best = candidates[0];

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { CONTRACT_VERSION, RateLimitedLog, newId, parseJson, type RejectReason } from '@warden/contract';
-import { FacePipeline, decodeImage, type RgbImage } from '@warden/models';
+import { FacePipeline, decodeImageAsync, type RgbImage } from '@warden/models';
 import type { DeviceRuntime } from '../devices.ts';
 import type { Emission } from '../driver.ts';
 import type { CaptureMessage, FaceTerminalOptions } from '../drivers/face-terminal.ts';
@@ -141,7 +141,7 @@ export class FaceService {
     } else {
       let img: RgbImage;
       try {
-        img = decodeImage(Buffer.from(m.image!, 'base64'));
+        img = await decodeImageAsync(Buffer.from(m.image!, 'base64'));
       } catch (err) {
         return this.refuse('schema_invalid', deviceId, topic, `image: ${(err as Error).message}`);
       }
