@@ -1,10 +1,12 @@
 import { benchAlarmLatency } from './alarm-latency.ts';
+import { benchEnergy } from './energy.ts';
 import { benchIngest } from './ingest.ts';
 import { benchLatency } from './latency.ts';
 
 const BENCHES: Record<string, () => Promise<void>> = {
   alarms: () =>
     benchAlarmLatency(Number(process.env.WARDEN_BENCH_ALARM_LOAD ?? 6000), Number(process.env.WARDEN_BENCH_SECONDS ?? 10), Number(process.env.WARDEN_BENCH_ALARM_RATE ?? 20)),
+  energy: () => benchEnergy(Number(process.env.WARDEN_BENCH_ENERGY_METERS ?? 2000), Number(process.env.WARDEN_BENCH_ENERGY_DAYS ?? 365)),
   // Loaded on demand: it pulls in ONNX Runtime and the models.
   face: async () => (await import('./face.ts')).benchFace(),
   ingest: () => benchIngest(Number(process.env.WARDEN_BENCH_INGEST_RECORDS ?? 200_000)),
