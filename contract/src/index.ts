@@ -7,3 +7,4 @@ export * from './commands.ts';
 export * from './validate.ts';
 export * from './reject.ts';
 export * from './ids.ts';
+export * from './gallery.ts';

@@ -75,6 +75,8 @@ export const GatewayStatusSchema = Type.Object(
     devicesTotal: Type.Optional(Type.Integer({ minimum: 0 })),
     /** Edge-side counters, e.g. rejected field messages by reason. */
     counters: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.Number())),
+    /** Face gallery version the gateway holds (contract/src/gallery.ts); the hub sends what is missing. */
+    gallery: Type.Optional(Type.Object({ version: Type.Integer({ minimum: 0 }), model: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false })),
   },
   { additionalProperties: false },
 );

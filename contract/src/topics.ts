@@ -9,13 +9,14 @@ import { TOPIC_ROOT } from './version.ts';
  * hub -> gateway:  .../ack        cumulative acknowledgement of stored records
  *                  .../cmd        commands for the gateway's devices
  *                  .../config     configuration pushed by the hub (retained)
+ *                  .../gallery    face gallery deltas for this gateway only (see gallery.ts)
  */
-export type GatewayChannel = 'up' | 'status' | 'inventory' | 'ack' | 'cmd' | 'config';
+export type GatewayChannel = 'up' | 'status' | 'inventory' | 'ack' | 'cmd' | 'config' | 'gallery';
 
 /** Channels a gateway may publish to (all inside its own subtree). */
 export const GATEWAY_PUBLISHES: readonly GatewayChannel[] = ['up', 'status', 'inventory'];
 /** Channels a gateway may subscribe to (all inside its own subtree). */
-export const GATEWAY_SUBSCRIBES: readonly GatewayChannel[] = ['ack', 'cmd', 'config'];
+export const GATEWAY_SUBSCRIBES: readonly GatewayChannel[] = ['ack', 'cmd', 'config', 'gallery'];
 
 const GATEWAY_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 export const DEVICE_ID = /^[a-z0-9][a-z0-9_.-]{0,127}$/;
@@ -39,7 +40,7 @@ export interface ParsedGatewayTopic {
   channel: GatewayChannel;
 }
 
-const CHANNELS = new Set<string>(['up', 'status', 'inventory', 'ack', 'cmd', 'config']);
+const CHANNELS = new Set<string>(['up', 'status', 'inventory', 'ack', 'cmd', 'config', 'gallery']);
 
 /** Returns null for anything outside the gateway tree, including wildcards. */
 export function parseGatewayTopic(topic: string): ParsedGatewayTopic | null {

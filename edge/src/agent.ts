@@ -11,6 +11,7 @@ import { FieldIngest } from './ingest.ts';
 import { EdgeMetrics, serveMetrics, type MetricsServer } from './metrics.ts';
 import { Outbox } from './outbox.ts';
 import { FaceService } from './face/service.ts';
+import { GallerySyncClient } from './face/sync.ts';
 import { ModbusPoller, type ModbusMeterOptions } from './modbus/poller.ts';
 import { AGENT_VERSION } from './version.ts';
 
@@ -108,6 +109,7 @@ export async function startEdgeAgent(config: EdgeConfig, opts: StartEdgeOptions 
     .map((d) => new ModbusPoller({ deviceId: d.id, options: d.options as unknown as ModbusMeterOptions, emit, onAvailability, registry: metrics.registry, logger: logger.child({ part: 'modbus', device: d.id }) }));
 
   let face: FaceService | undefined;
+  let gallerySync: GallerySyncClient | undefined;
   try {
     if (config.face.enabled) {
       face = await FaceService.start({
@@ -119,6 +121,18 @@ export async function startEdgeAgent(config: EdgeConfig, opts: StartEdgeOptions 
         refuse: (reason, fields, msg) => ingest.refuse(reason, fields, msg),
         registry: metrics.registry,
         logger: logger.child({ part: 'face' }),
+        personThreshold: (person, device) => gallerySync?.threshold(person, device),
+      });
+      const f = face;
+      gallerySync = new GallerySyncClient({
+        gatewayId: gw,
+        gallery: f.gallery,
+        model: config.face.recogniser,
+        save: () => f.save(),
+        stateFile: `${config.face.gallery}.sync.json`,
+        refuse: (reason, fields, msg) => ingest.refuse(reason, fields, msg),
+        registry: metrics.registry,
+        logger: logger.child({ part: 'gallery-sync' }),
       });
     }
     field = await startFieldBroker({
@@ -155,12 +169,21 @@ export async function startEdgeAgent(config: EdgeConfig, opts: StartEdgeOptions 
         devicesOnline: availability.count(),
         devicesTotal: devices.size,
         counters: metrics.summary(),
+        ...(gallerySync ? { gallery: gallerySync.status() } : {}),
       }),
       inventory: () => [...devices.values()].map((d) => d.info),
       onCommand: (payload) => {
         failsafe.observeHubCommand(payload);
         commands.handle(payload);
       },
+      ...(gallerySync
+        ? {
+            onGallery: (payload: Buffer) => {
+              const s = gallerySync!;
+              void s.handle(payload).then((r) => r === 'applied' && hub?.publishStatus());
+            },
+          }
+        : {}),
       refuse: (reason, fields, msg) => ingest.refuse(reason, fields, msg),
       metrics,
       logger: logger.child({ part: 'hub' }),

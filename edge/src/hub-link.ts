@@ -34,6 +34,8 @@ export interface HubLinkOptions {
   status(): StatusFields;
   inventory(): DeviceInfo[];
   onCommand(payload: Buffer): void;
+  /** Face gallery deltas (contract/src/gallery.ts); the channel is subscribed only when this is set. */
+  onGallery?(payload: Buffer): void;
   refuse(reason: RejectReason, fields: Record<string, unknown>, msg: string): void;
   metrics: EdgeMetrics;
   logger: Logger;
@@ -63,11 +65,13 @@ export class HubLink {
   private timers: NodeJS.Timeout[] = [];
   private readonly log: RateLimitedLog;
   private readonly topics: Record<'up' | 'status' | 'inventory' | 'ack' | 'cmd', string>;
+  private readonly galleryTopic: string;
 
   constructor(private readonly o: HubLinkOptions) {
     this.log = new RateLimitedLog(o.logger);
     const t = (c: 'up' | 'status' | 'inventory' | 'ack' | 'cmd') => gatewayTopic(o.gatewayId, c);
     this.topics = { up: t('up'), status: t('status'), inventory: t('inventory'), ack: t('ack'), cmd: t('cmd') };
+    this.galleryTopic = gatewayTopic(o.gatewayId, 'gallery');
   }
 
   private statusPayload(state: 'online' | 'offline'): string {
@@ -99,6 +103,7 @@ export class HubLink {
     client.on('message', (topic, payload) => {
       if (topic === this.topics.ack) this.onAck(payload);
       else if (topic === this.topics.cmd) this.o.onCommand(payload);
+      else if (topic === this.galleryTopic) this.o.onGallery?.(payload);
     });
 
     const statusEvery = this.o.statusIntervalSeconds * 1000;
@@ -130,12 +135,16 @@ export class HubLink {
     client.publish(this.topics.status, this.statusPayload('online'), { qos: 1, retain: true }, () => {});
     const inventory: Inventory = { v: CONTRACT_VERSION, gw: this.o.gatewayId, ts: Date.now(), devices: this.o.inventory() };
     client.publish(this.topics.inventory, JSON.stringify(inventory), { qos: 1, retain: true }, () => {});
-    client.subscribe({ [this.topics.ack]: { qos: 1 }, [this.topics.cmd]: { qos: 1 } }, (err) => {
+    const subs: Record<string, { qos: 1 }> = { [this.topics.ack]: { qos: 1 }, [this.topics.cmd]: { qos: 1 } };
+    if (this.o.onGallery) subs[this.galleryTopic] = { qos: 1 };
+    client.subscribe(subs, (err) => {
       if (err || client !== this.client || this.stopping) {
         if (err) this.log.warn('hub_subscribe', { err: err.message }, 'could not subscribe to ack/cmd; will retry on reconnect');
         return;
       }
       this.ready = true;
+      // The birth status went out before this subscription: say again which gallery we hold, now that a reply can arrive.
+      if (this.o.onGallery) this.publishStatus();
       this.pump();
     });
   }

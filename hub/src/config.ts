@@ -6,6 +6,7 @@ import Value from 'typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { AlarmsConfigSchema, SiteConfigSchema, checkAlarmsConfig } from './alarms/settings.ts';
 import { EnergyConfigSchema, checkEnergyConfig } from './energy/config.ts';
+import { FacesConfigSchema } from './faces/config.ts';
 
 /** The console build, next to the hub package in the repository. */
 export const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL('../../dashboard/dist', import.meta.url));
@@ -88,6 +89,7 @@ export const HubConfigSchema = Type.Object(
     ),
     alarms: AlarmsConfigSchema,
     energy: EnergyConfigSchema,
+    faces: FacesConfigSchema,
     site: SiteConfigSchema,
   },
   { additionalProperties: false },

@@ -22,6 +22,7 @@ import { Ingestor } from './ingest/ingestor.ts';
 import { HubBus } from './live/bus.ts';
 import { startLiveFeed } from './live/feed.ts';
 import { createMetrics } from './metrics.ts';
+import { FaceAdmin } from './faces/service.ts';
 import { DeviceRepo } from './store/devices.ts';
 import { DuckDbTelemetryStore } from './store/duckdb-telemetry.ts';
 import { DeadLetterRepo, EventRepo, TelemetryIdRepo } from './store/events.ts';
@@ -160,6 +161,28 @@ export async function startHub(config: HubConfig, opts: { logger?: Logger | fals
       isConnected: (gw: string) => b.isConnected(gw),
       publish: (topic: string, payload: string) => b.publish(topic, payload, { qos: 1 as const }),
     };
+    const faces = new FaceAdmin({
+      db,
+      dataDir: config.dataDir,
+      config: config.faces,
+      audit,
+      publish: (topic, payload) => b.publish(topic, payload, { qos: 1 }),
+      isConnected: (gw) => b.isConnected(gw),
+      registry: metrics.registry,
+      log: log.child({ part: 'faces' }),
+    });
+    cleanup.push(() => faces.close());
+    // A gateway's status says which gallery version it holds; the sync answers with what is missing.
+    await b.subscribe(allGatewaysTopic('status'), async (packet) => {
+      const t = parseGatewayTopic(packet.topic);
+      if (t) await faces.sync.onStatus(t.gatewayId, packet.payload as Buffer).catch((err: unknown) => log.error({ err, gateway: t.gatewayId }, 'gallery sync failed'));
+    });
+    const retention = setInterval(() => {
+      faces.retention().catch((err: unknown) => log.error({ err }, 'face retention job failed'));
+    }, 3_600_000);
+    retention.unref();
+    cleanup.push(() => clearInterval(retention));
+
     const alarmRepo = new AlarmRepo(db);
     const alarms = new AlarmEngine({ repo: alarmRepo, devices, audit, bus, settings: alarmSettings(config.alarms, durationMs), commands, metrics, log });
     // Listening before the API starts: no stored event reaches the live feed without passing the alarm rules.
@@ -182,6 +205,7 @@ export async function startHub(config: HubConfig, opts: { logger?: Logger | fals
         metrics,
         commands,
         alarms: { engine: alarms, repo: alarmRepo },
+        faces,
         mqttClients: () => b.aedes.connectedClients,
         createGateway: async (id, name) => {
           if (gateways.exists(id)) throw new HubError('gateway_exists', id);
@@ -231,11 +255,13 @@ export async function startHub(config: HubConfig, opts: { logger?: Logger | fals
         // drain, and close the stores last.
         stopping ??= (async () => {
           clearInterval(prune);
+          clearInterval(retention);
           await live.close();
           await api.close();
           await b.close();
           await ingestor.idle();
           await alarms.stop();
+          await faces.close();
           await telemetry.close();
           db.close();
         })();

@@ -12,6 +12,7 @@ import { DEFAULT_THRESHOLDS, type FaceConfig } from './config.ts';
 import { decideCredential, decideFace, type Decision, type PointPolicy } from './decide.ts';
 import { Gallery } from './gallery.ts';
 import { loadGallery, loadGalleryKey, saveGallery } from './store.ts';
+import { policyForMatch } from './sync.ts';
 
 export interface FaceServiceDeps {
   config: FaceConfig;
@@ -27,6 +28,8 @@ export interface FaceServiceDeps {
   logger: Logger;
   /** Folder of built models (tests use a shared one). */
   modelsDir?: string | undefined;
+  /** A person's raised threshold at this point ("not this person" corrections synced from the hub). */
+  personThreshold?(person: string, device: string): number | undefined;
 }
 
 const CAPTURE = /^face\/([^/]+)\/capture$/;
@@ -147,7 +150,10 @@ export class FaceService {
       }
       const faces = await this.pipeline.analyse(img, { maxFaces: policy.mode === 'trajectory' ? undefined : 1, liveness: policy.minReal > 0 });
       if (faces.length === 0) decisions.push(decideFace(policy, undefined, undefined));
-      for (const face of faces) decisions.push(decideFace(policy, face, face.embedding ? this.gallery.search(face.embedding, 1)[0] : undefined));
+      for (const face of faces) {
+        const match = face.embedding ? this.gallery.search(face.embedding, 1)[0] : undefined;
+        decisions.push(decideFace(match ? policyForMatch(policy, this.d.personThreshold?.(match.person, deviceId)) : policy, face, match));
+      }
     }
 
     // Door first: it is what the person in front of the terminal is waiting for.

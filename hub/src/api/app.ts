@@ -11,6 +11,7 @@ import { authRoutes } from './routes/auth.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { energyRoutes } from './routes/energy.ts';
 import { eventRoutes } from './routes/events.ts';
+import { faceRoutes } from './routes/faces.ts';
 import { gatewayRoutes } from './routes/gateways.ts';
 import { healthRoutes } from './routes/health.ts';
 import { siteRoutes } from './routes/site.ts';
@@ -52,7 +53,7 @@ export async function buildApi(s: ApiServices, log: Logger | false): Promise<Api
   });
   registerAccess(app, s);
   app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
-  for (const routes of [healthRoutes, authRoutes, gatewayRoutes, deviceRoutes, eventRoutes, telemetryRoutes, auditRoutes, alarmRoutes, siteRoutes, energyRoutes]) {
+  for (const routes of [healthRoutes, authRoutes, gatewayRoutes, deviceRoutes, eventRoutes, telemetryRoutes, auditRoutes, alarmRoutes, siteRoutes, energyRoutes, faceRoutes]) {
     await app.register(routes, { s });
   }
   await registerDashboard(app, s.config.dashboard.dir);

@@ -14,6 +14,7 @@ import type { DeviceRepo } from '../store/devices.ts';
 import type { EventRepo } from '../store/events.ts';
 import type { GatewayRepo } from '../store/gateways.ts';
 import type { TelemetryStore } from '../store/telemetry.ts';
+import type { FaceAdmin } from '../faces/service.ts';
 
 /** What the routes work with; built once by startHub. */
 export interface ApiServices {
@@ -31,6 +32,8 @@ export interface ApiServices {
   metrics: HubMetrics;
   commands: CommandDeps;
   alarms: { engine: AlarmEngine; repo: AlarmRepo };
+  /** Enrolment and galleries (hub/src/faces). */
+  faces?: FaceAdmin;
   mqttClients(): number;
   /** Creates a gateway with a fresh password; refuses an existing id. */
   createGateway(id: string, name: string | undefined): Promise<{ id: string; password: string }>;

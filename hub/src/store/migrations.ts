@@ -117,4 +117,82 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX alarm_timeline_alarm ON alarm_timeline(alarm);
   `,
+  // faces (hub/src/faces): persons, consent, encrypted templates (no photos), gateway scopes and per-gateway
+  // gallery versions for sync, operator corrections.
+  `
+  CREATE TABLE face_persons (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    roles TEXT NOT NULL DEFAULT '[]',
+    dorms TEXT NOT NULL DEFAULT '[]',
+    buildings TEXT NOT NULL DEFAULT '[]',
+    credentials TEXT NOT NULL DEFAULT '[]',
+    watchlist INTEGER NOT NULL DEFAULT 0,
+    watchlist_note TEXT,
+    left_at INTEGER,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE face_consents (
+    id INTEGER PRIMARY KEY,
+    person TEXT NOT NULL,
+    given_by TEXT NOT NULL,
+    given_at INTEGER NOT NULL,
+    scope TEXT NOT NULL,
+    recorded_by TEXT NOT NULL,
+    withdrawn_at INTEGER,
+    withdrawn_by TEXT
+  );
+  CREATE INDEX face_consents_person ON face_consents(person);
+  CREATE TABLE face_templates (
+    id INTEGER PRIMARY KEY,
+    person TEXT NOT NULL,
+    model TEXT NOT NULL,
+    iv BLOB NOT NULL,
+    tag BLOB NOT NULL,
+    data BLOB NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX face_templates_person ON face_templates(person);
+  CREATE TABLE face_thresholds (
+    person TEXT NOT NULL,
+    device TEXT NOT NULL,
+    threshold REAL NOT NULL,
+    PRIMARY KEY (person, device)
+  );
+  CREATE TABLE face_corrections (
+    id INTEGER PRIMARY KEY,
+    event_id TEXT NOT NULL,
+    person TEXT NOT NULL,
+    device TEXT NOT NULL,
+    score REAL,
+    threshold REAL NOT NULL,
+    actor TEXT NOT NULL,
+    note TEXT,
+    ts INTEGER NOT NULL
+  );
+  CREATE TABLE face_gateway_scopes (
+    gateway TEXT PRIMARY KEY,
+    dorms TEXT NOT NULL DEFAULT '[]',
+    buildings TEXT NOT NULL DEFAULT '[]',
+    watchlist INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE TABLE face_gallery_log (
+    gateway TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    person TEXT NOT NULL,
+    PRIMARY KEY (gateway, version)
+  );
+  CREATE TABLE face_gallery_members (
+    gateway TEXT NOT NULL,
+    person TEXT NOT NULL,
+    PRIMARY KEY (gateway, person)
+  );
+  CREATE TABLE face_gallery_state (
+    gateway TEXT PRIMARY KEY,
+    version INTEGER NOT NULL DEFAULT 0,
+    acked INTEGER,
+    acked_at INTEGER
+  );
+  `,
 ];
