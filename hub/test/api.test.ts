@@ -289,6 +289,8 @@ describe('REST API', () => {
         'GET /api/energy/consumption',
         'GET /api/energy/cost',
         'GET /api/energy/anomalies',
+        'GET /api/energy/schedules',
+        'POST /api/energy/schedules/override',
         'GET /api/faces/persons',
         'POST /api/faces/persons',
         'GET /api/faces/persons/{id}',

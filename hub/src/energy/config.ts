@@ -8,6 +8,14 @@ const NodeType = Type.Union(['campus', 'zone', 'building', 'floor', 'dorm'].map(
 const Band = Type.Union([Type.Literal('peak'), Type.Literal('flat'), Type.Literal('valley')], { description: 'peak | flat | valley' });
 const Price = Type.Number({ minimum: 0, description: 'currency per kWh or m³' });
 
+const AnyHhmm = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$', description: 'HH:MM campus local time; 24:00 = end of day' });
+const SchedulePeriod = Type.Object({ from: AnyHhmm, to: AnyHhmm, level: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })) }, { additionalProperties: false });
+const WeekdayName = Type.Union(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => Type.Literal(d)));
+const WeekPlan = Type.Object(Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, Type.Optional(Type.Array(SchedulePeriod))])), {
+  additionalProperties: false,
+  description: 'periods per weekday (mon..sun)',
+});
+
 const TouPeriod = Type.Object(
   {
     from: Day,
@@ -85,6 +93,24 @@ export const EnergyConfigSchema = Type.Object(
         vacations: Type.Array(Type.Object({ from: Day, to: Day }, { additionalProperties: false }), { default: [], description: 'term breaks, inclusive' }),
       },
       { additionalProperties: false, default: {} },
+    ),
+    schedules: Type.Array(
+      Type.Object(
+        {
+          id: Id,
+          circuits: Type.Array(Id, { minItems: 1, description: 'actuator device ids switched by this schedule' }),
+          term: WeekPlan,
+          vacation: Type.Optional(WeekPlan),
+          holiday: Type.Optional(Type.Array(SchedulePeriod, { description: 'periods on public holidays (default: the Sunday plan)' })),
+          exceptions: Type.Optional(
+            Type.Array(Type.Object({ date: Day, as: Type.Optional(WeekdayName), periods: Type.Optional(Type.Array(SchedulePeriod)) }, { additionalProperties: false }), {
+              description: 'dated exceptions: run the date as a weekday (make-up working days) or with its own periods',
+            }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+      { default: [], description: 'weekly lighting/HVAC schedules tied to the calendar' },
     ),
     gapMinutes: Type.Integer({ minimum: 1, maximum: 10_080, default: 60, description: 'readings further apart than this are a gap: the delta is attributed to the reading after it and flagged' }),
     anomalies: Type.Object(
@@ -194,6 +220,23 @@ export function checkEnergyConfig(e: EnergyConfig, path = '/energy'): string[] {
       });
     }
   }
+  const circuits = new Map<string, string>();
+  e.schedules.forEach((sc, i) => {
+    sc.circuits.forEach((c, j) => {
+      const other = circuits.get(c);
+      if (other !== undefined) errors.push(`${path}/schedules/${i}/circuits/${j}: ${c} is already in schedule ${other}`);
+      circuits.set(c, sc.id);
+    });
+    const plans: Array<[string, Record<string, Array<{ from: string; to: string }> | undefined>]> = [['term', sc.term], ['vacation', sc.vacation ?? {}], ['holiday', { day: sc.holiday }]];
+    (sc.exceptions ?? []).forEach((x, k) => plans.push([`exceptions/${k}`, { periods: x.periods }]));
+    for (const [name, plan] of plans) {
+      for (const [day, periods] of Object.entries(plan)) {
+        (periods ?? []).forEach((p, k) => {
+          if (hhmmToMinutes(p.from) >= hhmmToMinutes(p.to)) errors.push(`${path}/schedules/${i}/${name}${name === 'holiday' || name.startsWith('exceptions') ? '' : `/${day}`}${name.startsWith('exceptions') ? '/periods' : ''}/${k}: from ${p.from} must be before to ${p.to}`);
+        });
+      }
+    }
+  });
   for (const [medium, id] of Object.entries(e.defaultTariffs)) {
     if (id !== undefined && !e.tariffs[id]) errors.push(`${path}/defaultTariffs/${medium}: no tariff ${id}`);
   }

@@ -3,6 +3,9 @@ import Type from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { HubError } from '../../errors.ts';
 import { EnergyService } from '../../energy/service.ts';
+import { ScheduleRunner } from '../../energy/schedules/runner.ts';
+import type { WeeklySchedule } from '../../energy/schedules/weekly.ts';
+import type { StoredEvent } from '../../store/events.ts';
 import { STEPS, type Step } from '../../energy/time.ts';
 import { MsEpoch, errors } from '../schemas.ts';
 import type { ApiServices } from '../services.ts';
@@ -11,6 +14,8 @@ const DAY = 86_400_000;
 const STEP_MS: Record<Step, number> = { '15m': 900_000, '1h': 3_600_000, '1d': DAY, '1mo': 28 * DAY };
 const MAX_POINTS = 40_000;
 const ROLLUP_EVERY_MS = 60_000;
+const SCHEDULE_TICK_MS = 30_000;
+const RESULT_POLL_MS = 1_000;
 const ACCESS = ['facilities'] as const;
 
 // Nested nodes of the same shape; described one level deep (children are the same object again).
@@ -43,8 +48,52 @@ export const energyRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async
     (running = running.then(() => energy.rollup()).catch((err: unknown) => app.log.error({ err }, 'energy rollup failed')));
   const timer = setInterval(rollup, ROLLUP_EVERY_MS);
   timer.unref();
+
+  // Schedules: confirmations (command.result) are read from the event store, which holds every stored
+  // event; polled only while commands are pending.
+  const listeners = new Set<(e: StoredEvent) => void>();
+  const seenResults = new Set<string>();
+  let resultsSince = Date.now() - 60_000;
+  const runner = new ScheduleRunner({
+    schedules: s.config.energy.schedules as unknown as WeeklySchedule[],
+    calendar: s.config.energy.calendar,
+    utcOffsetHours: s.config.energy.utcOffsetHours,
+    commands: s.commands,
+    audit: s.audit,
+    subscribe: (l) => {
+      listeners.add(l);
+      return () => void listeners.delete(l);
+    },
+    log: app.log as never,
+  });
+  const pollResults = (): void => {
+    if (runner.pending() === 0) return;
+    const { events } = s.events.query({ type: 'command.result', from: resultsSince, limit: 500 });
+    for (const e of events.reverse()) {
+      if (seenResults.has(e.id)) continue;
+      seenResults.add(e.id);
+      for (const l of listeners) l(e);
+    }
+    if (seenResults.size > 5000) seenResults.clear();
+    resultsSince = Math.max(resultsSince, Date.now() - 10 * 60_000);
+  };
+  const scheduleTick = (): void => {
+    runner.tick().catch((err: unknown) => app.log.error({ err }, 'schedule tick failed'));
+  };
+  const scheduleTimer = setInterval(scheduleTick, SCHEDULE_TICK_MS);
+  scheduleTimer.unref();
+  const resultTimer = setInterval(pollResults, RESULT_POLL_MS);
+  resultTimer.unref();
+  // The first tick waits for the broker: gateways reconnect after a hub restart; until then a command would only fail.
+  const firstTick = setTimeout(scheduleTick, 5_000);
+  firstTick.unref();
+
   app.addHook('onClose', async () => {
     clearInterval(timer);
+    clearInterval(scheduleTimer);
+    clearInterval(resultTimer);
+    clearTimeout(firstTick);
+    runner.stop();
     await running;
     await energy.close();
   });
@@ -181,6 +230,51 @@ export const energyRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async
       const from = req.query.from ?? to - 7 * DAY;
       if (from >= to) throw new HubError('bad_request', '`from` must be before `to`');
       return { anomalies: await energy.anomalies(from, to), registerProblems: energy.registerProblems() };
+    },
+  );
+  const CircuitStatus = Type.Object({
+    circuit: Type.String(),
+    schedule: Type.String(),
+    wanted: Type.Object({ on: Type.Boolean(), level: Type.Number(), reason: Type.String() }),
+    sent: Type.Union([
+      Type.Object({ on: Type.Boolean(), level: Type.Number(), commandId: Type.String(), at: Type.Number(), confirmed: Type.Union([Type.Boolean(), Type.Null()]), error: Type.Optional(Type.String()) }),
+      Type.Null(),
+    ]),
+  });
+
+  app.get(
+    '/api/energy/schedules',
+    {
+      config: { access: ACCESS },
+      schema: {
+        summary: 'Scheduled circuits: what each schedule (or a live override) wants now, and the last command sent with its confirmation',
+        tags: ['energy'],
+        security: [{ bearer: [] }],
+        response: { 200: Type.Object({ schedules: Type.Array(Type.Unknown()), circuits: Type.Array(CircuitStatus) }), ...errors(401, 403) },
+      },
+    },
+    async () => ({ schedules: s.config.energy.schedules as unknown[], circuits: runner.status() }),
+  );
+
+  app.post(
+    '/api/energy/schedules/override',
+    {
+      config: { access: ACCESS },
+      schema: {
+        summary: 'Manual override of one scheduled circuit for a number of minutes (audited; the schedule resumes afterwards)',
+        tags: ['energy'],
+        security: [{ bearer: [] }],
+        body: Type.Object(
+          { circuit: Type.String({ minLength: 1, maxLength: 128 }), on: Type.Boolean(), level: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })), minutes: Type.Integer({ minimum: 1, maximum: 7 * 24 * 60 }) },
+          { additionalProperties: false },
+        ),
+        response: { 200: CircuitStatus, ...errors(400, 401, 403, 404) },
+      },
+    },
+    async (req) => {
+      const b = req.body;
+      if (!runner.status().some((c) => c.circuit === b.circuit)) throw new HubError('not_found', `scheduled circuit ${b.circuit}`);
+      return runner.override(b.circuit, b.on, b.level, Date.now() + b.minutes * 60_000, req.user!.username);
     },
   );
 };

@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import type { AuditLog } from '../../audit.ts';
 import { sendCommand, type CommandDeps } from '../../commands.ts';
-import type { HubBus } from '../../live/bus.ts';
 import type { StoredEvent } from '../../store/events.ts';
 import type { Calendar } from '../baselines.ts';
 import { effectiveState, type Override, type WeeklySchedule } from './weekly.ts';
@@ -23,7 +22,8 @@ export interface ScheduleRunnerDeps {
   utcOffsetHours: number;
   commands: CommandDeps;
   audit: AuditLog;
-  bus: HubBus;
+  /** Delivers stored events (the hub bus, or a poll of the event store); returns an unsubscribe function. */
+  subscribe(listener: (e: StoredEvent) => void): () => void;
   log: Logger;
   clock?: () => number;
 }
@@ -40,11 +40,16 @@ export class ScheduleRunner {
   private readonly byCommand = new Map<string, string>();
   private overrides: Override[] = [];
   private readonly clock: () => number;
-  private readonly onEvent = (e: StoredEvent): void => this.onResult(e);
+  private readonly unsubscribe: () => void;
 
   constructor(private readonly d: ScheduleRunnerDeps) {
     this.clock = d.clock ?? Date.now;
-    d.bus.on('event', this.onEvent);
+    this.unsubscribe = d.subscribe((e) => this.onResult(e));
+  }
+
+  /** Commands sent and not yet confirmed or refused. */
+  pending(): number {
+    return this.byCommand.size;
   }
 
   private scheduleOf(circuit: string): WeeklySchedule | undefined {
@@ -105,6 +110,6 @@ export class ScheduleRunner {
   }
 
   stop(): void {
-    this.d.bus.off('event', this.onEvent);
+    this.unsubscribe();
   }
 }

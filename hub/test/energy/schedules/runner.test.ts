@@ -41,7 +41,10 @@ async function harness(connected = true) {
     utcOffsetHours: OFF,
     commands: { devices, ttlMs: 30_000, isConnected: () => online, publish: async (topic, payload) => void published.push({ topic, cmd: JSON.parse(payload) }) },
     audit,
-    bus,
+    subscribe: (listener) => {
+      bus.on('event', listener);
+      return () => void bus.off('event', listener);
+    },
     log: pino({ enabled: false }),
   });
   closers.push(async () => {
