@@ -103,7 +103,7 @@ describe('gallery sync into a running edge agent (real hub, real agent, real mod
 
   const version = async () => {
     const r = await call('/api/faces/gateways');
-    return (r.body.gateways as Array<{ version: number; acked: number | null }>)[0]!;
+    return (r.body.gateways as Array<{ version: number; acked: number | null; members: number }>)[0]!;
   };
 
   let id: string;
