@@ -37,7 +37,13 @@ const IMAGE = /\.(jpe?g|png)$/i;
 export async function faceVerify(opts: VerifyOptions, out: (line: string) => void = console.log): Promise<ReturnType<typeof summarise> & { recogniser: Recogniser; results: PairResult[] }> {
   const recogniser = recogniserOf(opts.recogniser);
   const threshold = thresholdOf(opts.threshold, recogniser);
-  const pairs = parsePairsCsv(await readFile(opts.pairs, 'utf8'));
+  let csv: string;
+  try {
+    csv = await readFile(opts.pairs, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read pairs CSV ${opts.pairs}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const pairs = parsePairsCsv(csv);
   const pipeline = await FacePipeline.create({ recogniser, liveness: false });
   try {
     const cache = new Map<string, Float32Array>();
@@ -87,14 +93,16 @@ export interface IdentifyOptions {
   recogniser?: string;
 }
 
-/** Gallery folder: one sub-folder per person (its images), or images at the top level named after the person. */
+/**
+ * Gallery folder: one sub-folder per person (its images); only when there are no sub-folders, images at the
+ * top level named after the person. (../shared/faces has both: its top-level group photos are not persons.)
+ */
 function galleryImages(dir: string): { person: string; file: string }[] {
-  const out: { person: string; file: string }[] = [];
-  for (const entry of readdirSync(dir).sort()) {
-    const full = path.join(dir, entry);
-    if (statSync(full).isDirectory()) for (const f of readdirSync(full).sort()) IMAGE.test(f) && out.push({ person: entry, file: path.join(full, f) });
-    else if (IMAGE.test(entry)) out.push({ person: entry.replace(/\.[^.]+$/, ''), file: full });
-  }
+  const entries = readdirSync(dir).sort();
+  const folders = entries.filter((e) => statSync(path.join(dir, e)).isDirectory());
+  const out = folders.length
+    ? folders.flatMap((person) => readdirSync(path.join(dir, person)).sort().filter((f) => IMAGE.test(f)).map((f) => ({ person, file: path.join(dir, person, f) })))
+    : entries.filter((e) => IMAGE.test(e)).map((e) => ({ person: e.replace(/\.[^.]+$/, ''), file: path.join(dir, e) }));
   if (out.length === 0) throw new Error(`no JPEG or PNG images in ${dir} (expected one folder per person, or <person>.jpg files)`);
   return out;
 }
@@ -116,7 +124,8 @@ export async function faceIdentify(opts: IdentifyOptions, out: (line: string) =>
         box: { x: Math.round(f.box.x), y: Math.round(f.box.y), width: Math.round(f.box.width), height: Math.round(f.box.height) },
         quality: { ok: f.quality.ok, reasons: f.quality.reasons },
         real: f.liveness ? Math.round(f.liveness.real * 1000) / 1000 : null,
-        person: best && best.score >= threshold ? best.person : null,
+        // As at a door: a face failing the quality gate is not named, whatever its best candidate.
+        person: best && best.score >= threshold && f.quality.ok ? best.person : null,
         candidates: candidates.map((c) => ({ person: c.person, score: Math.round(c.score * 10000) / 10000 })),
       };
     });
