@@ -99,8 +99,8 @@ describe('navigation by role', () => {
   const ids = (roles: Parameters<typeof visiblePages>[0]) => visiblePages(roles).map((p) => p.id);
 
   it('shows each role only its pages, and admin everything', () => {
-    expect(ids(['security'])).toEqual(['events', 'alarms', 'site', 'devices']);
-    expect(ids(['dorm'])).toEqual(['events', 'devices']);
+    expect(ids(['security'])).toEqual(['events', 'alarms', 'site', 'devices', 'faces']);
+    expect(ids(['dorm'])).toEqual(['events', 'devices', 'faces']);
     expect(ids(['facilities'])).toEqual(['devices']);
     expect(ids(['admin'])).toEqual(PAGES.map((p) => p.id));
     expect(ids(['admin'])).toContain('gateways');
@@ -108,7 +108,7 @@ describe('navigation by role', () => {
   });
 
   it('unions the pages of several roles', () => {
-    expect(ids(['facilities', 'dorm'])).toEqual(['events', 'devices']);
+    expect(ids(['facilities', 'dorm'])).toEqual(['events', 'devices', 'faces']);
   });
 
   it('reads the page from the address hash', () => {

@@ -16,7 +16,7 @@ export class ApiError extends Error {
 export const UNREACHABLE = 'unreachable';
 
 export interface RequestOptions {
-  method?: 'GET' | 'POST';
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   body?: unknown;
   token?: string | null;
   signal?: AbortSignal;

@@ -3,6 +3,7 @@ import type { PageId } from '../lib/nav.ts';
 import { AlarmsPage } from './AlarmsPage.tsx';
 import { DevicesPage } from './DevicesPage.tsx';
 import { EventsPage } from './EventsPage.tsx';
+import { FacesPage } from './FacesPage.tsx';
 import { GatewaysPage } from './GatewaysPage.tsx';
 import { SitePage } from './SitePage.tsx';
 
@@ -12,5 +13,6 @@ export const PAGE_COMPONENTS: Record<PageId, ComponentType> = {
   alarms: AlarmsPage,
   site: SitePage,
   devices: DevicesPage,
+  faces: FacesPage,
   gateways: GatewaysPage,
 };
