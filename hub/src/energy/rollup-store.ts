@@ -17,6 +17,7 @@ export class EnergyRollupStore {
     private readonly writer: DuckDBConnection,
     private readonly reader: DuckDBConnection,
     private readonly appender: DuckDBAppender,
+    private readonly nodeAppender: DuckDBAppender,
   ) {}
 
   static async open(file: string): Promise<EnergyRollupStore> {
@@ -24,9 +25,13 @@ export class EnergyRollupStore {
     const writer = await DuckDBConnection.create(instance);
     await writer.run('CREATE TABLE IF NOT EXISTS consumption_15m (bucket TIMESTAMP NOT NULL, meter VARCHAR NOT NULL, amount DOUBLE NOT NULL, flags VARCHAR)');
     await writer.run('CREATE TABLE IF NOT EXISTS rollup_state (meter VARCHAR PRIMARY KEY, last_ts BIGINT NOT NULL, last_value DOUBLE NOT NULL)');
+    // Per-node sums of the same quarter hours, so a building or the campus is one series, not a scan over its meters.
+    await writer.run('CREATE TABLE IF NOT EXISTS node_15m (bucket TIMESTAMP NOT NULL, node VARCHAR NOT NULL, medium VARCHAR NOT NULL, amount DOUBLE NOT NULL, flags VARCHAR)');
+    await writer.run('CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)');
     const reader = await DuckDBConnection.create(instance);
     const appender = await writer.createAppender('consumption_15m');
-    return new EnergyRollupStore(instance, writer, reader, appender);
+    const nodeAppender = await writer.createAppender('node_15m');
+    return new EnergyRollupStore(instance, writer, reader, appender, nodeAppender);
   }
 
   /** Appends quarter hours of many meters; flushes once (a bulk load calls this with large batches). */
@@ -44,6 +49,62 @@ export class EnergyRollupStore {
     }
     this.appender.flushSync();
     return n;
+  }
+
+  appendNodes(rows: Iterable<{ node: string; medium: string; bucket: Bucket }>): number {
+    if (this.closed) throw new Error('energy store is closed');
+    let n = 0;
+    for (const { node, medium, bucket } of rows) {
+      this.nodeAppender.appendTimestamp(new DuckDBTimestampValue(BigInt(bucket.start) * 1000n));
+      this.nodeAppender.appendVarchar(node);
+      this.nodeAppender.appendVarchar(medium);
+      this.nodeAppender.appendDouble(bucket.amount);
+      if (bucket.flags.length) this.nodeAppender.appendVarchar(bucket.flags.join(','));
+      else this.nodeAppender.appendNull();
+      this.nodeAppender.endRow();
+      n += 1;
+    }
+    this.nodeAppender.flushSync();
+    return n;
+  }
+
+  /**
+   * Recomputes the node table from the meter table for a hierarchy (meter → node contributions); run
+   * when the configured hierarchy differs from the one the node table was built for (`key`).
+   */
+  async rebuildNodes(contributions: ReadonlyArray<{ meter: string; node: string; medium: string }>, key: string, force = false): Promise<boolean> {
+    const current = (await this.reader.runAndReadAll(`SELECT value FROM meta WHERE key = 'hierarchy'`)).getRows()[0]?.[0];
+    if (current === key && !force) return false;
+    await this.writer.run('BEGIN TRANSACTION');
+    try {
+      await this.writer.run('DELETE FROM node_15m');
+      if (contributions.length) {
+        const values = contributions.map((c) => `(${quoteId(c.meter)}, ${quoteId(c.node)}, ${quoteId(c.medium)})`).join(',');
+        await this.writer.run(
+          `INSERT INTO node_15m SELECT m.bucket, c.node, c.medium, sum(m.amount), string_agg(DISTINCT m.flags, ',')
+           FROM consumption_15m m JOIN (VALUES ${values}) AS c(meter, node, medium) ON m.meter = c.meter
+           GROUP BY m.bucket, c.node, c.medium`,
+        );
+      }
+      await this.writer.run('INSERT OR REPLACE INTO meta VALUES ($k, $v)', { k: 'hierarchy', v: key });
+      await this.writer.run('COMMIT');
+    } catch (err) {
+      await this.writer.run('ROLLBACK');
+      throw err;
+    }
+    return true;
+  }
+
+  /** One node's consumption of one medium per bucket over [from, to). */
+  async nodeSeries(node: string, medium: string, from: number, to: number, step: Step, utcOffsetHours: number): Promise<Array<{ start: number; amount: number; flags: string[] }>> {
+    const r = await this.reader.runAndReadAll(
+      `SELECT epoch_ms(${bucketExpr(step, utcOffsetHours)}) AS b, sum(amount), string_agg(DISTINCT flags, ',')
+       FROM node_15m
+       WHERE node = $node AND medium = $medium AND bucket >= make_timestamp($from::BIGINT) AND bucket < make_timestamp($to::BIGINT)
+       GROUP BY b ORDER BY b`,
+      { node, medium, from: BigInt(from) * 1000n, to: BigInt(to) * 1000n },
+    );
+    return r.getRows().map((row) => ({ start: Number(row[0]), amount: Number(row[1]), flags: row[2] === null ? [] : [...new Set(String(row[2]).split(','))] }));
   }
 
   async lastReading(meter: string): Promise<{ ts: number; value: number } | null> {
@@ -101,6 +162,7 @@ export class EnergyRollupStore {
     if (this.closed) return;
     this.closed = true;
     this.appender.closeSync();
+    this.nodeAppender.closeSync();
     this.writer.closeSync();
     this.reader.closeSync();
     this.instance.closeSync();

@@ -3,8 +3,8 @@ import type { TelemetryStore } from '../store/telemetry.ts';
 import { flatReadings, nightBaseLoad, nightFlowLeak, spikes, type EnergyAnomaly } from './anomalies.ts';
 import { buildBaseline } from './baselines.ts';
 import { hhmmToMinutes, type EnergyConfig } from './config.ts';
-import { bucketize, intervalsFromRegister, type Reading, type RegisterProblem } from './consumption.ts';
-import { UNITS, buildTree, formulaFor, type EnergyTreeNode, type Medium } from './hierarchy.ts';
+import { bucketize, intervalsFromRegister, type Bucket, type Reading, type RegisterProblem } from './consumption.ts';
+import { UNITS, buildTree, formulaFor, nodeFormula, type EnergyTreeNode, type Medium } from './hierarchy.ts';
 import { EnergyRollupStore } from './rollup-store.ts';
 import { tieredCost, touCost, type Band } from './tariffs.ts';
 import { DAY, bucketStart, nextBucket, type Step } from './time.ts';
@@ -45,6 +45,9 @@ const MEDIA: readonly Medium[] = ['power', 'water', 'gas'];
  */
 export class EnergyService {
   private readonly problems = new Map<string, RegisterProblem[]>();
+  /** meter → the nodes (and medium) whose consumption includes it, from the hierarchy. */
+  private contributions: Array<{ meter: string; node: string; medium: Medium }> = [];
+  private readonly nodesOf = new Map<string, Array<{ node: string; medium: Medium; key: string }>>();
 
   private constructor(
     readonly config: EnergyConfig,
@@ -54,7 +57,57 @@ export class EnergyService {
   ) {}
 
   static async open(file: string, config: EnergyConfig, telemetry: TelemetryStore, log?: Logger): Promise<EnergyService> {
-    return new EnergyService(config, await EnergyRollupStore.open(file), telemetry, log);
+    const service = new EnergyService(config, await EnergyRollupStore.open(file), telemetry, log);
+    const contributions: Array<{ meter: string; node: string; medium: Medium }> = [];
+    for (const n of config.nodes) {
+      for (const medium of MEDIA) {
+        // A node measured by one meter is that meter's series; only sums of several are kept per node.
+        const plus = nodeFormula(config, n.id, medium).plus;
+        if (plus.length >= 2) for (const meter of plus) contributions.push({ meter, node: n.id, medium });
+      }
+    }
+    service.contributions = contributions;
+    for (const c of contributions) service.nodesOf.set(c.meter, [...(service.nodesOf.get(c.meter) ?? []), { node: c.node, medium: c.medium, key: `${c.node}\u0000${c.medium}` }]);
+    // The node table follows the hierarchy: rebuilt from the meter table when the configured one changed.
+    if (await service.store.rebuildNodes(contributions, JSON.stringify(contributions))) log?.info({ nodes: config.nodes.length }, 'energy node rollups rebuilt for the configured hierarchy');
+    return service;
+  }
+
+  /**
+   * Bulk import: meter quarter hours appended with `store.append` (no per-node sums), then the node
+   * table recomputed in one SQL statement. Much faster than appendConsumption for a year of history.
+   */
+  async rebuildNodeRollups(): Promise<void> {
+    await this.store.rebuildNodes(this.contributions, JSON.stringify(this.contributions), true);
+  }
+
+  /**
+   * Stores quarter hours of meters and adds them into every node whose consumption includes the meter
+   * (summed per node and quarter hour within the batch). The rollup calls this; so can a bulk import.
+   */
+  appendConsumption(rows: ReadonlyArray<{ meter: string; bucket: Bucket }>): number {
+    const n = this.store.append(rows);
+    const sums = new Map<string, Map<number, Bucket>>();
+    for (const { meter, bucket } of rows) {
+      for (const { key } of this.nodesOf.get(meter) ?? []) {
+        let byStart = sums.get(key);
+        if (!byStart) sums.set(key, (byStart = new Map()));
+        const b = byStart.get(bucket.start);
+        if (!b) byStart.set(bucket.start, { start: bucket.start, amount: bucket.amount, flags: [...bucket.flags] });
+        else {
+          b.amount += bucket.amount;
+          for (const f of bucket.flags) if (!b.flags.includes(f)) b.flags.push(f);
+        }
+      }
+    }
+    const nodeRows = function* () {
+      for (const [key, byStart] of sums) {
+        const [node, medium] = key.split('\u0000') as [string, string];
+        for (const bucket of byStart.values()) yield { node, medium, bucket };
+      }
+    };
+    this.store.appendNodes(nodeRows());
+    return n;
   }
 
   tree(): EnergyTreeNode | null {
@@ -89,7 +142,7 @@ export class EnergyService {
       }
       const off = this.config.utcOffsetHours;
       const buckets = bucketize(intervals, (t) => bucketStart(t, '15m', off), (s) => nextBucket(s, '15m', off));
-      quarters += this.store.append(buckets.map((bucket) => ({ meter: m.id, bucket })));
+      quarters += this.appendConsumption(buckets.map((bucket) => ({ meter: m.id, bucket })));
       const end = readings[readings.length - 1]!;
       await this.store.setLastReading(m.id, end.ts, end.value);
     }
@@ -101,6 +154,10 @@ export class EnergyService {
     const f = formulaFor(this.config, id, medium);
     if (!f) return null;
     const off = this.config.utcOffsetHours;
+    if (f.kind === 'node' && f.formula.plus.length >= 2 && f.formula.minus.length === 0) {
+      const points = (await this.store.nodeSeries(id, f.medium, from, to, step, off)).map((r): [number, number, string[]] => [r.start, round(r.amount), r.flags.sort()]);
+      return { node: id, kind: f.kind, medium: f.medium, unit: UNITS[f.medium].amount, step, total: round(points.reduce((a, p) => a + p[1], 0)), points };
+    }
     const rows = await this.store.series([...f.formula.plus, ...f.formula.minus], from, to, step, off);
     const minus = new Set(f.formula.minus);
     const byBucket = new Map<number, { amount: number; flags: Set<string> }>();
@@ -125,8 +182,11 @@ export class EnergyService {
       if (formula.plus.length === 0) continue;
       const entry: CostResult['media'][number] = { medium, unit: UNITS[medium].amount, amount: 0, cost: 0, unpriced: 0, byTariff: [] };
       for (const [sign, ids] of [[1, formula.plus], [-1, formula.minus]] as const) {
-        for (const [tariffId, meters] of this.groupByTariff(ids, medium)) {
-          const part = await this.costOf(meters, tariffId, from, to);
+        const groups = this.groupByTariff(ids, medium);
+        for (const [tariffId, meters] of groups) {
+          // A node whose meters share one TOU tariff is priced from its own 15-minute series.
+          const whole = known.kind === 'node' && formula.plus.length >= 2 && groups.size === 1 && formula.minus.length === 0 && tariffId !== null && this.config.tariffs[tariffId]?.kind === 'tou';
+          const part = whole ? await this.touCostOfNode(id, medium, tariffId, from, to) : await this.costOf(meters, tariffId, from, to);
           entry.amount += sign * part.amount;
           entry.cost += sign * part.cost;
           entry.unpriced += sign * part.unpriced;
@@ -149,6 +209,17 @@ export class EnergyService {
     }
     out.total = round(out.total);
     return out;
+  }
+
+  private async touCostOfNode(node: string, medium: Medium, tariffId: string, from: number, to: number) {
+    const off = this.config.utcOffsetHours;
+    const series = await this.store.nodeSeries(node, medium, from, to, '15m', off);
+    const c = touCost(
+      series.map((r) => [r.start, r.amount] as const),
+      this.config.tariffs[tariffId] as Extract<EnergyConfig['tariffs'][string], { kind: 'tou' }>,
+      off,
+    );
+    return { amount: c.amount, cost: c.cost, unpriced: c.unpriced, byBand: c.byBand };
   }
 
   private groupByTariff(meters: readonly string[], medium: Medium): Map<string | null, string[]> {

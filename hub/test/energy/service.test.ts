@@ -112,4 +112,15 @@ describe('energy service on DuckDB', () => {
     expect(night[0]!.message).toMatch(/Teaching A drew 16 kW on average .* night of 2026-11-02/);
     expect(alerts.some((a) => a.meter === 'wm-d' && a.rule === 'night_flow_leak')).toBe(false);
   });
+
+  it('node rollups follow the hierarchy: a changed config rebuilds them from the meter quarter hours', async () => {
+    await energy.close();
+    const moved = structuredClone(config) as typeof config;
+    (moved.meters as Array<{ id: string; node: string }>).find((m) => m.id === 'pm-a')!.node = 'dorm-1';
+    energy = await EnergyService.open(join(dir, 'energy.duckdb'), moved, telemetry);
+    const day = [day0, day0 + 86_400_000] as const;
+    expect((await energy.consumption('teach-a', ...day, '1d'))!.total).toBe(96);
+    expect((await energy.consumption('dorm-1', ...day, '1d'))!.total).toBe(384);
+    expect((await energy.consumption('campus', ...day, '1d'))!.total).toBe(480);
+  });
 });
