@@ -7,6 +7,9 @@ export const PAGES = [
   { id: 'alarms', label: 'nav.alarms', roles: ['security'] },
   { id: 'site', label: 'nav.site', roles: ['security'] },
   { id: 'devices', label: 'nav.devices', roles: ['security', 'dorm', 'facilities'] },
+  { id: 'energy', label: 'nav.energy', roles: ['facilities'] },
+  { id: 'energyCost', label: 'nav.energyCost', roles: ['facilities'] },
+  { id: 'energyAnomalies', label: 'nav.energyAnomalies', roles: ['facilities'] },
   { id: 'faces', label: 'nav.faces', roles: ['security', 'dorm'] },
   { id: 'gateways', label: 'nav.gateways', roles: [] },
 ] as const satisfies readonly PageDef[];

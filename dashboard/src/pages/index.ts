@@ -2,6 +2,9 @@ import type { ComponentType } from 'react';
 import type { PageId } from '../lib/nav.ts';
 import { AlarmsPage } from './AlarmsPage.tsx';
 import { DevicesPage } from './DevicesPage.tsx';
+import { EnergyAnomaliesPage } from './EnergyAnomaliesPage.tsx';
+import { EnergyCostPage } from './EnergyCostPage.tsx';
+import { EnergyPage } from './EnergyPage.tsx';
 import { EventsPage } from './EventsPage.tsx';
 import { FacesPage } from './FacesPage.tsx';
 import { GatewaysPage } from './GatewaysPage.tsx';
@@ -13,6 +16,9 @@ export const PAGE_COMPONENTS: Record<PageId, ComponentType> = {
   alarms: AlarmsPage,
   site: SitePage,
   devices: DevicesPage,
+  energy: EnergyPage,
+  energyCost: EnergyCostPage,
+  energyAnomalies: EnergyAnomaliesPage,
   faces: FacesPage,
   gateways: GatewaysPage,
 };

@@ -1,0 +1,82 @@
+/** Answers of the hub's energy routes (docs/API.md, "Energy"). */
+
+export type Medium = 'power' | 'water' | 'gas';
+export const MEDIA: readonly Medium[] = ['power', 'water', 'gas'];
+export type Step = '15m' | '1h' | '1d' | '1mo';
+export const STEPS: readonly Step[] = ['15m', '1h', '1d', '1mo'];
+export type Band = 'peak' | 'flat' | 'valley';
+export const BANDS: readonly Band[] = ['peak', 'flat', 'valley'];
+
+export interface EnergyMeter {
+  id: string;
+  medium: Medium;
+  unit: string;
+  virtual: boolean;
+  plus?: string[];
+  minus?: string[];
+}
+
+export interface EnergyNode {
+  id: string;
+  name: string;
+  type: 'campus' | 'zone' | 'building' | 'floor' | 'dorm';
+  use?: string;
+  meters: EnergyMeter[];
+  children: EnergyNode[];
+}
+
+export type ConsumptionFlag = 'rollover' | 'replacement' | 'gap';
+
+export interface Consumption {
+  node: string;
+  kind: 'node' | 'meter' | 'virtual';
+  medium: Medium;
+  unit: string;
+  step: Step;
+  total: number;
+  points: Array<[number, number, ConsumptionFlag[]]>;
+}
+
+export interface Amounts {
+  amount: number;
+  cost: number;
+}
+
+export interface MediumCost {
+  medium: Medium;
+  unit: string;
+  amount: number;
+  cost: number;
+  unpriced: number;
+  byBand?: Record<Band, Amounts>;
+  byTariff: Array<{ tariff: string | null; amount: number; cost: number }>;
+}
+
+export interface Cost {
+  node: string;
+  from: number;
+  to: number;
+  total: number;
+  media: MediumCost[];
+}
+
+export interface Anomaly {
+  rule: string;
+  meter: string;
+  from: number;
+  to: number;
+  message: string;
+  numbers: Record<string, number>;
+}
+
+export interface RegisterProblem {
+  meter: string;
+  from: number;
+  to: number;
+  message: string;
+}
+
+export interface Anomalies {
+  anomalies: Anomaly[];
+  registerProblems: RegisterProblem[];
+}

@@ -1,0 +1,227 @@
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gatewayTopic, newId } from '@warden/contract';
+import { parseHubConfig, startHub } from '@warden/hub';
+import mqtt, { type MqttClient } from 'mqtt';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * The energy pages in real headless Chromium against the real hub (in-process, ephemeral ports): meter registers
+ * arrive as telemetry from a real MQTT client speaking the gateway protocol, the hub rolls them up, and a
+ * facilities user sees totals, charts, the drill-down with the losses meter, and exports the cost report.
+ */
+
+const DASHBOARD = fileURLToPath(new URL('..', import.meta.url));
+const DIST = join(DASHBOARD, 'dist');
+const CHROMIUM = '/usr/bin/chromium';
+const GW = 'gw-energy';
+const GW_PASSWORD = 'energy-test-gateway-pw';
+const FAC_PASSWORD = 'facilities-test-pw';
+const MIN15 = 15 * 60_000;
+const QUARTERS = 12;
+
+async function newestMtime(path: string): Promise<number> {
+  const s = await stat(path);
+  if (!s.isDirectory()) return s.mtimeMs;
+  const times = await Promise.all((await readdir(path)).map((e) => newestMtime(join(path, e))));
+  return Math.max(s.mtimeMs, ...times);
+}
+
+async function ensureBuilt(): Promise<void> {
+  const built = await stat(join(DIST, 'index.html')).then((s) => s.mtimeMs, () => 0);
+  const sources = Math.max(...(await Promise.all(['src', 'index.html', 'vite.config.ts', 'public'].map((p) => newestMtime(join(DASHBOARD, p))))));
+  if (built >= sources) return;
+  const { build } = await import('vite');
+  await build({ root: DASHBOARD, configFile: join(DASHBOARD, 'vite.config.ts'), logLevel: 'warn' });
+}
+
+let dataDir: string;
+let hub: Awaited<ReturnType<typeof startHub>>;
+let browser: Browser;
+let gateway: MqttClient | undefined;
+let token: string;
+
+async function hubGet<T>(path: string): Promise<T> {
+  const res = await fetch(`${hub.httpUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+beforeAll(async () => {
+  await stat(CHROMIUM);
+  dataDir = await mkdtemp(join(tmpdir(), 'warden-energy-console-'));
+  await ensureBuilt();
+  hub = await startHub(
+    parseHubConfig({
+      http: { port: 0 },
+      mqtt: { port: 0 },
+      dataDir,
+      admin: { password: 'energy-test-admin-pw' },
+      dashboard: { dir: DIST },
+      users: [{ username: 'fac', displayName: 'Facilities', roles: ['facilities'], password: FAC_PASSWORD }],
+      energy: {
+        nodes: [
+          { id: 'campus', type: 'campus', name: 'Main campus' },
+          { id: 'north', type: 'zone', parent: 'campus', name: 'North zone' },
+          { id: 'teach-a', type: 'building', parent: 'north', use: 'teaching', name: 'Teaching A' },
+          { id: 'a-1', type: 'floor', parent: 'teach-a', name: 'A floor 1' },
+        ],
+        meters: [
+          { id: 'pm-a', node: 'teach-a', medium: 'power', tariff: 'grid' },
+          { id: 'pm-a1', node: 'a-1', medium: 'power', tariff: 'grid' },
+          { id: 'wm-a', node: 'teach-a', medium: 'water', tariff: 'water' },
+        ],
+        virtualMeters: [{ id: 'loss-a', node: 'teach-a', medium: 'power', plus: ['pm-a'], minus: ['pm-a1'] }],
+        tariffs: {
+          grid: {
+            kind: 'tou',
+            medium: 'power',
+            periods: [
+              {
+                from: '2020-01-01',
+                to: '2099-12-31',
+                slots: [{ from: '00:00', to: '08:00', band: 'valley' }, { from: '08:00', to: '18:00', band: 'peak' }, { from: '18:00', to: '24:00', band: 'flat' }],
+                prices: { peak: 1.2, flat: 0.8, valley: 0.4 },
+              },
+            ],
+          },
+          water: { kind: 'tiered', medium: 'water', tiers: [{ price: 4 }] },
+        },
+      },
+    }),
+    { logger: false },
+  );
+  await hub.provisionGateway(GW, 'Energy test gateway', GW_PASSWORD);
+  gateway = await mqtt.connectAsync(hub.mqttUrl, { clientId: GW, username: GW, password: GW_PASSWORD, reconnectPeriod: 0 });
+  const now = Date.now();
+  await gateway.publishAsync(gatewayTopic(GW, 'status'), JSON.stringify({ v: 1, gw: GW, state: 'online', ts: now, agentVersion: 'test', startedAt: now, backlog: 0 }), { qos: 1, retain: true });
+  await gateway.publishAsync(
+    gatewayTopic(GW, 'inventory'),
+    JSON.stringify({ v: 1, gw: GW, ts: now, devices: ['pm-a', 'pm-a1', 'wm-a'].map((id) => ({ id, kind: 'meter', driver: 'mqtt-meter', building: 'teach-a' })) }),
+    { qos: 1, retain: true },
+  );
+  // Three hours of registers every 15 minutes: 5 kWh per quarter on the building meter, 3 on its floor, 0.25 m³ water.
+  // Quarter-aligned, so that each 15-minute bucket holds exactly one interval.
+  const start = Math.floor(now / MIN15) * MIN15 - QUARTERS * MIN15;
+  let seq = 0;
+  const records = Array.from({ length: QUARTERS + 1 }, (_, i) => [
+    { id: newId(), seq: ++seq, device: 'pm-a', ts: start + i * MIN15, kind: 'telemetry', metrics: { energy_kwh: 1000 + 5 * i, power_kw: 20 } },
+    { id: newId(), seq: ++seq, device: 'pm-a1', ts: start + i * MIN15, kind: 'telemetry', metrics: { energy_kwh: 200 + 3 * i, power_kw: 12 } },
+    { id: newId(), seq: ++seq, device: 'wm-a', ts: start + i * MIN15, kind: 'telemetry', metrics: { volume_m3: 50 + 0.25 * i, flow_m3h: 1 } },
+  ]).flat();
+  await gateway.publishAsync(gatewayTopic(GW, 'up'), JSON.stringify({ v: 1, gw: GW, records }), { qos: 1 });
+
+  const login = await fetch(`${hub.httpUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'fac', password: FAC_PASSWORD }) });
+  token = ((await login.json()) as { token: string }).token;
+  // Wait until the hub has stored the batch and rolled it up (the page would otherwise race the ingest).
+  const q = `node=teach-a&from=${start - 86_400_000}&to=${now + 86_400_000}&step=1d&refresh=true`;
+  for (let i = 0; ; i++) {
+    const c = await hubGet<{ total: number }>(`/api/energy/consumption?${q}`);
+    if (c.total === 5 * QUARTERS) break;
+    if (i > 100) throw new Error(`telemetry never rolled up: total ${c.total}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage', '--disable-quic'],
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await gateway?.endAsync();
+  await hub?.stop();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('energy console in a real browser against the real hub', () => {
+  it('facilities staff see totals and charts, drill into a building with its losses, and export the cost report', async () => {
+    // The browser's local day is the campus day (the hub's energy.utcOffsetHours defaults to 8).
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: 'Asia/Shanghai', acceptDownloads: true });
+    context.setDefaultTimeout(15_000);
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(hub.httpUrl);
+    await page.getByTestId('login-username').fill('fac');
+    await page.getByTestId('login-password').fill(FAC_PASSWORD);
+    await page.getByTestId('login-submit').click();
+
+    // Navigation for facilities: devices and the energy pages, no alarms.
+    await page.getByTestId('nav-energy').click();
+    await page.getByTestId('energy-overview').waitFor();
+    expect(await page.getByTestId('nav-alarms').count()).toBe(0);
+
+    // Campus totals for this month: the numbers the hub's cost route gives for the same period.
+    const month = page.locator('[data-testid="energy-total"][data-medium="power"][data-period="month"]');
+    await page.waitForFunction(() => document.querySelector('[data-testid="energy-total"][data-medium="power"][data-period="month"]')?.getAttribute('data-amount') !== '');
+    const monthStart = await page.evaluate(() => {
+      const d = new Date();
+      return new Date(d.getFullYear(), d.getMonth(), 1).getTime();
+    });
+    const cost = await hubGet<{ media: Array<{ medium: string; amount: number; cost: number }> }>(`/api/energy/cost?node=campus&from=${monthStart}&to=${Date.now()}`);
+    const power = cost.media.find((m) => m.medium === 'power')!;
+    expect(Number(await month.getAttribute('data-amount'))).toBe(power.amount);
+    expect(Number(await month.getAttribute('data-cost'))).toBe(power.cost);
+    expect(await month.textContent()).toContain('kWh');
+    expect(await page.locator('[data-testid="energy-total"][data-medium="water"][data-period="month"]').textContent()).toContain('m³');
+    // Gas is not metered: a dash-like notice, not a zero.
+    await expect.poll(() => page.locator('[data-testid="energy-total"][data-medium="gas"][data-period="today"]').textContent()).toContain('无计量');
+
+    // The 30-day trend is drawn (uPlot canvas) from the rolled-up telemetry.
+    const trend = page.getByTestId('energy-trend-chart');
+    await trend.locator('canvas').waitFor();
+    expect(Number(await trend.getAttribute('data-points'))).toBeGreaterThan(0);
+
+    // The hierarchy down to the floor; drill into the building.
+    const tree = page.getByTestId('energy-tree');
+    expect(await tree.getByTestId('energy-node').evaluateAll((els) => els.map((e) => e.getAttribute('data-node')))).toEqual(['campus', 'north', 'teach-a', 'a-1']);
+    await tree.locator('[data-node="teach-a"] [data-testid="energy-node-open"]').click();
+    const detail = page.getByTestId('energy-detail');
+    await detail.waitFor();
+    expect(await detail.getAttribute('data-node')).toBe('teach-a');
+    const total = page.getByTestId('energy-detail-total');
+    await expect.poll(() => total.getAttribute('data-total')).toBe(String(5 * QUARTERS));
+    // Hourly by default; switching to 15 minutes gives one bar per quarter hour with data.
+    await page.getByTestId('energy-step').selectOption('15m');
+    const chart = detail.getByTestId('energy-chart');
+    await expect.poll(async () => Number(await chart.getAttribute('data-points'))).toBe(QUARTERS);
+    await chart.locator('canvas').waitFor();
+    expect(await chart.getAttribute('data-series')).toBe('2'); // the building and its losses meter
+    // Losses = building meter minus the floor's sub-meter: 12 × (5 − 3) kWh.
+    await expect.poll(() => page.locator('[data-testid="energy-virtual-row"][data-meter="loss-a"]').getAttribute('data-total')).toBe(String(2 * QUARTERS));
+    expect(await page.locator('[data-testid="energy-virtual-row"][data-meter="loss-a"]').textContent()).toContain('pm-a − pm-a1');
+    // Water of the same building.
+    await page.getByTestId('energy-medium').selectOption('water');
+    await expect.poll(() => total.getAttribute('data-unit')).toBe('m³');
+    expect(Number(await total.getAttribute('data-total'))).toBe(0.25 * QUARTERS);
+
+    // Cost report: period × node with the TOU split, exported as CSV.
+    await page.getByTestId('nav-energyCost').click();
+    const row = page.locator('[data-testid="energy-cost-row"][data-node="teach-a"][data-medium="power"]');
+    await row.first().waitFor();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('energy-cost-export').click()]);
+    expect(download.suggestedFilename()).toMatch(/^warden-energy-cost-.*\.csv$/);
+    const csv = await readFile((await download.path())!, 'utf8');
+    const lines = csv.replace(/^\uFEFF/, '').trim().split('\r\n');
+    expect(lines[0]).toBe('期间,节点,名称,介质,单位,用量,费用（元）,未计价用量,峰段用量,峰段费用,平段用量,平段费用,谷段用量,谷段费用');
+    const teachPower = lines.slice(1).map((l) => l.split(',')).filter((c) => c[1] === 'teach-a' && c[3] === '电');
+    expect(teachPower.reduce((s, c) => s + Number(c[5]), 0)).toBe(5 * QUARTERS);
+    const bandAmounts = teachPower.reduce((s, c) => s + Number(c[8] || 0) + Number(c[10] || 0) + Number(c[12] || 0), 0);
+    expect(bandAmounts).toBe(5 * QUARTERS);
+    // The table's rows and the file agree.
+    expect(await page.getByTestId('energy-cost-row').count()).toBe(lines.length - 1);
+
+    // Anomalies page loads for the same user (the 3 h of data here trip no rule reliably, so only its shape is checked).
+    await page.getByTestId('nav-energyAnomalies').click();
+    await page.getByTestId('energy-anomalies').waitFor();
+    await page.getByTestId('energy-anomaly-count').waitFor();
+
+    expect(pageErrors).toEqual([]);
+    await context.close();
+  }, 60_000);
+});
