@@ -112,6 +112,25 @@ export const EnergyConfigSchema = Type.Object(
       ),
       { default: [], description: 'weekly lighting/HVAC schedules tied to the calendar' },
     ),
+    demandLimits: Type.Array(
+      Type.Object(
+        {
+          building: Id,
+          meter: Id,
+          limitKw: Type.Number({ exclusiveMinimum: 0 }),
+          marginKw: Type.Number({ minimum: 0, default: 5, description: 'restore a load only with this much room left' }),
+          loads: Type.Array(
+            Type.Object(
+              { circuit: Id, priority: Type.Integer({ minimum: 0, maximum: 100, description: 'higher = shed later' }), kw: Type.Number({ exclusiveMinimum: 0 }), sheddable: Type.Optional(Type.Boolean()) },
+              { additionalProperties: false },
+            ),
+            { minItems: 1 },
+          ),
+        },
+        { additionalProperties: false },
+      ),
+      { default: [], description: "a building's power limit and the scheduled circuits shed (lowest priority first) to keep it" },
+    ),
     gapMinutes: Type.Integer({ minimum: 1, maximum: 10_080, default: 60, description: 'readings further apart than this are a gap: the delta is attributed to the reading after it and flagged' }),
     anomalies: Type.Object(
       {
@@ -236,6 +255,15 @@ export function checkEnergyConfig(e: EnergyConfig, path = '/energy'): string[] {
         });
       }
     }
+  });
+  e.demandLimits.forEach((l, i) => {
+    if (!nodes.has(l.building)) errors.push(`${path}/demandLimits/${i}/building: no node ${l.building}`);
+    const m = e.meters.find((x) => x.id === l.meter);
+    if (!m) errors.push(`${path}/demandLimits/${i}/meter: no meter ${l.meter}`);
+    else if (m.medium !== 'power') errors.push(`${path}/demandLimits/${i}/meter: ${l.meter} is a ${m.medium} meter`);
+    l.loads.forEach((x, j) => {
+      if (!circuits.has(x.circuit)) errors.push(`${path}/demandLimits/${i}/loads/${j}/circuit: ${x.circuit} is in no schedule`);
+    });
   });
   for (const [medium, id] of Object.entries(e.defaultTariffs)) {
     if (id !== undefined && !e.tariffs[id]) errors.push(`${path}/defaultTariffs/${medium}: no tariff ${id}`);

@@ -3,6 +3,7 @@ import Type from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { HubError } from '../../errors.ts';
 import { EnergyService } from '../../energy/service.ts';
+import { DemandLimiter } from '../../energy/schedules/demand.ts';
 import { ScheduleRunner } from '../../energy/schedules/runner.ts';
 import type { WeeklySchedule } from '../../energy/schedules/weekly.ts';
 import type { StoredEvent } from '../../store/events.ts';
@@ -77,8 +78,22 @@ export const energyRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async
     if (seenResults.size > 5000) seenResults.clear();
     resultsSince = Math.max(resultsSince, Date.now() - 10 * 60_000);
   };
+  const limiter = new DemandLimiter({
+    limits: s.config.energy.demandLimits,
+    runner,
+    audit: s.audit,
+    // The building's latest power reading; older than 5 minutes is not a basis for switching anything.
+    powerKw: async (meter) => {
+      const now = Date.now();
+      const points = await s.telemetry.query({ device: meter, metric: 'power_kw', from: now - 300_000, to: now + 1, stepMs: 300_001, agg: 'last' });
+      return points.at(-1)?.[1] ?? null;
+    },
+  });
   const scheduleTick = (): void => {
-    runner.tick().catch((err: unknown) => app.log.error({ err }, 'schedule tick failed'));
+    limiter
+      .tick()
+      .then(() => runner.tick())
+      .catch((err: unknown) => app.log.error({ err }, 'schedule tick failed'));
   };
   const scheduleTimer = setInterval(scheduleTick, SCHEDULE_TICK_MS);
   scheduleTimer.unref();

@@ -39,6 +39,8 @@ export class ScheduleRunner {
   private readonly sent = new Map<string, NonNullable<CircuitStatus['sent']>>();
   private readonly byCommand = new Map<string, string>();
   private overrides: Override[] = [];
+  /** Circuits switched off by the demand limiter, with why; they stay off until released. */
+  private readonly shedding = new Map<string, string>();
   private readonly clock: () => number;
   private readonly unsubscribe: () => void;
 
@@ -56,10 +58,21 @@ export class ScheduleRunner {
     return this.d.schedules.find((s) => s.circuits.includes(circuit));
   }
 
+  /** Demand limiting: shed (reason) or release a circuit; applied at the next tick, shedding wins over schedule and override. */
+  setShed(circuit: string, reason: string | null): void {
+    if (reason === null) this.shedding.delete(circuit);
+    else this.shedding.set(circuit, reason);
+  }
+
+  shed(): ReadonlyMap<string, string> {
+    return this.shedding;
+  }
+
   status(now = this.clock()): CircuitStatus[] {
     return this.d.schedules.flatMap((s) =>
       s.circuits.map((circuit) => {
-        const w = effectiveState(s, circuit, this.overrides, now, this.d.calendar, this.d.utcOffsetHours);
+        const shedReason = this.shedding.get(circuit);
+        const w = shedReason !== undefined ? { on: false, level: 0, reason: shedReason } : effectiveState(s, circuit, this.overrides, now, this.d.calendar, this.d.utcOffsetHours);
         return { circuit, schedule: s.id, wanted: { on: w.on, level: w.level, reason: w.reason }, sent: this.sent.get(circuit) ?? null };
       }),
     );
