@@ -6,6 +6,8 @@ import {
   alignSeries,
   anomalyRules,
   bucketLabel,
+  commandState,
+  periodsText,
   byMedium,
   costCsv,
   costRows,
@@ -173,5 +175,20 @@ describe('bounded parallel fetching', () => {
     }, 2);
     expect(out).toEqual(['A', 'B', 'C', 'D', 'E']);
     expect(most).toBe(2);
+  });
+});
+
+describe('schedules', () => {
+  it('weekly periods as text, level only below 100', () => {
+    expect(periodsText([{ from: '07:00', to: '12:00', level: 90 }, { from: '14:00', to: '22:00' }, { from: '22:00', to: '24:00', level: 100 }])).toBe('07:00–12:00 90%, 14:00–22:00, 22:00–24:00');
+    expect(periodsText([])).toBe('–');
+    expect(periodsText(undefined)).toBe('–');
+  });
+  it('command state from the last command sent', () => {
+    expect(commandState(null)).toBe('none');
+    expect(commandState({ confirmed: null })).toBe('pending');
+    expect(commandState({ confirmed: true })).toBe('confirmed');
+    expect(commandState({ confirmed: false })).toBe('failed');
+    expect(commandState({ confirmed: null, error: 'gateway offline' })).toBe('failed');
   });
 });

@@ -22,6 +22,9 @@ const GW_PASSWORD = 'energy-test-gateway-pw';
 const FAC_PASSWORD = 'facilities-test-pw';
 const MIN15 = 15 * 60_000;
 const QUARTERS = 12;
+const RELAY = 'relay-a';
+/** What reached the simulated gateway on its command topic. */
+const commands: Array<{ id: string; device: string; action: string; params: Record<string, unknown> }> = [];
 
 async function newestMtime(path: string): Promise<number> {
   const s = await stat(path);
@@ -68,12 +71,15 @@ beforeAll(async () => {
           { id: 'north', type: 'zone', parent: 'campus', name: 'North zone' },
           { id: 'teach-a', type: 'building', parent: 'north', use: 'teaching', name: 'Teaching A' },
           { id: 'a-1', type: 'floor', parent: 'teach-a', name: 'A floor 1' },
+          { id: 'teach-b', type: 'building', parent: 'north', use: 'teaching', name: 'Teaching B' },
         ],
         meters: [
           { id: 'pm-a', node: 'teach-a', medium: 'power', tariff: 'grid' },
           { id: 'pm-a1', node: 'a-1', medium: 'power', tariff: 'grid' },
           { id: 'wm-a', node: 'teach-a', medium: 'water', tariff: 'water' },
+          { id: 'pm-b', node: 'teach-b', medium: 'power', tariff: 'grid' },
         ],
+        schedules: [{ id: 'light-a', circuits: [RELAY], term: Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, [{ from: '00:00', to: '24:00', level: 80 }]])) }],
         virtualMeters: [{ id: 'loss-a', node: 'teach-a', medium: 'power', plus: ['pm-a'], minus: ['pm-a1'] }],
         tariffs: {
           grid: {
@@ -100,7 +106,7 @@ beforeAll(async () => {
   await gateway.publishAsync(gatewayTopic(GW, 'status'), JSON.stringify({ v: 1, gw: GW, state: 'online', ts: now, agentVersion: 'test', startedAt: now, backlog: 0 }), { qos: 1, retain: true });
   await gateway.publishAsync(
     gatewayTopic(GW, 'inventory'),
-    JSON.stringify({ v: 1, gw: GW, ts: now, devices: ['pm-a', 'pm-a1', 'wm-a'].map((id) => ({ id, kind: 'meter', driver: 'mqtt-meter', building: 'teach-a' })) }),
+    JSON.stringify({ v: 1, gw: GW, ts: now, devices: [...['pm-a', 'pm-a1', 'wm-a', 'pm-b'].map((id) => ({ id, kind: 'meter', driver: 'mqtt-meter', building: 'teach-a' })), { id: RELAY, kind: 'actuator', driver: 'relay', building: 'teach-a' }] }),
     { qos: 1, retain: true },
   );
   // Three hours of registers every 15 minutes: 5 kWh per quarter on the building meter, 3 on its floor, 0.25 m³ water.
@@ -112,7 +118,22 @@ beforeAll(async () => {
     { id: newId(), seq: ++seq, device: 'pm-a1', ts: start + i * MIN15, kind: 'telemetry', metrics: { energy_kwh: 200 + 3 * i, power_kw: 12 } },
     { id: newId(), seq: ++seq, device: 'wm-a', ts: start + i * MIN15, kind: 'telemetry', metrics: { volume_m3: 50 + 0.25 * i, flow_m3h: 1 } },
   ]).flat();
+  // Teaching B drew 20 kW all through a night three days ago (campus time UTC+8): a night base load anomaly.
+  const day = Math.floor((now + 8 * 3_600_000) / 86_400_000) - 3;
+  const nightStart = day * 86_400_000 + 23 * 3_600_000 - 8 * 3_600_000;
+  for (let i = 0; i <= 8 * 4; i++) {
+    records.push({ id: newId(), seq: ++seq, device: 'pm-b', ts: nightStart - 3_600_000 + i * MIN15, kind: 'telemetry', metrics: { energy_kwh: 500 + 5 * i, power_kw: 20 } });
+  }
   await gateway.publishAsync(gatewayTopic(GW, 'up'), JSON.stringify({ v: 1, gw: GW, records }), { qos: 1 });
+  // The gateway's side of actuator commands: record each and confirm it with a command.result event.
+  gateway.on('message', (topic, payload) => {
+    if (topic !== gatewayTopic(GW, 'cmd')) return;
+    const cmd = JSON.parse(payload.toString()) as (typeof commands)[number];
+    commands.push(cmd);
+    const result = { id: newId(), seq: ++seq, device: cmd.device, ts: Date.now(), kind: 'event', type: 'command.result', data: { command: cmd.id, action: cmd.action, ok: true } };
+    void gateway!.publishAsync(gatewayTopic(GW, 'up'), JSON.stringify({ v: 1, gw: GW, records: [result] }), { qos: 1 });
+  });
+  await gateway.subscribeAsync(gatewayTopic(GW, 'cmd'), { qos: 1 });
 
   const login = await fetch(`${hub.httpUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'fac', password: FAC_PASSWORD }) });
   token = ((await login.json()) as { token: string }).token;
@@ -179,7 +200,7 @@ describe('energy console in a real browser against the real hub', () => {
 
     // The hierarchy down to the floor; drill into the building.
     const tree = page.getByTestId('energy-tree');
-    expect(await tree.getByTestId('energy-node').evaluateAll((els) => els.map((e) => e.getAttribute('data-node')))).toEqual(['campus', 'north', 'teach-a', 'a-1']);
+    expect(await tree.getByTestId('energy-node').evaluateAll((els) => els.map((e) => e.getAttribute('data-node')))).toEqual(['campus', 'north', 'teach-a', 'a-1', 'teach-b']);
     await tree.locator('[data-node="teach-a"] [data-testid="energy-node-open"]').click();
     const detail = page.getByTestId('energy-detail');
     await detail.waitFor();
@@ -216,10 +237,38 @@ describe('energy console in a real browser against the real hub', () => {
     // The table's rows and the file agree.
     expect(await page.getByTestId('energy-cost-row').count()).toBe(lines.length - 1);
 
-    // Anomalies page loads for the same user (the 3 h of data here trip no rule reliably, so only its shape is checked).
+    // Anomalies: Teaching B's night base load, explained with its numbers; filters by rule and text.
     await page.getByTestId('nav-energyAnomalies').click();
-    await page.getByTestId('energy-anomalies').waitFor();
-    await page.getByTestId('energy-anomaly-count').waitFor();
+    const night = page.locator('[data-testid="energy-anomaly-row"][data-rule="night_base_load"][data-meter="pm-b"]');
+    await night.waitFor();
+    expect(await night.getByTestId('energy-anomaly-message').textContent()).toContain('Teaching B');
+    expect(await night.locator('dd[data-key="averageKw"]').getAttribute('data-value')).toBe('20');
+    expect(await night.locator('dd[data-key="thresholdKw"]').getAttribute('data-value')).toBe('15');
+    expect(await night.textContent()).toContain('夜间基础负荷过高');
+    await page.getByTestId('energy-anomaly-rule').selectOption('night_base_load');
+    expect(await page.getByTestId('energy-anomaly-row').evaluateAll((els) => els.every((e) => e.getAttribute('data-rule') === 'night_base_load'))).toBe(true);
+    await page.getByTestId('energy-anomaly-q').fill('no-such-meter');
+    await expect.poll(() => page.getByTestId('energy-anomaly-count').getAttribute('data-count')).toBe('0');
+
+    // Schedules: the lighting circuit is on at 80% by its plan; an override switches it off, the command reaches
+    // the gateway, the actuator's confirmation shows, and the hub's audit trail has the change.
+    await page.getByTestId('nav-energySchedules').click();
+    const circuit = page.locator(`[data-testid="energy-circuit"][data-circuit="${RELAY}"]`);
+    await circuit.waitFor();
+    expect(await circuit.getAttribute('data-on')).toBe('true');
+    expect(await circuit.getAttribute('data-level')).toBe('80');
+    expect(await page.locator('[data-testid="energy-schedule"][data-schedule="light-a"] td[data-day="mon"]').textContent()).toBe('00:00–24:00 80%');
+    await circuit.getByTestId('energy-override-on').selectOption('off');
+    await circuit.getByTestId('energy-override-minutes').fill('30');
+    await circuit.getByTestId('energy-override-submit').click();
+    await expect.poll(() => circuit.getAttribute('data-on')).toBe('false');
+    await expect.poll(() => commands.some((c) => c.device === RELAY && c.action === 'actuator.set' && c.params.on === false)).toBe(true);
+    await expect.poll(() => circuit.getAttribute('data-command'), { timeout: 15_000 }).toBe('confirmed');
+    const admin = await fetch(`${hub.httpUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'energy-test-admin-pw' }) });
+    const adminToken = ((await admin.json()) as { token: string }).token;
+    const audit = (await (await fetch(`${hub.httpUrl}/api/audit?limit=200`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as { entries: Array<{ actor: string; action: string; target: string; detail: Record<string, unknown> }> };
+    expect(audit.entries.find((e) => e.action === 'schedule.override' && e.target === RELAY)).toMatchObject({ actor: 'fac', detail: { on: false } });
+    expect(audit.entries.some((e) => e.action === 'schedule.command' && e.target === RELAY && (e.detail.params as { on: boolean }).on === false)).toBe(true);
 
     expect(pageErrors).toEqual([]);
     await context.close();

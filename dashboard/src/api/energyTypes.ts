@@ -80,3 +80,34 @@ export interface Anomalies {
   anomalies: Anomaly[];
   registerProblems: RegisterProblem[];
 }
+
+export interface SchedulePeriod {
+  from: string;
+  to: string;
+  level?: number;
+}
+
+/** An `energy.schedules[]` entry of the hub's config (hub/README.md, "Energy"). */
+export interface WeeklyScheduleConfig {
+  id: string;
+  circuits: string[];
+  term: Partial<Record<Weekday, SchedulePeriod[]>>;
+  vacation?: Partial<Record<Weekday, SchedulePeriod[]>>;
+  holiday?: SchedulePeriod[];
+  exceptions?: Array<{ date: string; as?: Weekday; periods?: SchedulePeriod[] }>;
+}
+
+export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
+export const WEEKDAYS: readonly Weekday[] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+
+export interface CircuitStatus {
+  circuit: string;
+  schedule: string;
+  wanted: { on: boolean; level: number; reason: string };
+  sent: { on: boolean; level: number; commandId: string; at: number; confirmed: boolean | null; error?: string } | null;
+}
+
+export interface Schedules {
+  schedules: WeeklyScheduleConfig[];
+  circuits: CircuitStatus[];
+}

@@ -266,3 +266,20 @@ export function findMeter(tree: EnergyNode | null, id: string): { meter: EnergyM
   }
   return null;
 }
+
+// --- schedules ---
+
+/** `07:00–12:00 90%, 14:00–22:00` (level shown when below 100); an empty day is a dash. */
+export function periodsText(periods: ReadonlyArray<{ from: string; to: string; level?: number }> | undefined): string {
+  if (!periods || periods.length === 0) return '–';
+  return periods.map((p) => `${p.from}–${p.to}${p.level !== undefined && p.level < 100 ? ` ${p.level}%` : ''}`).join(', ');
+}
+
+export type CommandState = 'none' | 'pending' | 'confirmed' | 'failed';
+
+/** Where the last command to a circuit stands: sent and waiting, confirmed by the actuator, or failed/refused. */
+export function commandState(sent: { confirmed: boolean | null; error?: string } | null): CommandState {
+  if (!sent) return 'none';
+  if (sent.error !== undefined || sent.confirmed === false) return 'failed';
+  return sent.confirmed ? 'confirmed' : 'pending';
+}

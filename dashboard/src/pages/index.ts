@@ -5,6 +5,7 @@ import { DevicesPage } from './DevicesPage.tsx';
 import { EnergyAnomaliesPage } from './EnergyAnomaliesPage.tsx';
 import { EnergyCostPage } from './EnergyCostPage.tsx';
 import { EnergyPage } from './EnergyPage.tsx';
+import { EnergySchedulesPage } from './EnergySchedulesPage.tsx';
 import { EventsPage } from './EventsPage.tsx';
 import { FacesPage } from './FacesPage.tsx';
 import { GatewaysPage } from './GatewaysPage.tsx';
@@ -19,6 +20,7 @@ export const PAGE_COMPONENTS: Record<PageId, ComponentType> = {
   energy: EnergyPage,
   energyCost: EnergyCostPage,
   energyAnomalies: EnergyAnomaliesPage,
+  energySchedules: EnergySchedulesPage,
   faces: FacesPage,
   gateways: GatewaysPage,
 };
