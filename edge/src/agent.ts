@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import type { EdgeConfig } from './config.ts';
 import { Availability } from './availability.ts';
@@ -112,6 +113,8 @@ export async function startEdgeAgent(config: EdgeConfig, opts: StartEdgeOptions 
   let gallerySync: GallerySyncClient | undefined;
   try {
     if (config.face.enabled) {
+      // A missing gallery file is created empty by the face service: the sync must then start from version 0.
+      const freshGallery = !existsSync(config.face.gallery);
       face = await FaceService.start({
         config: config.face,
         devices,
@@ -130,6 +133,7 @@ export async function startEdgeAgent(config: EdgeConfig, opts: StartEdgeOptions 
         model: config.face.recogniser,
         save: () => f.save(),
         stateFile: `${config.face.gallery}.sync.json`,
+        freshGallery,
         refuse: (reason, fields, msg) => ingest.refuse(reason, fields, msg),
         registry: metrics.registry,
         logger: logger.child({ part: 'gallery-sync' }),

@@ -17,6 +17,8 @@ export interface GallerySyncOptions {
   save(): Promise<void>;
   /** Version and per-point thresholds, beside the gallery file (no templates, no names). */
   stateFile: string;
+  /** The gallery file was just created empty: whatever the state file says, this gateway holds nothing. */
+  freshGallery?: boolean;
   refuse(reason: RejectReason, fields: Record<string, unknown>, msg: string): void;
   registry: Registry;
   logger: Logger;
@@ -48,7 +50,7 @@ export class GallerySyncClient {
   private chain: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly o: GallerySyncOptions) {
-    this.state = existsSync(o.stateFile) ? (JSON.parse(readFileSync(o.stateFile, 'utf8')) as SyncState) : { version: 0, thresholds: {} };
+    this.state = existsSync(o.stateFile) && !o.freshGallery ? (JSON.parse(readFileSync(o.stateFile, 'utf8')) as SyncState) : { version: 0, thresholds: {} };
     this.applied = new Counter({ name: 'warden_edge_gallery_deltas_total', help: 'Gallery deltas from the hub, by result', labelNames: ['result'], registers: [o.registry] });
   }
 

@@ -98,6 +98,19 @@ describe('face enrolment and gallery sync (real hub, real MQTT gateways)', () =>
     expect(state.version).toBe(dormA.sync.version);
   }, 60_000);
 
+  it('a gateway may read its own gallery channel only (broker ACL)', async () => {
+    const other = await connectGateway(t.hub.mqttUrl, 'gw-dorm-b', passwords['gw-dorm-b']!, { clientId: 'gw-dorm-b-snoop' });
+    try {
+      // SUBACK 0x80: mqtt.js turns the refusal into a rejected promise.
+      await expect(other.subscribeAsync(gatewayTopic('gw-dorm-a', 'gallery'), { qos: 1 })).rejects.toThrow(/Subscribe error/);
+      await expect(other.subscribeAsync('warden/v1/gw/+/gallery', { qos: 1 })).rejects.toThrow(/Subscribe error/);
+      const own = await other.subscribeAsync(gatewayTopic('gw-dorm-b', 'gallery'), { qos: 1 });
+      expect(own[0]!.qos).toBe(1);
+    } finally {
+      await other.endAsync();
+    }
+  });
+
   it('keeps templates encrypted at rest and no photo anywhere in the data dir', async () => {
     const snap = gws['gw-dorm-a']!.gallery.snapshot();
     const plain = Buffer.from(snap.templates.buffer, snap.templates.byteOffset, snap.templates.byteLength);
