@@ -160,7 +160,7 @@ afterAll(async () => {
 });
 
 describe('energy console in a real browser against the real hub', () => {
-  it('facilities staff see totals and charts, drill into a building with its losses, and export the cost report', async () => {
+  it('facilities staff see totals and charts, drill into a building with its losses, export the cost report, read anomalies and override a lighting schedule', async () => {
     // The browser's local day is the campus day (the hub's energy.utcOffsetHours defaults to 8).
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: 'Asia/Shanghai', acceptDownloads: true });
     context.setDefaultTimeout(15_000);
