@@ -10,7 +10,7 @@ import { CONTRACT_VERSION } from './version.ts';
  * deleted). A gateway applies a delta only when `base` equals the version it holds; it reports the version
  * it holds in its status (`gallery.version`), at birth and on every heartbeat, and the hub answers a
  * status whose version differs from its own with the delta from that version. `reset: true` means "clear
- * the gallery first" (the hub lost the gateway's history, or the gateway is ahead of it). A large delta is
+ * the gallery first" (version 0, or the gateway is ahead of the hub); it too applies only on its `base`. A large delta is
  * split into `parts`; the gateway moves to `to` only after the last part, and applying a part twice is
  * harmless, so a lost part is simply sent again from the old base.
  *

@@ -88,8 +88,9 @@ export class GallerySyncClient {
     const d: GalleryDelta = parsed.value;
     if (d.gw !== this.o.gatewayId) return this.refuse('schema_invalid', `delta for gateway ${d.gw}`);
     if (d.model !== this.o.model) return this.refuse('schema_invalid', `templates from ${d.model}, this gateway runs ${this.o.model}`);
-    // Another base: a delta sent before our last status reached the hub; the next status gets the right one.
-    if (!d.reset && d.base !== this.state.version) {
+    // Another base: a delta sent before our last status reached the hub, or a redelivered old one (even a
+    // reset: replaying its first part would clear what later parts added); the next status gets the right one.
+    if (d.base !== this.state.version) {
       this.applied.inc({ result: 'stale' });
       return 'stale';
     }
