@@ -14,6 +14,7 @@ import {
   costTotal,
   csvField,
   energyNodeFromHash,
+  fillTemplate,
   filterAnomalies,
   findMeter,
   flattenTree,
@@ -190,5 +191,14 @@ describe('schedules', () => {
     expect(commandState({ confirmed: true })).toBe('confirmed');
     expect(commandState({ confirmed: false })).toBe('failed');
     expect(commandState({ confirmed: null, error: 'gateway offline' })).toBe('failed');
+  });
+});
+
+describe('anomaly explanations in the console language', () => {
+  it('fills the rule template with the numbers, or gives up when one is missing', () => {
+    const fmt = (n: number) => formatNumber(n, 'en');
+    expect(fillTemplate('{{averageKw}} kW above {{thresholdKw}} kW', { averageKw: 20.456, thresholdKw: 15 }, fmt)).toBe('20.46 kW above 15 kW');
+    expect(fillTemplate('{{averageKw}} kW above {{thresholdKw}} kW', { averageKw: 20 }, fmt)).toBeNull();
+    expect(fillTemplate(undefined, {}, fmt)).toBeNull();
   });
 });

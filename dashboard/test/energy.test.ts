@@ -241,7 +241,9 @@ describe('energy console in a real browser against the real hub', () => {
     await page.getByTestId('nav-energyAnomalies').click();
     const night = page.locator('[data-testid="energy-anomaly-row"][data-rule="night_base_load"][data-meter="pm-b"]');
     await night.waitFor();
-    expect(await night.getByTestId('energy-anomaly-message').textContent()).toContain('Teaching B');
+    const explanation = await night.getByTestId('energy-anomaly-message').textContent();
+    expect(explanation).toContain('空楼夜间平均功率 20 kW'); // the console's sentence, in Chinese, from the numbers
+    expect(explanation).toContain('Teaching B drew 20 kW'); // and the hub's own
     expect(await night.locator('dd[data-key="averageKw"]').getAttribute('data-value')).toBe('20');
     expect(await night.locator('dd[data-key="thresholdKw"]').getAttribute('data-value')).toBe('15');
     expect(await night.textContent()).toContain('夜间基础负荷过高');

@@ -283,3 +283,22 @@ export function commandState(sent: { confirmed: boolean | null; error?: string }
   if (sent.error !== undefined || sent.confirmed === false) return 'failed';
   return sent.confirmed ? 'confirmed' : 'pending';
 }
+
+/**
+ * An anomaly's explanation in the console's language: the rule's template filled with the alert's numbers.
+ * Null when the template names a number the alert does not carry (e.g. a rule the hub extended), so the caller shows
+ * the hub's own sentence instead of a half-filled one.
+ */
+export function fillTemplate(template: string | undefined, numbers: Record<string, number>, fmt: (n: number) => string): string | null {
+  if (!template) return null;
+  let missing = false;
+  const text = template.replace(/\{\{(\w+)\}\}/g, (_, k: string) => {
+    const v = numbers[k];
+    if (v === undefined) {
+      missing = true;
+      return '';
+    }
+    return fmt(v);
+  });
+  return missing ? null : text;
+}

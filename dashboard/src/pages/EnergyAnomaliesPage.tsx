@@ -1,9 +1,9 @@
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { query } from '../api/client.ts';
-import type { Anomalies } from '../api/energyTypes.ts';
+import type { Anomalies, Anomaly } from '../api/energyTypes.ts';
 import { fullTime } from '../lib/format.ts';
-import { addDays, anomalyRules, dayStart, filterAnomalies, formatNumber, fromDateInput, toDateInput } from '../lib/energy.ts';
+import { addDays, anomalyRules, dayStart, fillTemplate, filterAnomalies, formatNumber, fromDateInput, toDateInput } from '../lib/energy.ts';
 import { useHubGet } from '../state/fetch.ts';
 
 /** Energy anomalies of a period: each alert with the hub's explanation and its numbers, filtered by rule and text. */
@@ -22,6 +22,8 @@ export function EnergyAnomaliesPage() {
   const rules = useMemo(() => anomalyRules(answer?.anomalies ?? []), [answer]);
   const shown = useMemo(() => filterAnomalies(answer?.anomalies ?? [], { rule, q }), [answer, rule, q]);
   const ruleLabel = (r: string) => t(`energy.rules.${r}`, { defaultValue: r });
+  const explain = (a: Anomaly) =>
+    fillTemplate(i18n.getResource(i18n.resolvedLanguage ?? i18n.language, 'translation', `energy.ruleText.${a.rule}`) as string | undefined, a.numbers, (n) => formatNumber(n, i18n.language));
 
   return (
     <section className="page" aria-labelledby="energy-anomalies-title">
@@ -73,7 +75,14 @@ export function EnergyAnomaliesPage() {
                 <td className="mono">
                   <a href={`#/energy/${encodeURIComponent(a.meter)}`}>{a.meter}</a>
                 </td>
-                <td data-testid="energy-anomaly-message">{a.message}</td>
+                <td data-testid="energy-anomaly-message">
+                  {explain(a) ?? a.message}
+                  {explain(a) !== null && (
+                    <span className="sub muted" title={t('energy.hubMessage')}>
+                      {a.message}
+                    </span>
+                  )}
+                </td>
                 <td>
                   <dl className="energy-numbers" data-testid="energy-anomaly-numbers">
                     {Object.entries(a.numbers).map(([k, v]) => (

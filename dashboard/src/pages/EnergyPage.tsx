@@ -52,9 +52,21 @@ export function EnergyPage() {
   );
 }
 
+/** The hub rolls up once a minute; the overview follows at the same pace. */
+const OVERVIEW_REFRESH_MS = 60_000;
+
+function useClock(everyMs: number): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), everyMs);
+    return () => clearInterval(timer);
+  }, [everyMs]);
+  return now;
+}
+
 function EnergyOverview({ tree }: { tree: EnergyNode }) {
   const { t, i18n } = useTranslation();
-  const [now] = useState(() => Date.now());
+  const now = useClock(OVERVIEW_REFRESH_MS);
   const media = subtreeMedia(tree);
   const [medium, setMedium] = useState<Medium>(media[0] ?? 'power');
   const trendPath = `/api/energy/consumption${query({ node: tree.id, medium, from: addDays(dayStart(now), -29), to: now, step: '1d', refresh: 'true' })}`;
