@@ -164,6 +164,11 @@ describe('face enrolment and gallery sync (real hub, real MQTT gateways)', () =>
     const dormA = await login(t.hub, 'warden-a', 'dorm-a-password');
     expect((await api(t.hub, dormA, '/api/faces/persons', { method: 'POST', body: { name: 'X', dorms: ['dorm-a'] } })).status).toBe(201);
     expect((await api(t.hub, dormA, '/api/faces/persons', { method: 'POST', body: { name: 'Y', dorms: ['dorm-b'] } })).status).toBe(403);
+    // A dorm manager lists the residents of their dorms only.
+    const seen = await api<{ persons: PersonBody[] }>(t.hub, dormA, '/api/faces/persons');
+    expect(seen.body.persons.length).toBeGreaterThan(0);
+    expect(seen.body.persons.every((p) => (p as unknown as { dorms: string[] }).dorms.includes('dorm-a'))).toBe(true);
+    expect((await api(t.hub, dormA, `/api/faces/persons/${ids.two}`)).status).toBe(403);
     expect((await api(t.hub, dormA, `/api/faces/persons/${ids.two}`, { method: 'DELETE' })).status).toBe(403);
     const guard = await login(t.hub, 'guard', 'guard-password');
     expect((await api(t.hub, guard, '/api/faces/persons', { method: 'POST', body: { name: 'Z', dorms: ['dorm-a'] } })).status).toBe(403);

@@ -73,7 +73,12 @@ export const faceRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async (
       config: { access: ['security', 'dorm'] },
       schema: { summary: 'Enrolled persons (no templates, no photos)', tags: ['faces'], security: [{ bearer: [] }], response: { 200: Type.Object({ persons: Type.Array(PersonSchema) }), ...errors(401, 403) } },
     },
-    async () => ({ persons: faces(s).list() }),
+    async (req) => {
+      const user = userOf(req);
+      // A dorm manager sees the residents of their own dorms only (minimal disclosure).
+      if (user.roles.includes('admin') || user.roles.includes('security')) return { persons: faces(s).list() };
+      return { persons: faces(s).list().filter((p) => faces(s).mayManage(user, p.dorms)) };
+    },
   );
 
   app.get(
@@ -82,7 +87,12 @@ export const faceRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async (
       config: { access: ['security', 'dorm'] },
       schema: { summary: 'One person', tags: ['faces'], security: [{ bearer: [] }], params: IdParams, response: { 200: PersonSchema, ...errors(401, 403, 404) } },
     },
-    async (req) => faces(s).get(req.params.id),
+    async (req) => {
+      const p = faces(s).get(req.params.id);
+      const user = userOf(req);
+      if (!user.roles.includes('security')) manage(req, p.dorms);
+      return p;
+    },
   );
 
   app.post(
