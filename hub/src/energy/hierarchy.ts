@@ -49,16 +49,38 @@ export function buildTree(cfg: EnergyConfig): EnergyTreeNode | null {
  * children's formulas are added. Virtual meters are views, never added into totals (they would count twice).
  */
 export function nodeFormula(cfg: EnergyConfig, nodeId: string, medium: Medium): Formula {
-  const own = cfg.meters.filter((m) => m.node === nodeId && m.medium === medium).map((m) => m.id);
-  if (own.length) return { plus: own, minus: [] };
+  // Indexes per call: a campus of thousands of nodes would otherwise be scanned once per node.
+  const metersOf = new Map<string, string[]>();
+  for (const m of cfg.meters) if (m.medium === medium) metersOf.set(m.node, [...(metersOf.get(m.node) ?? []), m.id]);
+  const childrenOf = new Map<string, string[]>();
+  for (const n of cfg.nodes) if (n.parent !== undefined) childrenOf.set(n.parent, [...(childrenOf.get(n.parent) ?? []), n.id]);
   const plus: string[] = [];
-  const minus: string[] = [];
-  for (const child of cfg.nodes.filter((n) => n.parent === nodeId)) {
-    const f = nodeFormula(cfg, child.id, medium);
-    plus.push(...f.plus);
-    minus.push(...f.minus);
-  }
-  return { plus, minus };
+  const walk = (id: string): void => {
+    const own = metersOf.get(id);
+    if (own?.length) return void plus.push(...own);
+    for (const c of childrenOf.get(id) ?? []) walk(c);
+  };
+  walk(nodeId);
+  return { plus, minus: [] };
+}
+
+/** nodeFormula for every node at once (one pass), for building the per-node rollups. */
+export function allNodeFormulas(cfg: EnergyConfig, medium: Medium): Map<string, string[]> {
+  const metersOf = new Map<string, string[]>();
+  for (const m of cfg.meters) if (m.medium === medium) metersOf.set(m.node, [...(metersOf.get(m.node) ?? []), m.id]);
+  const childrenOf = new Map<string, string[]>();
+  for (const n of cfg.nodes) if (n.parent !== undefined) childrenOf.set(n.parent, [...(childrenOf.get(n.parent) ?? []), n.id]);
+  const out = new Map<string, string[]>();
+  const walk = (id: string): string[] => {
+    const done = out.get(id);
+    if (done) return done;
+    const own = metersOf.get(id);
+    const plus = own?.length ? own : (childrenOf.get(id) ?? []).flatMap(walk);
+    out.set(id, plus);
+    return plus;
+  };
+  for (const n of cfg.nodes) walk(n.id);
+  return out;
 }
 
 /** The formula of a physical meter, a virtual meter or a node (by id), or null when the id is unknown. */

@@ -4,7 +4,7 @@ import { flatReadings, nightBaseLoad, nightFlowLeak, spikes, type EnergyAnomaly 
 import { buildBaseline } from './baselines.ts';
 import { hhmmToMinutes, type EnergyConfig } from './config.ts';
 import { bucketize, intervalsFromRegister, type Bucket, type Reading, type RegisterProblem } from './consumption.ts';
-import { UNITS, buildTree, formulaFor, nodeFormula, type EnergyTreeNode, type Medium } from './hierarchy.ts';
+import { UNITS, allNodeFormulas, buildTree, formulaFor, type EnergyTreeNode, type Medium } from './hierarchy.ts';
 import { EnergyRollupStore } from './rollup-store.ts';
 import { tieredCost, touCost, type Band } from './tariffs.ts';
 import { DAY, bucketStart, nextBucket, type Step } from './time.ts';
@@ -46,6 +46,17 @@ const MEDIA: readonly Medium[] = ['power', 'water', 'gas'];
 export class EnergyService {
   private readonly problems = new Map<string, RegisterProblem[]>();
   /** meter → the nodes (and medium) whose consumption includes it, from the hierarchy. */
+  // The config never changes while the service runs: formulas and lookups are computed once.
+  private readonly formulas = new Map<string, ReturnType<typeof formulaFor>>();
+  private readonly meterById: Map<string, EnergyConfig['meters'][number]>;
+
+  private formula(id: string, medium?: Medium): ReturnType<typeof formulaFor> {
+    const key = `${id}\u0000${medium ?? ''}`;
+    let f = this.formulas.get(key);
+    if (f === undefined) this.formulas.set(key, (f = formulaFor(this.config, id, medium)));
+    return f;
+  }
+
   private contributions: Array<{ meter: string; node: string; medium: Medium }> = [];
   private readonly nodesOf = new Map<string, Array<{ node: string; medium: Medium; key: string }>>();
 
@@ -54,17 +65,16 @@ export class EnergyService {
     readonly store: EnergyRollupStore,
     private readonly telemetry: TelemetryStore,
     private readonly log: Logger | undefined,
-  ) {}
+  ) {
+    this.meterById = new Map(config.meters.map((m) => [m.id, m]));
+  }
 
   static async open(file: string, config: EnergyConfig, telemetry: TelemetryStore, log?: Logger): Promise<EnergyService> {
     const service = new EnergyService(config, await EnergyRollupStore.open(file), telemetry, log);
     const contributions: Array<{ meter: string; node: string; medium: Medium }> = [];
-    for (const n of config.nodes) {
-      for (const medium of MEDIA) {
-        // A node measured by one meter is that meter's series; only sums of several are kept per node.
-        const plus = nodeFormula(config, n.id, medium).plus;
-        if (plus.length >= 2) for (const meter of plus) contributions.push({ meter, node: n.id, medium });
-      }
+    for (const medium of MEDIA) {
+      // A node measured by one meter is that meter's series; only sums of several are kept per node.
+      for (const [node, plus] of allNodeFormulas(config, medium)) if (plus.length >= 2) for (const meter of plus) contributions.push({ meter, node, medium });
     }
     service.contributions = contributions;
     for (const c of contributions) service.nodesOf.set(c.meter, [...(service.nodesOf.get(c.meter) ?? []), { node: c.node, medium: c.medium, key: `${c.node}\u0000${c.medium}` }]);
@@ -151,7 +161,7 @@ export class EnergyService {
 
   /** Consumption of a meter, a virtual meter or a node (for a node, of `medium`, default power). Null: unknown id. */
   async consumption(id: string, from: number, to: number, step: Step, medium?: Medium): Promise<ConsumptionResult | null> {
-    const f = formulaFor(this.config, id, medium);
+    const f = this.formula(id, medium);
     if (!f) return null;
     const off = this.config.utcOffsetHours;
     if (f.kind === 'node' && f.formula.plus.length >= 2 && f.formula.minus.length === 0) {
@@ -173,12 +183,12 @@ export class EnergyService {
 
   /** Cost of a node (all media), a meter or a virtual meter over [from, to). Null: unknown id. */
   async cost(id: string, from: number, to: number): Promise<CostResult | null> {
-    const known = formulaFor(this.config, id);
+    const known = this.formula(id);
     if (!known) return null;
     const media = known.kind === 'node' ? MEDIA : [known.medium];
     const out: CostResult = { node: id, from, to, total: 0, media: [] };
     for (const medium of media) {
-      const { formula } = formulaFor(this.config, id, medium)!;
+      const { formula } = this.formula(id, medium)!;
       if (formula.plus.length === 0) continue;
       const entry: CostResult['media'][number] = { medium, unit: UNITS[medium].amount, amount: 0, cost: 0, unpriced: 0, byTariff: [] };
       for (const [sign, ids] of [[1, formula.plus], [-1, formula.minus]] as const) {
@@ -225,7 +235,7 @@ export class EnergyService {
   private groupByTariff(meters: readonly string[], medium: Medium): Map<string | null, string[]> {
     const groups = new Map<string | null, string[]>();
     for (const id of meters) {
-      const m = this.config.meters.find((x) => x.id === id)!;
+      const m = this.meterById.get(id)!;
       const t = m.tariff ?? this.config.defaultTariffs[medium] ?? null;
       groups.set(t, [...(groups.get(t) ?? []), id]);
     }
