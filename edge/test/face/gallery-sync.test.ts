@@ -126,6 +126,26 @@ describe('gallery sync into a running edge agent (real hub, real agent, real mod
     expect(saved.templateCount).toBe(1);
   }, 30_000);
 
+  it('"not this person" on the hub changes the next decision at that terminal; the card still works', async () => {
+    // The check-in the agent reported reaches the hub as an event; the operator says it was someone else.
+    const ev = await eventually(async () => {
+      const r = await call('/api/events?device=face-dorm-7&type=attendance.checkin');
+      const events = r.body.events as Array<{ id: string; data: { method: string; score?: number } }>;
+      return events.find((e) => e.data.method === 'face');
+    }, 'the face check-in stored on the hub');
+    const before = await version();
+    const c = await call(`/api/faces/sightings/${ev.id}/correct`, 'POST', { notPerson: true, note: 'twin brother' });
+    expect(c.status, JSON.stringify(c.body)).toBe(200);
+    expect(c.body.threshold).toBeCloseTo(Math.min(1, ev.data.score! + 0.01), 6);
+    await eventually(async () => {
+      const v = await version();
+      return v.version > before.version && v.acked === v.version;
+    }, 'the gateway acknowledges the correction');
+    // The same face at the same terminal no longer matches that person.
+    expect(await capture({ image: probe.toString('base64') })).toMatchObject({ result: 'DENY', reason: 'no_match' });
+    expect(await capture({ card: 'CARD-7001' })).toMatchObject({ result: 'CHECKIN', person: id });
+  }, 30_000);
+
   it('deletion on the hub revokes the person at the gateway: face and card are refused', async () => {
     expect((await call(`/api/faces/persons/${id}`, 'DELETE')).status).toBe(204);
     await eventually(async () => {
