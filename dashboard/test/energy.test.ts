@@ -221,6 +221,12 @@ describe('energy console in a real browser against the real hub', () => {
     await expect.poll(() => total.getAttribute('data-unit')).toBe('m³');
     expect(Number(await total.getAttribute('data-total'))).toBe(0.25 * QUARTERS);
 
+    // Down to one meter from the overview's hierarchy: the floor's sub-meter alone.
+    await page.getByTestId('energy-back').click();
+    await page.locator('[data-testid="energy-meter-link"][data-meter="pm-a1"]').click();
+    await expect.poll(() => page.getByTestId('energy-detail').getAttribute('data-node')).toBe('pm-a1');
+    await expect.poll(() => page.getByTestId('energy-detail-total').getAttribute('data-total')).toBe(String(3 * QUARTERS));
+
     // Cost report: period × node with the TOU split, exported as CSV.
     await page.getByTestId('nav-energyCost').click();
     const row = page.locator('[data-testid="energy-cost-row"][data-node="teach-a"][data-medium="power"]');

@@ -290,7 +290,6 @@ export const en: Messages = {
     noMeters: 'not metered',
     trend: '{{medium}} use over the last 30 days (daily)',
     hierarchy: 'Energy hierarchy',
-    meters: '{{n}} meters',
     media: { power: 'Power', water: 'Water', gas: 'Gas' } as Record<string, string>,
     nodeTypes: { campus: 'Campus', zone: 'Zone', building: 'Building', floor: 'Floor', dorm: 'Dorm' } as Record<string, string>,
     steps: { '15m': '15 minutes', '1h': 'Hour', '1d': 'Day', '1mo': 'Month' } as Record<string, string>,

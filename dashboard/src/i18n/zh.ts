@@ -291,7 +291,6 @@ export const zh = {
     noMeters: '无计量',
     trend: '近 30 天{{medium}}用量（每日）',
     hierarchy: '能源层级',
-    meters: '{{n}} 块表',
     media: { power: '电', water: '水', gas: '燃气' } as Record<string, string>,
     nodeTypes: { campus: '校区', zone: '片区', building: '楼宇', floor: '楼层', dorm: '宿舍' } as Record<string, string>,
     steps: { '15m': '15 分钟', '1h': '小时', '1d': '日', '1mo': '月' } as Record<string, string>,

@@ -147,7 +147,11 @@ function EnergyOverview({ tree }: { tree: EnergyNode }) {
                 {node.name}
               </a>{' '}
               <span className="tag">{t(`energy.nodeTypes.${node.type}`)}</span>{' '}
-              {node.meters.length > 0 && <span className="muted">{t('energy.meters', { n: node.meters.length })}</span>}
+              {node.meters.map((m) => (
+                <a key={m.id} href={`#/energy/${encodeURIComponent(m.id)}`} className="mono energy-meter-link" data-testid="energy-meter-link" data-meter={m.id} data-virtual={String(m.virtual)}>
+                  {m.id}
+                </a>
+              ))}
             </li>
           ))}
         </ul>
