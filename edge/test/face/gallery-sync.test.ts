@@ -134,9 +134,9 @@ describe('gallery sync into a running edge agent (real hub, real agent, real mod
       return events.find((e) => e.data.method === 'face');
     }, 'the face check-in stored on the hub');
     const before = await version();
-    const c = await call(`/api/faces/sightings/${ev.id}/correct`, 'POST', { notPerson: true, note: 'twin brother' });
+    const c = await call(`/api/faces/sightings/${ev!.id}/correct`, 'POST', { notPerson: true, note: 'twin brother' });
     expect(c.status, JSON.stringify(c.body)).toBe(200);
-    expect(c.body.threshold).toBeCloseTo(Math.min(1, ev.data.score! + 0.01), 6);
+    expect(c.body.threshold).toBeCloseTo(Math.min(1, ev!.data.score! + 0.01), 6);
     await eventually(async () => {
       const v = await version();
       return v.version > before.version && v.acked === v.version;
