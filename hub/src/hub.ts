@@ -28,6 +28,7 @@ import { DuckDbTelemetryStore } from './store/duckdb-telemetry.ts';
 import { DeadLetterRepo, EventRepo, TelemetryIdRepo } from './store/events.ts';
 import { GatewayRepo } from './store/gateways.ts';
 import { openStateDb } from './store/state-db.ts';
+import { SchedulePlanStore } from './energy/schedules/plan-store.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const INGESTED: readonly GatewayChannel[] = ['up', 'status', 'inventory'];
@@ -206,6 +207,7 @@ export async function startHub(config: HubConfig, opts: { logger?: Logger | fals
         commands,
         alarms: { engine: alarms, repo: alarmRepo },
         faces,
+        schedulePlans: new SchedulePlanStore(db),
         mqttClients: () => b.aedes.connectedClients,
         createGateway: async (id, name) => {
           if (gateways.exists(id)) throw new HubError('gateway_exists', id);

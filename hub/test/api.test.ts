@@ -291,6 +291,7 @@ describe('REST API', () => {
         'GET /api/energy/anomalies',
         'GET /api/energy/schedules',
         'POST /api/energy/schedules/override',
+        'PUT /api/energy/schedules/{id}',
         'GET /api/faces/persons',
         'POST /api/faces/persons',
         'GET /api/faces/persons/{id}',

@@ -15,6 +15,7 @@ import type { EventRepo } from '../store/events.ts';
 import type { GatewayRepo } from '../store/gateways.ts';
 import type { TelemetryStore } from '../store/telemetry.ts';
 import type { FaceAdmin } from '../faces/service.ts';
+import type { SchedulePlanStore } from '../energy/schedules/plan-store.ts';
 
 /** What the routes work with; built once by startHub. */
 export interface ApiServices {
@@ -34,6 +35,8 @@ export interface ApiServices {
   alarms: { engine: AlarmEngine; repo: AlarmRepo };
   /** Enrolment and galleries (hub/src/faces). */
   faces?: FaceAdmin;
+  /** Weekly schedule plans edited in the console (hub/src/energy/schedules/plan-store.ts). */
+  schedulePlans?: SchedulePlanStore;
   mqttClients(): number;
   /** Creates a gateway with a fresh password; refuses an existing id. */
   createGateway(id: string, name: string | undefined): Promise<{ id: string; password: string }>;

@@ -195,4 +195,12 @@ export const MIGRATIONS: readonly string[] = [
     acked_at INTEGER
   );
   `,
+  `
+  CREATE TABLE energy_schedule_plans (
+    id TEXT PRIMARY KEY,
+    plan TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    updated_by TEXT NOT NULL
+  );
+  `,
 ];

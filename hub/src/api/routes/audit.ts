@@ -2,26 +2,46 @@ import Type from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AuditEntrySchema, errors } from '../schemas.ts';
 import type { ApiServices } from '../services.ts';
+import { userOf } from '../access.ts';
+
+/** The audit actions facilities staff may read: their own domain (schedules, overrides, their commands, demand limiting). */
+export const FACILITIES_AUDIT_PREFIXES = ['schedule.', 'demand.'] as const;
+
+/**
+ * Narrows the requested action prefixes to what the roles may read. Admin: as asked (none asked: everything).
+ * Others: the facilities prefixes, or the asked ones within them (an asked `sched` reads as `schedule.`).
+ */
+export function auditScope(roles: readonly string[], asked: readonly string[] | undefined): readonly string[] | undefined {
+  if (roles.includes('admin')) return asked;
+  if (asked === undefined) return FACILITIES_AUDIT_PREFIXES;
+  return [...new Set(asked.flatMap((r) => FACILITIES_AUDIT_PREFIXES.flatMap((a) => (r.startsWith(a) ? [r] : a.startsWith(r) ? [a] : []))))];
+}
 
 export const auditRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async (app, { s }) => {
   app.get(
     '/api/audit',
     {
-      config: { access: ['admin'] },
+      config: { access: ['facilities'] },
       schema: {
-        summary: 'Audit log, newest first',
+        summary: 'Audit log, newest first. Admin reads every entry; facilities staff the energy entries (schedule.*, demand.*)',
         tags: ['audit'],
         security: [{ bearer: [] }],
         querystring: Type.Object(
           {
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
             before: Type.Optional(Type.Integer({ minimum: 1, description: 'entries with an id below this' })),
+            action: Type.Optional(
+              Type.String({ minLength: 1, maxLength: 200, pattern: '^[a-z0-9_.]+(,[a-z0-9_.]+)*$', description: 'comma-separated action prefixes, e.g. `schedule.,demand.`' }),
+            ),
           },
           { additionalProperties: false },
         ),
         response: { 200: Type.Object({ entries: Type.Array(AuditEntrySchema) }), ...errors(400, 401, 403) },
       },
     },
-    async (req) => ({ entries: s.audit.list(req.query.limit ?? 100, req.query.before) }),
+    async (req) => {
+      const scope = auditScope(userOf(req).roles, req.query.action?.split(','));
+      return { entries: s.audit.list(req.query.limit ?? 100, req.query.before, scope) };
+    },
   );
 };

@@ -6,6 +6,8 @@ import { EnergyService } from '../../energy/service.ts';
 import { DemandLimiter } from '../../energy/schedules/demand.ts';
 import { ScheduleRunner } from '../../energy/schedules/runner.ts';
 import type { WeeklySchedule } from '../../energy/schedules/weekly.ts';
+import { ScheduleEditor } from '../../energy/schedules/editor.ts';
+import { SchedulePlanSchema, checkSchedulePlan } from '../../energy/schedules/plan-schema.ts';
 import type { StoredEvent } from '../../store/events.ts';
 import { STEPS, type Step } from '../../energy/time.ts';
 import { MsEpoch, errors } from '../schemas.ts';
@@ -55,8 +57,10 @@ export const energyRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async
   const listeners = new Set<(e: StoredEvent) => void>();
   const seenResults = new Set<string>();
   let resultsSince = Date.now() - 60_000;
+  // The schedules in force: the config's plans, each replaced by its edit stored in the state database.
+  const editor = new ScheduleEditor(s.config.energy.schedules as unknown as WeeklySchedule[], s.schedulePlans, s.audit, app.log as never);
   const runner = new ScheduleRunner({
-    schedules: s.config.energy.schedules as unknown as WeeklySchedule[],
+    schedules: editor.schedules,
     calendar: s.config.energy.calendar,
     utcOffsetHours: s.config.energy.utcOffsetHours,
     commands: s.commands,
@@ -268,7 +272,31 @@ export const energyRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async
         response: { 200: Type.Object({ schedules: Type.Array(Type.Unknown()), circuits: Type.Array(CircuitStatus) }), ...errors(401, 403) },
       },
     },
-    async () => ({ schedules: s.config.energy.schedules as unknown[], circuits: runner.status() }),
+    async () => ({ schedules: editor.schedules as unknown[], circuits: runner.status() }),
+  );
+
+  app.put(
+    '/api/energy/schedules/:id',
+    {
+      config: { access: ACCESS },
+      schema: {
+        summary: "Replace a schedule's weekly plan (term, vacation, holiday, exceptions; the config's shape). Stored, audited with before/after, applied at once",
+        tags: ['energy'],
+        security: [{ bearer: [] }],
+        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) }),
+        body: SchedulePlanSchema,
+        response: {
+          200: Type.Object({ schedule: Type.Unknown(), circuits: Type.Array(CircuitStatus, { description: "the schedule's circuits after the edit, with the commands it caused" }) }),
+          ...errors(400, 401, 403, 404),
+        },
+      },
+    },
+    async (req) => {
+      if (!editor.schedules.some((x) => x.id === req.params.id)) throw new HubError('not_found', `schedule ${req.params.id}`);
+      const problems = checkSchedulePlan(req.body);
+      if (problems.length) throw new HubError('bad_request', problems.join('; '));
+      return editor.edit(req.params.id, req.body as never, req.user!.username, runner);
+    },
   );
 
   app.post(
