@@ -101,14 +101,14 @@ describe('navigation by role', () => {
   it('shows each role only its pages, and admin everything', () => {
     expect(ids(['security'])).toEqual(['events', 'alarms', 'site', 'devices', 'faces']);
     expect(ids(['dorm'])).toEqual(['events', 'devices', 'faces']);
-    expect(ids(['facilities'])).toEqual(['devices', 'energy', 'energyCost', 'energyAnomalies', 'energySchedules']);
+    expect(ids(['facilities'])).toEqual(['devices', 'energy', 'energyCost', 'energyAnomalies', 'energySchedules', 'audit']);
     expect(ids(['admin'])).toEqual(PAGES.map((p) => p.id));
     expect(ids(['admin'])).toContain('gateways');
     expect(ids([])).toEqual([]);
   });
 
   it('unions the pages of several roles', () => {
-    expect(ids(['facilities', 'dorm'])).toEqual(['events', 'devices', 'energy', 'energyCost', 'energyAnomalies', 'energySchedules', 'faces']);
+    expect(ids(['facilities', 'dorm'])).toEqual(['events', 'devices', 'energy', 'energyCost', 'energyAnomalies', 'energySchedules', 'faces', 'audit']);
   });
 
   it('reads the page from the address hash', () => {

@@ -95,6 +95,21 @@ export interface WeeklyScheduleConfig {
   vacation?: Partial<Record<Weekday, SchedulePeriod[]>>;
   holiday?: SchedulePeriod[];
   exceptions?: Array<{ date: string; as?: Weekday; periods?: SchedulePeriod[] }>;
+  /** Set when the plan in force was edited in the console (PUT /api/energy/schedules/:id) rather than configured. */
+  edited?: { at: number; by: string };
+}
+
+/** The body of PUT /api/energy/schedules/:id: a schedule entry without id, circuits and edit stamp. */
+export type SchedulePlan = Omit<WeeklyScheduleConfig, 'id' | 'circuits' | 'edited'>;
+
+/** An entry of GET /api/audit. */
+export interface AuditEntry {
+  id: number;
+  ts: number;
+  actor: string;
+  action: string;
+  target: string | null;
+  detail: Record<string, unknown>;
 }
 
 export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';

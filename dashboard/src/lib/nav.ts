@@ -13,6 +13,7 @@ export const PAGES = [
   { id: 'energySchedules', label: 'nav.energySchedules', roles: ['facilities'] },
   { id: 'faces', label: 'nav.faces', roles: ['security', 'dorm'] },
   { id: 'gateways', label: 'nav.gateways', roles: [] },
+  { id: 'audit', label: 'nav.audit', roles: ['facilities'] },
 ] as const satisfies readonly PageDef[];
 
 export interface PageDef {

@@ -1,8 +1,9 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { WEEKDAYS, type CircuitStatus, type Schedules } from '../api/energyTypes.ts';
+import type { CircuitStatus, Schedules } from '../api/energyTypes.ts';
+import { ScheduleCard } from '../components/ScheduleCard.tsx';
 import { fullTime } from '../lib/format.ts';
-import { commandState, periodsText } from '../lib/energy.ts';
+import { commandState } from '../lib/energy.ts';
 import { useSignedIn } from '../state/auth.tsx';
 import { useHubGet } from '../state/fetch.ts';
 
@@ -10,8 +11,8 @@ import { useHubGet } from '../state/fetch.ts';
 const PENDING_POLL_MS = 1000;
 
 /**
- * Lighting/HVAC schedules: the weekly plans of the hub's config, what each circuit should be now and the last
- * command with its confirmation, and a time-limited manual override per circuit (audited by the hub).
+ * Lighting/HVAC schedules: the weekly plans (the hub's config, or as edited here), what each circuit should be now
+ * and the last command with its confirmation, and a time-limited manual override per circuit (audited by the hub).
  */
 export function EnergySchedulesPage() {
   const { t } = useTranslation();
@@ -54,51 +55,13 @@ export function EnergySchedulesPage() {
         </table>
       </div>
       {data?.schedules.map((s) => (
-        <div key={s.id} className="card" data-testid="energy-schedule" data-schedule={s.id}>
-          <h2>
-            {s.id} <span className="muted">{s.circuits.join(', ')}</span>
-          </h2>
-          <table className="table">
-            <thead>
-              <tr>
-                <th />
-                {WEEKDAYS.map((d) => (
-                  <th key={d}>{t(`energy.weekdays.${d}`)}</th>
-                ))}
-              </tr>
-            </thead>
-            <tbody>
-              <tr>
-                <th>{t('energy.term')}</th>
-                {WEEKDAYS.map((d) => (
-                  <td key={d} className="mono" data-day={d}>
-                    {periodsText(s.term[d])}
-                  </td>
-                ))}
-              </tr>
-              {s.vacation && (
-                <tr>
-                  <th>{t('energy.vacation')}</th>
-                  {WEEKDAYS.map((d) => (
-                    <td key={d} className="mono">
-                      {periodsText(s.vacation?.[d])}
-                    </td>
-                  ))}
-                </tr>
-              )}
-            </tbody>
-          </table>
-          {s.exceptions && s.exceptions.length > 0 && (
-            <ul>
-              {s.exceptions.map((e) => (
-                <li key={e.date} className="mono">
-                  {e.date}: {e.as ? t('energy.asWeekday', { day: t(`energy.weekdays.${e.as}`) }) : periodsText(e.periods)}
-                </li>
-              ))}
-            </ul>
-          )}
-          <p className="muted hint">{t('energy.scheduleConfigHint')}</p>
-        </div>
+        <ScheduleCard
+          key={s.id}
+          s={s}
+          onSaved={(schedule, circuits) =>
+            setData((d) => d && { schedules: d.schedules.map((x) => (x.id === schedule.id ? schedule : x)), circuits: d.circuits.map((c) => circuits.find((n) => n.circuit === c.circuit) ?? c) })
+          }
+        />
       ))}
     </section>
   );

@@ -1,6 +1,7 @@
 import type { ComponentType } from 'react';
 import type { PageId } from '../lib/nav.ts';
 import { AlarmsPage } from './AlarmsPage.tsx';
+import { AuditPage } from './AuditPage.tsx';
 import { DevicesPage } from './DevicesPage.tsx';
 import { EnergyAnomaliesPage } from './EnergyAnomaliesPage.tsx';
 import { EnergyCostPage } from './EnergyCostPage.tsx';
@@ -23,4 +24,5 @@ export const PAGE_COMPONENTS: Record<PageId, ComponentType> = {
   energySchedules: EnergySchedulesPage,
   faces: FacesPage,
   gateways: GatewaysPage,
+  audit: AuditPage,
 };
