@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { stringify } from 'yaml';
 import { scenarioFromPlan, type CampusPlan } from '@warden/simulators';
 import { schematicSitePlan } from './site-plan.ts';
+import { energySection } from './energy-layout.ts';
 
 export interface LayoutOptions {
   dataDir: string;
@@ -62,6 +63,7 @@ export function writeSystemLayout(plan: CampusPlan, o: LayoutOptions): SystemLay
       dataDir: join(o.dataDir, 'hub'),
       admin: { password: secrets.admin },
       gateways: plan.gateways.map((g) => ({ id: g.id, name: g.name, password: secrets.gateways[g.id] })),
+      energy: energySection(plan),
       site: { plan: sitePlanFile, width: site.width, height: site.height, markers: site.markers },
     }),
   );
