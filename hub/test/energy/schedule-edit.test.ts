@@ -88,6 +88,11 @@ describe('editing a weekly schedule', () => {
     // Nothing of the refused edits was stored or audited.
     expect((await api<Status>(t.hub, fac, '/api/energy/schedules')).body.schedules[0]).toMatchObject({ term: ALL_DAY(40) });
     expect((await api<Audit>(t.hub, admin, '/api/audit?action=schedule.edit')).body.entries).toHaveLength(1);
+    const metrics = (await api<string>(t.hub, null, '/api/metrics')).body;
+    expect(metrics).toContain('warden_hub_schedule_edits_total{result="applied"} 1');
+    expect(metrics).toContain('warden_hub_schedule_edits_total{result="400"} 5');
+    expect(metrics).toContain('warden_hub_schedule_edits_total{result="404"} 1');
+    expect(metrics).toContain('warden_hub_schedule_edits_total{result="403"} 1');
   });
 
   it('lets facilities read the energy audit entries only; admin reads everything, filtered by action prefix on request', async () => {

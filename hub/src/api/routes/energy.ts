@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { Counter } from 'prom-client';
 import Type from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { HubError } from '../../errors.ts';
@@ -275,10 +276,18 @@ export const energyRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async
     async () => ({ schedules: editor.schedules as unknown[], circuits: runner.status() }),
   );
 
+  const scheduleEdits = new Counter({
+    name: 'warden_hub_schedule_edits_total',
+    help: 'Schedule plan edits (PUT /api/energy/schedules/:id) by outcome: applied, or the HTTP status of the refusal',
+    labelNames: ['result'],
+    registers: [s.metrics.registry],
+  });
   app.put(
     '/api/energy/schedules/:id',
     {
       config: { access: ACCESS },
+      // Counted after the response, so refusals by the schema, the access hook or the handler all count.
+      onResponse: async (_req, reply) => scheduleEdits.inc({ result: reply.statusCode === 200 ? 'applied' : String(reply.statusCode) }),
       schema: {
         summary: "Replace a schedule's weekly plan (term, vacation, holiday, exceptions; the config's shape). Stored, audited with before/after, applied at once",
         tags: ['energy'],
