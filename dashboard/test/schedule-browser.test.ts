@@ -139,6 +139,11 @@ describe('schedule editor in a real browser, through a real edge agent to a simu
     await card.getByTestId('energy-schedule-edit').click();
     const inputs = card.locator('[data-testid="energy-schedule-input"][data-plan="term"]');
     expect(await inputs.count()).toBe(7);
+    // A day that is not a period list is refused in the browser, naming the day; nothing is sent.
+    await inputs.nth(0).fill('22:00-07:00');
+    await card.getByTestId('energy-schedule-save').click();
+    await expect.poll(() => card.getByTestId('energy-schedule-message').getAttribute('role')).toBe('alert');
+    expect(await card.getByTestId('energy-schedule-message').textContent()).toContain('term.mon');
     for (let i = 0; i < 7; i++) await inputs.nth(i).fill('00:00-24:00 40%');
     await card.getByTestId('energy-schedule-save').click();
     await expect.poll(() => card.getByTestId('energy-schedule-message').getAttribute('role')).toBe('status');
