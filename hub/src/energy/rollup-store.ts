@@ -1,4 +1,5 @@
 import { DuckDBConnection, DuckDBInstance, DuckDBTimestampValue, type DuckDBAppender } from '@duckdb/node-api';
+import { openDuckDb } from '../store/duckdb.ts';
 import type { Bucket } from './consumption.ts';
 import type { Step } from './time.ts';
 
@@ -21,7 +22,7 @@ export class EnergyRollupStore {
   ) {}
 
   static async open(file: string): Promise<EnergyRollupStore> {
-    const instance = await DuckDBInstance.create(file);
+    const instance = await openDuckDb(file);
     const writer = await DuckDBConnection.create(instance);
     await writer.run('CREATE TABLE IF NOT EXISTS consumption_15m (bucket TIMESTAMP NOT NULL, meter VARCHAR NOT NULL, amount DOUBLE NOT NULL, flags VARCHAR)');
     await writer.run('CREATE TABLE IF NOT EXISTS rollup_state (meter VARCHAR PRIMARY KEY, last_ts BIGINT NOT NULL, last_value DOUBLE NOT NULL)');

@@ -1,4 +1,5 @@
 import { DuckDBConnection, DuckDBInstance, DuckDBTimestampValue, type DuckDBAppender } from '@duckdb/node-api';
+import { openDuckDb } from './duckdb.ts';
 import type { TelemetryAgg, TelemetryQuery, TelemetryRow, TelemetryStore } from './telemetry.ts';
 
 const AGG_SQL: Record<TelemetryAgg, string> = {
@@ -21,7 +22,7 @@ export class DuckDbTelemetryStore implements TelemetryStore {
   ) {}
 
   static async open(file: string): Promise<DuckDbTelemetryStore> {
-    const instance = await DuckDBInstance.create(file);
+    const instance = await openDuckDb(file);
     const writer = await DuckDBConnection.create(instance);
     await writer.run('CREATE TABLE IF NOT EXISTS telemetry (ts TIMESTAMP NOT NULL, device VARCHAR NOT NULL, metric VARCHAR NOT NULL, value DOUBLE NOT NULL)');
     const reader = await DuckDBConnection.create(instance);
