@@ -1,11 +1,11 @@
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gatewayTopic, newId } from '@warden/contract';
 import { parseHubConfig, startHub } from '@warden/hub';
 import mqtt, { type MqttClient } from 'mqtt';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
+import { DIST, CHROMIUM, ensureBuilt, launchChromium } from './browser.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -14,33 +14,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * the alarm.
  */
 
-const DASHBOARD = fileURLToPath(new URL('..', import.meta.url));
-const DIST = join(DASHBOARD, 'dist');
-const CHROMIUM = '/usr/bin/chromium';
 const GW = 'gw-alarms';
 const GW_PASSWORD = 'alarms-test-gateway-pw';
 const GUARD = { username: 'guard.li', password: 'guard-li-password', displayName: '李卫' };
 const DOOR = 'door-a1';
 const CAMERA = 'cam-a1';
 
-async function newestMtime(path: string): Promise<number> {
-  const s = await stat(path);
-  if (!s.isDirectory()) return s.mtimeMs;
-  const times = await Promise.all((await readdir(path)).map((e) => newestMtime(join(path, e))));
-  return Math.max(s.mtimeMs, ...times);
-}
-
-/** Builds the console when dist is missing or older than its sources (the root `npm test` builds it beforehand). */
-async function ensureBuilt(): Promise<void> {
-  const built = await stat(join(DIST, 'index.html')).then(
-    (s) => s.mtimeMs,
-    () => 0,
-  );
-  const sources = Math.max(...(await Promise.all(['src', 'index.html', 'vite.config.ts', 'public'].map((p) => newestMtime(join(DASHBOARD, p))))));
-  if (built >= sources) return;
-  const { build } = await import('vite');
-  await build({ root: DASHBOARD, configFile: join(DASHBOARD, 'vite.config.ts'), logLevel: 'warn' });
-}
 
 let dataDir: string;
 let hub: Awaited<ReturnType<typeof startHub>>;
@@ -99,10 +78,7 @@ beforeAll(async () => {
     { qos: 1, retain: true },
   );
   await publishEvent(DOOR, 'device.online', {});
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage', '--autoplay-policy=no-user-gesture-required'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -1,11 +1,11 @@
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gatewayTopic, newId } from '@warden/contract';
 import { parseHubConfig, startHub } from '@warden/hub';
 import mqtt, { type MqttClient } from 'mqtt';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { DIST, CHROMIUM, ensureBuilt, launchChromium } from './browser.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -13,35 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * client speaking the gateway protocol.
  */
 
-const DASHBOARD = fileURLToPath(new URL('..', import.meta.url));
-const DIST = join(DASHBOARD, 'dist');
-const CHROMIUM = '/usr/bin/chromium';
 const ADMIN_PASSWORD = 'console-test-admin-pw';
 const GW = 'gw-console';
 const GW_PASSWORD = 'console-test-gateway-pw';
 const DEVICE = 'door-t1';
 
-async function newestMtime(path: string): Promise<number> {
-  const s = await stat(path);
-  if (!s.isDirectory()) return s.mtimeMs;
-  const entries = await readdir(path);
-  const times = await Promise.all(entries.map((e) => newestMtime(join(path, e))));
-  return Math.max(s.mtimeMs, ...times);
-}
-
-/** Builds the console when dist is missing or older than its sources (the root `npm test` builds it beforehand). */
-async function ensureBuilt(): Promise<void> {
-  const built = await stat(join(DIST, 'index.html')).then(
-    (s) => s.mtimeMs,
-    () => 0,
-  );
-  const sources = Math.max(
-    ...(await Promise.all(['src', 'index.html', 'vite.config.ts', 'public'].map((p) => newestMtime(join(DASHBOARD, p))))),
-  );
-  if (built >= sources) return;
-  const { build } = await import('vite');
-  await build({ root: DASHBOARD, configFile: join(DASHBOARD, 'vite.config.ts'), logLevel: 'warn' });
-}
 
 let dataDir: string;
 let hub: Awaited<ReturnType<typeof startHub>>;
@@ -90,10 +66,7 @@ beforeAll(async () => {
     JSON.stringify({ v: 1, gw: GW, ts: now, devices: [{ id: DEVICE, kind: 'door', driver: 'door-controller', name: 'Test door' }] }),
     { qos: 1, retain: true },
   );
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage', '--disable-quic'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -1,11 +1,11 @@
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gatewayTopic, newId } from '@warden/contract';
 import { parseHubConfig, startHub } from '@warden/hub';
 import mqtt, { type MqttClient } from 'mqtt';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
+import { DIST, CHROMIUM, ensureBuilt, launchChromium } from './browser.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -14,9 +14,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * facilities user sees totals, charts, the drill-down with the losses meter, and exports the cost report.
  */
 
-const DASHBOARD = fileURLToPath(new URL('..', import.meta.url));
-const DIST = join(DASHBOARD, 'dist');
-const CHROMIUM = '/usr/bin/chromium';
 const GW = 'gw-energy';
 const GW_PASSWORD = 'energy-test-gateway-pw';
 const FAC_PASSWORD = 'facilities-test-pw';
@@ -26,20 +23,6 @@ const RELAY = 'relay-a';
 /** What reached the simulated gateway on its command topic. */
 const commands: Array<{ id: string; device: string; action: string; params: Record<string, unknown> }> = [];
 
-async function newestMtime(path: string): Promise<number> {
-  const s = await stat(path);
-  if (!s.isDirectory()) return s.mtimeMs;
-  const times = await Promise.all((await readdir(path)).map((e) => newestMtime(join(path, e))));
-  return Math.max(s.mtimeMs, ...times);
-}
-
-async function ensureBuilt(): Promise<void> {
-  const built = await stat(join(DIST, 'index.html')).then((s) => s.mtimeMs, () => 0);
-  const sources = Math.max(...(await Promise.all(['src', 'index.html', 'vite.config.ts', 'public'].map((p) => newestMtime(join(DASHBOARD, p))))));
-  if (built >= sources) return;
-  const { build } = await import('vite');
-  await build({ root: DASHBOARD, configFile: join(DASHBOARD, 'vite.config.ts'), logLevel: 'warn' });
-}
 
 let dataDir: string;
 let hub: Awaited<ReturnType<typeof startHub>>;
@@ -146,10 +129,7 @@ beforeAll(async () => {
     await new Promise((r) => setTimeout(r, 100));
   }
 
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage', '--disable-quic'],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

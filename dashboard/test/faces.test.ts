@@ -1,12 +1,12 @@
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import jpeg from 'jpeg-js';
 import { parseHubConfig, startHub } from '@warden/hub';
 import { FacePipeline, decodeImage } from '@warden/models';
 import { packageDir } from '@warden/models/paths.ts';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
+import { DASHBOARD, CHROMIUM, launchChromium } from './browser.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -15,8 +15,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * The console is built into a temporary folder from the current sources, so this test never races another
  * suite over dashboard/dist.
  */
-const DASHBOARD = fileURLToPath(new URL('..', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
 const ADMIN_PASSWORD = 'faces-console-admin-pw';
 
 let dir: string;
@@ -52,7 +50,7 @@ beforeAll(async () => {
   await build({ root: DASHBOARD, configFile: join(DASHBOARD, 'vite.config.ts'), logLevel: 'warn', build: { outDir: join(dir, 'dist'), emptyOutDir: true } });
   photo = await facePhoto();
   hub = await startHub(parseHubConfig({ http: { port: 0 }, mqtt: { port: 0 }, dataDir: join(dir, 'hub'), admin: { password: ADMIN_PASSWORD }, dashboard: { dir: join(dir, 'dist') } }), { logger: false });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--disable-background-networking'] });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {

@@ -1,12 +1,12 @@
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseEdgeConfig, startEdgeAgent, type EdgeAgent } from '@warden/edge';
 import { parseHubConfig, startHub } from '@warden/hub';
 import { startDevice, type SimDevice } from '@warden/simulators';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
 import pino from 'pino';
+import { DIST, CHROMIUM, ensureBuilt, launchChromium } from './browser.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -16,9 +16,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * broker; the actuator's confirmation shows in the console, and so does the edit in the console's audit trail.
  */
 
-const DASHBOARD = fileURLToPath(new URL('..', import.meta.url));
-const DIST = join(DASHBOARD, 'dist');
-const CHROMIUM = '/usr/bin/chromium';
 const GW = 'gw-teach-a';
 const GW_PASSWORD = 'schedule-browser-gateway-pw';
 const ADMIN_PASSWORD = 'schedule-browser-admin-pw';
@@ -26,20 +23,6 @@ const FAC_PASSWORD = 'schedule-browser-facilities-pw';
 const RELAY = 'relay-teach-a-1f';
 const silent = pino({ level: 'silent' });
 
-async function newestMtime(path: string): Promise<number> {
-  const s = await stat(path);
-  if (!s.isDirectory()) return s.mtimeMs;
-  const times = await Promise.all((await readdir(path)).map((e) => newestMtime(join(path, e))));
-  return Math.max(s.mtimeMs, ...times);
-}
-
-async function ensureBuilt(): Promise<void> {
-  const built = await stat(join(DIST, 'index.html')).then((s) => s.mtimeMs, () => 0);
-  const sources = Math.max(...(await Promise.all(['src', 'index.html', 'vite.config.ts', 'public'].map((p) => newestMtime(join(DASHBOARD, p))))));
-  if (built >= sources) return;
-  const { build } = await import('vite');
-  await build({ root: DASHBOARD, configFile: join(DASHBOARD, 'vite.config.ts'), logLevel: 'warn' });
-}
 
 let dataDir: string;
 let hub: Awaited<ReturnType<typeof startHub>>;
@@ -102,10 +85,7 @@ beforeAll(async () => {
     if (i > 200) throw new Error(`relay never reached the hub: ${JSON.stringify(devices)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage', '--disable-quic'],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {
