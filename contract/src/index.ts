@@ -8,3 +8,4 @@ export * from './validate.ts';
 export * from './reject.ts';
 export * from './ids.ts';
 export * from './gallery.ts';
+export * from './alarms.ts';

@@ -64,36 +64,9 @@ export interface ProvisionedGateway {
   password: string;
 }
 
-export type AlarmPriority = 'critical' | 'high' | 'medium' | 'low';
-export type AlarmState = 'raised' | 'acknowledged' | 'resolved';
+import type { Alarm } from '@warden/contract';
 
-/** docs/API.md, "Alarms". `type` is an alarm type (e.g. turnstile.tailgating), not always an event type. */
-export interface Alarm {
-  id: string;
-  rule: string;
-  type: string;
-  priority: AlarmPriority;
-  state: AlarmState;
-  latching: boolean;
-  conditionCleared: boolean;
-  device: string;
-  gateway: string | null;
-  building: string | null;
-  zone: string | null;
-  credential: string | null;
-  title: string;
-  count: number;
-  firstAt: number;
-  lastAt: number;
-  acknowledgedAt: number | null;
-  acknowledgedBy: string | null;
-  ackNote: string | null;
-  resolvedAt: number | null;
-  resolvedBy: string | null;
-  resolveNote: string | null;
-  escalatedAt: number | null;
-  escalatedTo: string | null;
-}
+export type { Alarm, AlarmPriority, AlarmState } from '@warden/contract';
 
 export interface AlarmTimelineEntry {
   ts: number;

@@ -2,11 +2,11 @@ import type { StoredEvent } from '../store/events.ts';
 import type { DeviceView } from '../store/devices.ts';
 import type { AlarmSettings } from './settings.ts';
 
-export const PRIORITIES = ['critical', 'high', 'medium', 'low'] as const;
-export type Priority = (typeof PRIORITIES)[number];
+import { ALARM_PRIORITIES, type Alarm as WireAlarm, type AlarmPriority } from '@warden/contract';
 
-export const ALARM_STATES = ['raised', 'acknowledged', 'resolved'] as const;
-export type AlarmState = (typeof ALARM_STATES)[number];
+export { ALARM_STATES, type AlarmState } from '@warden/contract';
+export const PRIORITIES = ALARM_PRIORITIES;
+export type Priority = AlarmPriority;
 
 /** Every alarm type, its default priority and whether it latches (docs/API.md, "Alarms"). */
 export const ALARM_TYPES = {
@@ -30,32 +30,7 @@ export const ALARM_TYPES = {
 export type AlarmType = keyof typeof ALARM_TYPES;
 export const ALARM_TYPE_NAMES = Object.keys(ALARM_TYPES) as AlarmType[];
 
-export interface Alarm {
-  id: string;
-  rule: string;
-  type: AlarmType;
-  priority: Priority;
-  state: AlarmState;
-  latching: boolean;
-  conditionCleared: boolean;
-  device: string;
-  gateway: string | null;
-  building: string | null;
-  zone: string | null;
-  credential: string | null;
-  title: string;
-  count: number;
-  firstAt: number;
-  lastAt: number;
-  acknowledgedAt: number | null;
-  acknowledgedBy: string | null;
-  ackNote: string | null;
-  resolvedAt: number | null;
-  resolvedBy: string | null;
-  resolveNote: string | null;
-  escalatedAt: number | null;
-  escalatedTo: string | null;
-}
+export type Alarm = WireAlarm<AlarmType>;
 
 export const TIMELINE_KINDS = [
   'raised',
