@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 
-/** Shared set-up of the console's browser tests: the build they serve and Debian's Chromium. */
+/** Shared set-up of the console's browser tests (deploy/test/console*.test.ts): the build they serve and Debian's Chromium. */
 
-export const DASHBOARD = fileURLToPath(new URL('..', import.meta.url));
+export const DASHBOARD = fileURLToPath(new URL('../../dashboard/', import.meta.url));
 export const DIST = join(DASHBOARD, 'dist');
 export const CHROMIUM = '/usr/bin/chromium';
 

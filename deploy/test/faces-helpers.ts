@@ -12,7 +12,7 @@ import { GallerySyncClient } from '@warden/edge/face/sync.ts';
 import { saveGallery } from '@warden/edge/face/store.ts';
 import { FacePipeline, decodeImage, type RgbImage } from '@warden/models';
 import { MODELS_ROOT, packageDir } from '@warden/models/paths.ts';
-import { connectGateway, status } from '../helpers.ts';
+import { connectGateway, status } from '../../hub/test/helpers.ts';
 
 /** Labelled face crops (../shared/faces), present on developer machines; tests using them skip without. */
 export const FACES_DIR = process.env.WARDEN_FACES_DIR ? path.resolve(process.env.WARDEN_FACES_DIR) : path.resolve(MODELS_ROOT, '..', '..', 'shared', 'faces');

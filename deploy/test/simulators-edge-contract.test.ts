@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { CONTRACT_VERSION, REJECT_REASONS, allGatewaysTopic, gatewayTopic, newId, validateBatchEnvelope, validateRecord, type EventRecord, type UplinkRecord } from '@warden/contract';
 import { parseEdgeConfig, startEdgeAgent, type EdgeAgent } from '@warden/edge';
-import { campusPlan, runScenario, scenarioFromPlan, type RunningScenario } from '../src/index.ts';
-import { silent, startBroker, type TestBroker } from './helpers.ts';
+import { campusPlan, runScenario, scenarioFromPlan, type RunningScenario } from '@warden/simulators';
+import { silent, startBroker, type TestBroker } from '../../simulators/test/helpers.ts';
 
 /**
  * The simulators against the REAL edge agent and its drivers: the library gateway of the demo campus

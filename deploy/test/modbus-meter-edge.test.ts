@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { CONTRACT_VERSION, allGatewaysTopic, gatewayTopic, newId, validateBatchEnvelope, validateRecord, type UplinkRecord } from '@warden/contract';
 import { parseEdgeConfig, startEdgeAgent, type EdgeAgent } from '@warden/edge';
-import { startModbusMeterServer, type ModbusMeterServer } from '../src/index.ts';
-import { silent, startBroker, type TestBroker } from './helpers.ts';
+import { startModbusMeterServer, type ModbusMeterServer } from '@warden/simulators';
+import { silent, startBroker, type TestBroker } from '../../simulators/test/helpers.ts';
 
 /**
  * The simulated Modbus TCP meters read by the REAL edge agent over real TCP (127.0.0.1, ephemeral

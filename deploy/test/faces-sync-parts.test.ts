@@ -7,10 +7,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Gallery } from '@warden/edge/face/gallery.ts';
 import { saveGallery } from '@warden/edge/face/store.ts';
 import { GallerySyncClient } from '@warden/edge/face/sync.ts';
-import { AuditLog } from '../../src/audit.ts';
-import { TemplateCipher } from '../../src/faces/crypto.ts';
-import { FaceAdmin } from '../../src/faces/service.ts';
-import { openStateDb, type StateDb } from '../../src/store/state-db.ts';
+import { AuditLog } from '@warden/hub/audit.ts';
+import { TemplateCipher } from '@warden/hub/faces/crypto.ts';
+import { FaceAdmin } from '@warden/hub/faces/service.ts';
+import { openStateDb, type StateDb } from '@warden/hub/store/state-db.ts';
 
 /** Gallery deltas without the network: large deltas in parts, stale and foreign deltas refused, reset. */
 describe('gallery deltas (hub GallerySync -> edge GallerySyncClient)', () => {

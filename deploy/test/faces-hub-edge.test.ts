@@ -6,8 +6,8 @@ import { gatewayTopic, newId } from '@warden/contract';
 import { decideFace, type PointPolicy } from '@warden/edge/face/decide.ts';
 import { policyForMatch } from '@warden/edge/face/sync.ts';
 import { FacePipeline, decodeImage, type FaceResult } from '@warden/models';
-import { FakeGatewayBatches, api, connectGateway, eventually, inventory, login, testHub, type TestHub } from '../helpers.ts';
-import { FACES_DIR, HAVE_FACES, packageFacePhotos, syncedGateway, type SyncedGateway } from './helpers.ts';
+import { FakeGatewayBatches, api, connectGateway, eventually, inventory, login, testHub, type TestHub } from '../../hub/test/helpers.ts';
+import { FACES_DIR, HAVE_FACES, packageFacePhotos, syncedGateway, type SyncedGateway } from './faces-helpers.ts';
 
 interface PersonBody {
   id: string;

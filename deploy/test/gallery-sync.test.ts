@@ -6,10 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseHubConfig, startHub, type Hub } from '@warden/hub';
 import { FacePipeline, decodeImage, type FaceResult, type RgbImage } from '@warden/models';
 import { packageDir } from '@warden/models/paths.ts';
-import { startEdgeAgent, type EdgeAgent } from '../../src/agent.ts';
-import { parseEdgeConfig } from '../../src/config.ts';
-import { loadGallery, parseGalleryKey } from '../../src/face/store.ts';
-import { eventually, fieldDevice, silent, tempDir } from '../helpers.ts';
+import { startEdgeAgent, type EdgeAgent } from '@warden/edge/agent.ts';
+import { parseEdgeConfig } from '@warden/edge/config.ts';
+import { loadGallery, parseGalleryKey } from '@warden/edge/face/store.ts';
+import { eventually, fieldDevice, silent, tempDir } from '../../edge/test/helpers.ts';
 
 /** A JPEG window of `side` pixels around a face, scaled to 320x320 (an enrolment photo or a terminal frame). */
 function frame(img: RgbImage, face: FaceResult, side: number, dx = 0): Buffer {
