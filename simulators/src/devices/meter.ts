@@ -9,6 +9,7 @@ const DEFAULT_PEAK: Record<Medium, number> = { power: 120, water: 6, gas: 18 };
 /** Draw that never stops (servers, fridges, circulation pumps, pilot flames), as a share of the peak. */
 const DEFAULT_BASE: Record<Medium, number> = { power: 0.18, water: 0.03, gas: 0.02 };
 const round = (x: number, d: number): number => Math.round(x * 10 ** d) / 10 ** d;
+const DAY_MS = 86_400_000;
 
 /**
  * A utility meter with an accumulating register. The instantaneous draw follows the building's day
@@ -30,6 +31,13 @@ export const meter = defineDevice({
       base: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'constant draw as a share of the peak; default by medium' })),
       noise: Type.Number({ minimum: 0, maximum: 0.5, default: 0.08, description: 'relative noise of the instantaneous draw' }),
       initialTotal: Type.Optional(Type.Number({ minimum: 0, description: 'register at start; default drawn from the device seed' })),
+      backfillDays: Type.Number({
+        minimum: 0,
+        maximum: 62,
+        default: 0,
+        description: 'at the first connection, first publish this many days of past readings (source timestamps in the past, oldest first, as fast as the broker takes them), then go live: a meter that has been running for a month',
+      }),
+      backfillStepS: Type.Integer({ minimum: 60, maximum: 3600, default: 900, description: 'spacing of the backfilled readings, seconds' }),
     },
     { additionalProperties: false },
   ),
@@ -47,10 +55,12 @@ export const meter = defineDevice({
     let lastSim = ctx.clock.now();
     let instant = 0;
 
-    const draw = (): number => {
-      const shape = base + (1 - base) * activity(o.profile, ctx.clock.hour());
+    /** Draw at a campus hour of day (default: now in simulated time). */
+    const draw = (hour = ctx.clock.hour()): number => {
+      const shape = base + (1 - base) * activity(o.profile, hour);
       return Math.max(0, peak * shape * (1 + ctx.rng.gauss() * o.noise) + extra);
     };
+    const campusHour = (ms: number): number => ((((ms + ctx.clock.utcOffsetHours * 3_600_000) % DAY_MS) + DAY_MS) % DAY_MS) / 3_600_000;
 
     /** Trapezoid over the gap since the last reading, in simulated hours; a gap is never negative. */
     const advance = (): void => {
@@ -68,9 +78,39 @@ export const meter = defineDevice({
       ctx.publish(ctx.topic('reading'), { total: round(total, digits), instant: round(instant, digits), ts: epochSeconds() }, { qos: 0 });
     };
 
+    /**
+     * The month before going live, published in order with its own past timestamps (real time: the gateway
+     * and hub judge timestamps on their clocks). The register starts at the initial total at the oldest
+     * reading, so the live readings continue it. QoS 0 like every reading of this meter, so history and live
+     * readings reach the gateway in the order they were sent (a broker may hold QoS 1 back behind QoS 0).
+     */
+    let backfilled = o.backfillDays === 0;
+    let backfillCount = 0;
+    const backfill = (): void => {
+      backfilled = true;
+      const step = o.backfillStepS * 1000;
+      const now = Date.now();
+      const digits = medium === 'power' ? 2 : 3;
+      let t = Math.floor((now - o.backfillDays * DAY_MS) / step) * step;
+      let inst = draw(campusHour(t));
+      for (t += step; t < now; t += step) {
+        const next = draw(campusHour(t));
+        total += ((inst + next) / 2) * (step / 3_600_000);
+        inst = next;
+        backfillCount++;
+        ctx.publish(ctx.topic('reading'), { total: round(total, digits), instant: round(inst, digits), ts: t / 1000 }, { qos: 0 });
+      }
+      lastSim = ctx.clock.now();
+      instant = inst;
+      ctx.log.info({ readings: backfillCount, days: o.backfillDays }, 'meter history backfilled');
+    };
+
     instant = draw();
     return {
-      state: () => ({ medium, total, instant, extra }),
+      state: () => ({ medium, total, instant, extra, backfilled: backfillCount }),
+      onConnect() {
+        if (!backfilled) backfill();
+      },
       behave() {
         ctx.every(o.intervalS, reading);
       },
