@@ -1,22 +1,23 @@
 import type { AddressInfo, Server } from 'node:net';
 import { ServerTCP } from 'modbus-serial';
-import { encodeRegister, toRaw } from '@warden/edge/modbus/codec.ts';
-import type { RegisterMap } from '@warden/edge/modbus/register-map.ts';
-import { REGISTER_MAPS } from '@warden/edge/modbus/register-maps/index.ts';
+import { METER_MODELS, type MeterModel } from './models/index.ts';
 import { activity, type Profile } from '../daily.ts';
 import { createRng, hashSeed } from '../rng.ts';
 import { SimClock } from '../sim-clock.ts';
 
 export interface ModbusMeterServerOptions {
   id: string;
-  /** Register map name (edge/src/modbus/register-maps), the meter's "datasheet". */
+  /**
+   * Meter model, i.e. its register layout (src/modbus/models/: `sdm630`, `water-u32-litres`); the same
+   * name a gateway config gives the edge as `map`.
+   */
   map: string;
   host?: string;
   /** 0 = any free port (tests); real meters use 502. */
   port?: number;
   unitId?: number;
   profile?: Profile;
-  /** Draw at the busiest hour, kW or m³/h; default by the map's medium. */
+  /** Draw at the busiest hour, kW or m³/h; default by the model's medium. */
   peak?: number;
   base?: number;
   noise?: number;
@@ -42,19 +43,19 @@ const DEFAULT_BASE = { power: 0.18, water: 0.03, gas: 0.02 } as const;
 
 /**
  * A simulated meter behind a real Modbus TCP server (modbus-serial's ServerTCP). Registers are laid
- * out by a register map; the register integrates the draw over simulated time and is computed when
- * it is read, so every poll sees a consistent total. Unmapped addresses read as 0, like a real meter's
+ * out by the meter model's own datasheet table (models/), never by the edge's register maps or codec, so
+ * a simulator-to-edge test catches a wrong address, word order or scale on either side. The register
+ * integrates the draw over simulated time and is computed when it is read, so every poll sees a
+ * consistent total. Unmapped addresses read as 0, like a real meter's
  * reserved registers; a request for another unit id is refused.
  */
 export async function startModbusMeterServer(o: ModbusMeterServerOptions): Promise<ModbusMeterServer> {
-  const map: RegisterMap | undefined = REGISTER_MAPS.get(o.map);
-  if (!map) throw new Error(`modbus meter ${o.id}: unknown register map ${o.map} (known: ${[...REGISTER_MAPS.keys()].join(', ')})`);
-  const totalSpec = map.registers.find((r) => r.metric === 'energy_kwh' || r.metric === 'volume_m3');
-  const instantSpec = map.registers.find((r) => r.metric === 'power_kw' || r.metric === 'flow_m3h');
+  const model: MeterModel | undefined = METER_MODELS.get(o.map);
+  if (!model) throw new Error(`modbus meter ${o.id}: unknown meter model ${o.map} (known: ${[...METER_MODELS.keys()].join(', ')})`);
   const rng = createRng(hashSeed(o.seed ?? 0, o.id));
   const clock = new SimClock(o.speed ?? 1, o.utcOffset ?? 8, o.startHour);
-  const peak = o.peak ?? DEFAULT_PEAK[map.medium];
-  const base = o.base ?? DEFAULT_BASE[map.medium];
+  const peak = o.peak ?? DEFAULT_PEAK[model.medium];
+  const base = o.base ?? DEFAULT_BASE[model.medium];
   const noise = o.noise ?? 0.05;
   const unitId = o.unitId ?? 1;
   let total = o.initialTotal ?? Math.round(rng.float(1_000, 90_000) * 100) / 100;
@@ -75,12 +76,7 @@ export async function startModbusMeterServer(o: ModbusMeterServerOptions): Promi
 
   const image = (): Map<number, number> => {
     advance();
-    const words = new Map<number, number>();
-    for (const spec of map.registers) {
-      const value = spec === totalSpec ? total : spec === instantSpec ? instant : 0;
-      encodeRegister(toRaw(value, spec), spec.type, spec.wordOrder).forEach((w, i) => words.set(spec.address + i, w));
-    }
-    return words;
+    return model.image({ total, instant });
   };
   const read = (addr: number, length: number, unit: number): number[] => {
     if (unit !== unitId) throw Object.assign(new Error('no such unit'), { modbusErrorCode: 0x0b });
@@ -89,8 +85,8 @@ export async function startModbusMeterServer(o: ModbusMeterServerOptions): Promi
     return Array.from({ length }, (_, i) => words.get(addr + i) ?? 0);
   };
   const vector = {
-    getMultipleInputRegisters: (addr: number, length: number, unit: number) => (map.table === 'input' ? read(addr, length, unit) : new Array<number>(length).fill(0)),
-    getMultipleHoldingRegisters: (addr: number, length: number, unit: number) => (map.table === 'holding' ? read(addr, length, unit) : new Array<number>(length).fill(0)),
+    getMultipleInputRegisters: (addr: number, length: number, unit: number) => (model.table === 'input' ? read(addr, length, unit) : new Array<number>(length).fill(0)),
+    getMultipleHoldingRegisters: (addr: number, length: number, unit: number) => (model.table === 'holding' ? read(addr, length, unit) : new Array<number>(length).fill(0)),
     getInputRegister: (addr: number, unit: number) => read(addr, 1, unit)[0]!,
     getHoldingRegister: (addr: number, unit: number) => read(addr, 1, unit)[0]!,
   };
