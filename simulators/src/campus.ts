@@ -18,6 +18,8 @@ export interface PlanDevice {
   medium?: Medium;
   /** Simulator options for the device (behaviour shape, reader type, panel and zone labels). */
   options?: Record<string, unknown>;
+  /** Edge driver options beyond the medium (a face terminal's mode and the door it opens). */
+  edge?: Record<string, unknown>;
 }
 
 export interface PlanGateway {
@@ -48,6 +50,8 @@ interface BuildingSpec extends Named {
   /** Smoke detectors per floor (corridors, stairwells, plant rooms), [min, max]. */
   detectorsPerFloor: [number, number];
   doors: Array<Named & { reader?: 'face' }>;
+  /** Face terminals deciding on the gateway, each opening one of `doors` (its index). */
+  faceTerminals?: Array<Named & { door: number }>;
   turnstiles?: { count: number; where: Named; profile?: Profile; meanIntervalS: number };
   /** Intrusion alarm systems in this building; each has `zones` zones (default: 2-4 from the seed). */
   intrusion?: Array<Named & { zones?: number }>;
@@ -86,6 +90,11 @@ function buildGateway(b: BuildingSpec, rng: Rng, panels: { count: number }): Pla
       options: { profile: b.use, ...(d.reader ? { reader: d.reader } : {}) },
     }),
   );
+  (b.faceTerminals ?? []).forEach((t, i) => {
+    const door = `door-${b.code}-${t.door + 1}`;
+    if (!b.doors[t.door]) throw new Error(`campus plan: face terminal ${t.en} of ${b.en} opens door ${t.door}, which does not exist`);
+    add('face-terminal', `face-${b.code}-${i + 1}`, name(b, t), { zone: '1F', options: { captureS: 12, cardShare: 0.1 }, edge: { mode: 'access', door } });
+  });
   if (b.turnstiles) {
     const t = b.turnstiles;
     for (let i = 1; i <= t.count; i++) {
@@ -174,6 +183,7 @@ function demoBuildings(): BuildingSpec[] {
       floors: 4,
       detectorsPerFloor: [1, 1],
       doors: [n('正门', 'main entrance'), n('侧门', 'side door'), { ...n('化学实验室', 'chemistry lab'), reader: 'face' }, { ...n('数控实训室', 'CNC workshop'), reader: 'face' }],
+      faceTerminals: [{ ...n('化学实验室人脸门禁', 'chemistry lab face terminal'), door: 2 }],
       intrusion: [{ ...n('危化品库', 'hazardous chemicals store'), zones: 2 }],
       meters: ['power', 'water', 'gas'],
       relays: [HVAC('通风系统', 'fume extraction')],

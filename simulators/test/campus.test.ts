@@ -42,8 +42,12 @@ describe('campusPlan', () => {
       expect(g.devices.length).toBeLessThanOrEqual(15);
     }
     expect(new Set(devicesOf(plan).map((d) => d.driver))).toEqual(
-      new Set(['door-controller', 'turnstile', 'fire-sensor', 'emergency-post', 'intrusion-zone', 'meter', 'relay-actuator']),
+      new Set(['door-controller', 'turnstile', 'fire-sensor', 'emergency-post', 'intrusion-zone', 'meter', 'relay-actuator', 'face-terminal']),
     );
+    // The face terminal opens the chemistry lab's face-reader door on the same gateway.
+    const face = devicesOf(plan).find((d) => d.driver === 'face-terminal')!;
+    expect(face.edge).toMatchObject({ mode: 'access', door: 'door-lab-1-3' });
+    expect(devicesOf(plan).find((d) => d.id === 'door-lab-1-3')?.options?.reader).toBe('face');
     expect(devicesOf(plan).map((d) => d.id)).toContain('door-lib-1');
   });
 
