@@ -1,4 +1,5 @@
 import Type, { type Static, type TSchema } from 'typebox';
+import { DeviceIdSchema } from './primitives.ts';
 import { CONTRACT_VERSION } from './version.ts';
 
 const Empty = Type.Object({}, { additionalProperties: false });
@@ -35,7 +36,7 @@ export const CommandSchema = Type.Object(
   {
     v: Type.Literal(CONTRACT_VERSION),
     id: Type.String({ minLength: 8, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }),
-    device: Type.String({ pattern: '^[a-z0-9][a-z0-9_.-]{0,127}$' }),
+    device: DeviceIdSchema,
     action: Type.String({ minLength: 1, maxLength: 64 }),
     params: Type.Object({}),
     ts: Type.Integer({ minimum: 0 }),

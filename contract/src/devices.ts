@@ -1,9 +1,5 @@
-import Type, { type Static, type TLiteral, type TUnion } from 'typebox';
-
-/** A string enum as a union of literals whose static type is the literal union (a plain map loses it). */
-export function literalUnion<const T extends readonly string[]>(values: T): TUnion<{ -readonly [K in keyof T]: TLiteral<T[K]> }> {
-  return Type.Union(values.map((v) => Type.Literal(v))) as never;
-}
+import Type, { type Static } from 'typebox';
+import { DeviceIdSchema, MediumSchema, literalUnion } from './primitives.ts';
 
 /** What a device is, independent of vendor; drivers map vendor models onto these kinds. */
 export const DEVICE_KINDS = [
@@ -23,7 +19,7 @@ export const DeviceKindSchema = literalUnion(DEVICE_KINDS);
 
 export const DeviceInfoSchema = Type.Object(
   {
-    id: Type.String({ pattern: '^[a-z0-9][a-z0-9_.-]{0,127}$' }),
+    id: DeviceIdSchema,
     kind: DeviceKindSchema,
     driver: Type.String({ minLength: 1, maxLength: 64 }),
     name: Type.Optional(Type.String({ maxLength: 200 })),
@@ -31,7 +27,7 @@ export const DeviceInfoSchema = Type.Object(
     zone: Type.Optional(Type.String({ maxLength: 64 })),
     location: Type.Optional(Type.String({ maxLength: 200 })),
     /** Meters only: what is measured. */
-    medium: Type.Optional(Type.Union([Type.Literal('power'), Type.Literal('water'), Type.Literal('gas')])),
+    medium: Type.Optional(MediumSchema),
   },
   { additionalProperties: false },
 );

@@ -1,4 +1,5 @@
 export * from './version.ts';
+export * from './primitives.ts';
 export * from './topics.ts';
 export * from './devices.ts';
 export * from './events.ts';
@@ -10,3 +11,4 @@ export * from './ids.ts';
 export * from './gallery.ts';
 export * from './alarms.ts';
 export * from './api/attendance.ts';
+export * from './api/index.ts';

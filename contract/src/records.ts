@@ -3,10 +3,9 @@ import { CONTRACT_VERSION } from './version.ts';
 import { DeviceInfoSchema } from './devices.ts';
 import type { EventData, EventType } from './events.ts';
 
-const DeviceId = Type.String({ pattern: '^[a-z0-9][a-z0-9_.-]{0,127}$' });
-const GatewayId = Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' });
+import { DeviceIdSchema as DeviceId, GatewayIdSchema as GatewayId, TimestampSchema } from './primitives.ts';
 /** Milliseconds since the Unix epoch, as measured at the source device (or the gateway when the device has no clock). */
-const Timestamp = Type.Integer({ minimum: 946684800000, maximum: 4102444800000 });
+const Timestamp = TimestampSchema;
 const Version = Type.Literal(CONTRACT_VERSION);
 
 /**

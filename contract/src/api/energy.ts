@@ -1,0 +1,216 @@
+import Type, { type Static } from 'typebox';
+import { MediumSchema, literalUnion } from '../primitives.ts';
+import { MsEpoch, Nullable, type RouteDef } from './common.ts';
+
+/** Bucket widths of consumption series (campus-local days and months). */
+export const ENERGY_STEPS = ['15m', '1h', '1d', '1mo'] as const;
+export type EnergyStep = (typeof ENERGY_STEPS)[number];
+
+/** Electricity time-of-use bands. */
+export const BANDS = ['peak', 'flat', 'valley'] as const;
+export type Band = (typeof BANDS)[number];
+
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+export const ENERGY_NODE_TYPES = ['campus', 'zone', 'building', 'floor', 'dorm'] as const;
+export type EnergyNodeType = (typeof ENERGY_NODE_TYPES)[number];
+
+/** Marks on a consumption bucket: the register wrapped, the meter was replaced, or readings are missing. */
+export const CONSUMPTION_FLAGS = ['rollover', 'replacement', 'gap'] as const;
+export type ConsumptionFlag = (typeof CONSUMPTION_FLAGS)[number];
+
+export const EnergyMeterSchema = Type.Object({
+  id: Type.String(),
+  medium: MediumSchema,
+  unit: Type.String(),
+  virtual: Type.Boolean(),
+  plus: Type.Optional(Type.Array(Type.String())),
+  minus: Type.Optional(Type.Array(Type.String())),
+});
+export type EnergyMeter = Static<typeof EnergyMeterSchema>;
+
+export interface EnergyNode {
+  id: string;
+  name: string;
+  type: EnergyNodeType;
+  use?: string;
+  meters: EnergyMeter[];
+  children: EnergyNode[];
+}
+
+/** Nested nodes of the same shape; described (and serialised) one level deep: children are the same object again. */
+export const EnergyNodeSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  type: literalUnion(ENERGY_NODE_TYPES, { description: 'campus | zone | building | floor | dorm' }),
+  use: Type.Optional(Type.String()),
+  meters: Type.Array(EnergyMeterSchema),
+  children: Type.Unsafe<EnergyNode[]>(Type.Array(Type.Unknown(), { description: 'child nodes, each of this shape' })),
+});
+
+export const ConsumptionSchema = Type.Object({
+  node: Type.String(),
+  kind: literalUnion(['node', 'meter', 'virtual'] as const),
+  medium: MediumSchema,
+  unit: Type.String(),
+  step: literalUnion(ENERGY_STEPS),
+  total: Type.Number(),
+  points: Type.Array(Type.Tuple([Type.Number(), Type.Number(), Type.Array(literalUnion(CONSUMPTION_FLAGS))]), {
+    description: '[bucket start ms, amount, flags (rollover, replacement, gap)]',
+  }),
+});
+export type Consumption = Static<typeof ConsumptionSchema>;
+
+export const AmountsSchema = Type.Object({ amount: Type.Number(), cost: Type.Number() });
+export type Amounts = Static<typeof AmountsSchema>;
+
+export const MediumCostSchema = Type.Object({
+  medium: MediumSchema,
+  unit: Type.String(),
+  amount: Type.Number(),
+  cost: Type.Number(),
+  unpriced: Type.Number({ description: 'consumption no tariff covers (no tariff, or a date outside every validity period)' }),
+  byBand: Type.Optional(Type.Object({ peak: AmountsSchema, flat: AmountsSchema, valley: AmountsSchema })),
+  byTariff: Type.Array(Type.Object({ tariff: Nullable(Type.String()), amount: Type.Number(), cost: Type.Number() })),
+});
+export type MediumCost = Static<typeof MediumCostSchema>;
+
+export const CostSchema = Type.Object({ node: Type.String(), from: Type.Number(), to: Type.Number(), total: Type.Number(), media: Type.Array(MediumCostSchema) });
+export type Cost = Static<typeof CostSchema>;
+
+export const AnomalySchema = Type.Object({
+  rule: Type.String({ description: 'night_base_load | night_flow_leak | spike | stuck | zero' }),
+  meter: Type.String(),
+  from: Type.Number(),
+  to: Type.Number(),
+  message: Type.String(),
+  numbers: Type.Record(Type.String(), Type.Number()),
+});
+export type Anomaly = Static<typeof AnomalySchema>;
+
+export const RegisterProblemSchema = Type.Object({ meter: Type.String(), from: Type.Number(), to: Type.Number(), message: Type.String() });
+export type RegisterProblem = Static<typeof RegisterProblemSchema>;
+
+export const AnomaliesSchema = Type.Object({ anomalies: Type.Array(AnomalySchema), registerProblems: Type.Array(RegisterProblemSchema) });
+export type Anomalies = Static<typeof AnomaliesSchema>;
+
+// ---- Weekly schedules: the hub config's `energy.schedules[]` entries, also edited in the console.
+
+const Hhmm = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$', description: 'HH:MM campus local time; 24:00 = end of day' });
+const Day = Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', description: 'YYYY-MM-DD, campus local date' });
+
+export const SchedulePeriodSchema = Type.Object({ from: Hhmm, to: Hhmm, level: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })) }, { additionalProperties: false });
+export type SchedulePeriod = Static<typeof SchedulePeriodSchema>;
+
+export const WeekPlanSchema = Type.Object(
+  {
+    mon: Type.Optional(Type.Array(SchedulePeriodSchema)),
+    tue: Type.Optional(Type.Array(SchedulePeriodSchema)),
+    wed: Type.Optional(Type.Array(SchedulePeriodSchema)),
+    thu: Type.Optional(Type.Array(SchedulePeriodSchema)),
+    fri: Type.Optional(Type.Array(SchedulePeriodSchema)),
+    sat: Type.Optional(Type.Array(SchedulePeriodSchema)),
+    sun: Type.Optional(Type.Array(SchedulePeriodSchema)),
+  },
+  { additionalProperties: false, description: 'periods per weekday (mon..sun)' },
+);
+export type WeekPlan = Static<typeof WeekPlanSchema>;
+
+/** The plan fields of a schedule: the body of PUT /api/energy/schedules/:id and the rest of a config entry. */
+export const SchedulePlanFields = {
+  term: WeekPlanSchema,
+  vacation: Type.Optional(WeekPlanSchema),
+  holiday: Type.Optional(Type.Array(SchedulePeriodSchema, { description: 'periods on public holidays (default: the Sunday plan)' })),
+  exceptions: Type.Optional(
+    Type.Array(Type.Object({ date: Day, as: Type.Optional(literalUnion(WEEKDAYS)), periods: Type.Optional(Type.Array(SchedulePeriodSchema)) }, { additionalProperties: false }), {
+      description: 'dated exceptions: run the date as a weekday (make-up working days) or with its own periods',
+    }),
+  ),
+};
+export const SchedulePlanSchema = Type.Object(SchedulePlanFields, {
+  additionalProperties: false,
+  description: 'a weekly plan in the shape of `energy.schedules[]` of the config, without id and circuits',
+});
+export type SchedulePlan = Static<typeof SchedulePlanSchema>;
+
+/** A schedule in force: the config entry, or its plan as edited in the console (`edited`). */
+export const WeeklyScheduleSchema = Type.Object({
+  id: Type.String(),
+  circuits: Type.Array(Type.String()),
+  ...SchedulePlanFields,
+  edited: Type.Optional(Type.Object({ at: MsEpoch(), by: Type.String() }, { description: 'set when the plan in force was edited in the console' })),
+});
+export type WeeklySchedule = Static<typeof WeeklyScheduleSchema>;
+
+export const CircuitStatusSchema = Type.Object({
+  circuit: Type.String(),
+  schedule: Type.String(),
+  wanted: Type.Object({ on: Type.Boolean(), level: Type.Number(), reason: Type.String() }),
+  sent: Nullable(
+    Type.Object({ on: Type.Boolean(), level: Type.Number(), commandId: Type.String(), at: Type.Number(), confirmed: Nullable(Type.Boolean()), error: Type.Optional(Type.String()) }),
+  ),
+});
+export type CircuitStatus = Static<typeof CircuitStatusSchema>;
+
+export const SchedulesSchema = Type.Object({ schedules: Type.Array(WeeklyScheduleSchema), circuits: Type.Array(CircuitStatusSchema) });
+export type Schedules = Static<typeof SchedulesSchema>;
+
+export const ScheduleEditedSchema = Type.Object({
+  schedule: WeeklyScheduleSchema,
+  circuits: Type.Array(CircuitStatusSchema, { description: "the schedule's circuits after the edit, with the commands it caused" }),
+});
+
+const Period = {
+  from: Type.Optional(MsEpoch('inclusive; default: 30 days before `to`')),
+  to: Type.Optional(MsEpoch('exclusive; default: now')),
+};
+
+export const ENERGY_ROUTES = {
+  'GET /api/energy/tree': {
+    summary: 'The energy hierarchy: campus → zone → building → floor/dorm, with physical and virtual meters',
+    response: Type.Object({ tree: Nullable(EnergyNodeSchema) }),
+  },
+  'GET /api/energy/consumption': {
+    summary: 'Consumption of a node, meter or virtual meter per 15 minutes, hour, day or month (campus-local days and months)',
+    query: Type.Object(
+      {
+        node: Type.String({ minLength: 1, maxLength: 128, description: 'node, meter or virtual meter id' }),
+        medium: Type.Optional(MediumSchema),
+        ...Period,
+        step: Type.Optional(literalUnion(ENERGY_STEPS, { default: '1h' })),
+        refresh: Type.Optional(Type.Boolean({ description: 'roll up the newest register readings first' })),
+      },
+      { additionalProperties: false },
+    ),
+    response: ConsumptionSchema,
+  },
+  'GET /api/energy/cost': {
+    summary: 'Cost of a node (every medium), meter or virtual meter over a period: TOU electricity by band, tiered water and gas',
+    query: Type.Object({ node: Type.String({ minLength: 1, maxLength: 128 }), ...Period }, { additionalProperties: false }),
+    response: CostSchema,
+  },
+  'GET /api/energy/anomalies': {
+    summary: 'Energy anomalies (night base load, night-flow leak, spike, stuck, zero) with their explanation, plus register problems',
+    query: Type.Object({ from: Type.Optional(MsEpoch('inclusive; default: 7 days before `to`')), to: Type.Optional(MsEpoch('exclusive; default: now')) }, { additionalProperties: false }),
+    response: AnomaliesSchema,
+  },
+  'GET /api/energy/schedules': {
+    summary: 'Scheduled circuits: what each schedule (or a live override) wants now, and the last command sent with its confirmation',
+    response: SchedulesSchema,
+  },
+  'PUT /api/energy/schedules/:id': {
+    summary: "Replace a schedule's weekly plan (term, vacation, holiday, exceptions; the config's shape). Stored, audited with before/after, applied at once",
+    params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) }),
+    body: SchedulePlanSchema,
+    response: ScheduleEditedSchema,
+  },
+  'POST /api/energy/schedules/override': {
+    summary: 'Manual override of one scheduled circuit for a number of minutes (audited; the schedule resumes afterwards)',
+    body: Type.Object(
+      { circuit: Type.String({ minLength: 1, maxLength: 128 }), on: Type.Boolean(), level: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })), minutes: Type.Integer({ minimum: 1, maximum: 7 * 24 * 60 }) },
+      { additionalProperties: false },
+    ),
+    response: CircuitStatusSchema,
+  },
+} as const satisfies Record<string, RouteDef>;
