@@ -105,7 +105,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: ['node_modules'] },
-    exclude: { path: ['(^|/)node_modules/', '(^|/)dist/', '^models/build/', '\\.tmp\\.'] },
+    exclude: { path: ['(^|/)dist/', '^models/build/', '\\.tmp\\.'] },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     combinedDependencies: true,
