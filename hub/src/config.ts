@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import Type, { type Static, type TProperties } from 'typebox';
 import Value from 'typebox/value';
 import { parse as parseYaml } from 'yaml';
+import { GATEWAY_ID_PATTERN, RoleSchema } from '@warden/contract';
 import { AlarmsConfigSchema, SiteConfigSchema, checkAlarmsConfig } from './alarms/settings.ts';
 import { EnergyConfigSchema, checkEnergyConfig } from './energy/config.ts';
 import { FacesConfigSchema } from './faces/config.ts';
@@ -11,8 +12,7 @@ import { FacesConfigSchema } from './faces/config.ts';
 /** The console build, next to the hub package in the repository. */
 export const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL('../../dashboard/dist', import.meta.url));
 
-export const ROLES = ['admin', 'security', 'dorm', 'facilities'] as const;
-export type Role = (typeof ROLES)[number];
+export { ROLES, type Role } from '@warden/contract';
 
 const Duration = (def: string, description: string) =>
   Type.String({ pattern: '^[0-9]+(ms|s|m|h|d)$', default: def, description: `${description} (e.g. 90s, 15m, 12h, 7d)` });
@@ -24,7 +24,7 @@ export const UserSchema = Type.Object(
   {
     username: Type.String({ pattern: '^[a-z0-9][a-z0-9_.-]{0,63}$', description: 'login name' }),
     displayName: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-    roles: Type.Array(Type.Union([Type.Literal('admin'), Type.Literal('security'), Type.Literal('dorm'), Type.Literal('facilities')]), { minItems: 1, uniqueItems: true }),
+    roles: Type.Array(RoleSchema, { minItems: 1, uniqueItems: true }),
     password: Type.String({ minLength: 8, maxLength: 200 }),
   },
   { additionalProperties: false },
@@ -32,7 +32,7 @@ export const UserSchema = Type.Object(
 
 const GatewaySchema = Type.Object(
   {
-    id: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$', description: 'gateway id = its MQTT username' }),
+    id: Type.String({ pattern: GATEWAY_ID_PATTERN, description: 'gateway id = its MQTT username' }),
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     password: Type.String({ minLength: 8, maxLength: 200, description: 'stored only as an argon2 hash' }),
   },

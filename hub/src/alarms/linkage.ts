@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { LinkageMessage } from '@warden/contract';
 import { sendCommand, type CommandDeps } from '../commands.ts';
 import type { AuditLog } from '../audit.ts';
 import type { HubBus } from '../live/bus.ts';
@@ -13,18 +14,8 @@ export const LINKAGE_ACTOR = 'system:linkage';
 /** How long a sent command's result is awaited for the timeline (well past any command ttl). */
 const RESULT_WAIT_MS = 10 * 60_000;
 
-export interface LinkageMessage {
-  alarmId: string;
-  action: string;
-  devices: string[];
-  cameras?: string[];
-  roles?: string[];
-  commandId?: string;
-  /** Done by the gateway on its own (edge fail-safe), reported after the fact. */
-  failsafe?: boolean;
-  ok?: boolean;
-  error?: string;
-}
+/** The live `linkage` message: its shape is the contract's (contract/src/api/live.ts). */
+export type { LinkageMessage } from '@warden/contract';
 
 /**
  * Automatic reactions to a new alarm (alarms.linkage): release evacuation doors, free turnstiles, pop cameras,

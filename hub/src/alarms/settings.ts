@@ -1,8 +1,9 @@
 import Type, { type Static } from 'typebox';
+import { ROLES } from '@warden/contract';
 import { ALARM_TYPES, ALARM_TYPE_NAMES, PRIORITIES, type AlarmType, type Priority } from './types.ts';
 
 const PrioritySchema = Type.Enum(PRIORITIES, { description: PRIORITIES.join(' | ') });
-const RoleSchema = Type.Enum(['admin', 'security', 'dorm', 'facilities'] as const, { description: 'admin | security | dorm | facilities' });
+const RoleSchema = Type.Enum(ROLES, { description: ROLES.join(' | ') });
 const Duration = (def: string | undefined, description: string) =>
   Type.String({ pattern: '^[0-9]+(ms|s|m|h|d)$', ...(def ? { default: def } : {}), description: `${description} (e.g. 90s, 15m, 12h)` });
 const Hhmm = Type.String({ pattern: '^([01][0-9]|2[0-4]):[0-5][0-9]$', description: 'HH:MM, campus local time; 24:00 = end of day' });

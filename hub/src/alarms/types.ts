@@ -2,7 +2,7 @@ import type { StoredEvent } from '../store/events.ts';
 import type { DeviceView } from '../store/devices.ts';
 import type { AlarmSettings } from './settings.ts';
 
-import { ALARM_PRIORITIES, type Alarm as WireAlarm, type AlarmPriority } from '@warden/contract';
+import { ALARM_PRIORITIES, type Alarm as WireAlarm, type AlarmPriority, type AlarmTimelineEntry } from '@warden/contract';
 
 export { ALARM_STATES, type AlarmState } from '@warden/contract';
 export const PRIORITIES = ALARM_PRIORITIES;
@@ -32,30 +32,9 @@ export const ALARM_TYPE_NAMES = Object.keys(ALARM_TYPES) as AlarmType[];
 
 export type Alarm = WireAlarm<AlarmType>;
 
-export const TIMELINE_KINDS = [
-  'raised',
-  'repeated',
-  'condition_cleared',
-  'acknowledged',
-  'resolved',
-  'auto_resolved',
-  'escalated',
-  'linkage.command',
-  'linkage.result',
-  'linkage.cameras',
-  'linkage.failsafe',
-  'notified',
-] as const;
-export type TimelineKind = (typeof TIMELINE_KINDS)[number];
-
-export interface TimelineEntry {
-  ts: number;
-  kind: TimelineKind;
-  actor?: string;
-  note?: string;
-  eventId?: string;
-  detail?: Record<string, unknown>;
-}
+export { TIMELINE_KINDS, type TimelineKind } from '@warden/contract';
+/** One line of an alarm's timeline (the wire shape, contract/src/api/alarms.ts). */
+export type TimelineEntry = AlarmTimelineEntry;
 
 /** A rule's finding: this alarm condition is present (raise) or gone (clear). */
 export interface Finding {

@@ -1,64 +1,35 @@
-import Type from 'typebox';
-import { DEVICE_KINDS } from '@warden/contract';
-import { ROLES } from '../config.ts';
+import { API_ROUTES, ErrorSchema } from '@warden/contract';
 
-/** Response and request shapes of the REST API (docs/API.md); the same objects validate, serialize and document. */
+/**
+ * The REST shapes live in the contract (contract/src/api/, one file per area); this module turns a
+ * contract route into the fastify schema of its plugin, so the same objects validate the request,
+ * serialise the answer, type the handler and document the route (OpenAPI).
+ */
 
-const Nullable = <T extends Type.TSchema>(s: T) => Type.Union([s, Type.Null()]);
-export const MsEpoch = (description = 'milliseconds since the Unix epoch') => Type.Integer({ minimum: 0, description });
+export { ErrorSchema, MsEpoch } from '@warden/contract';
 
-export const ErrorSchema = Type.Object(
-  { error: Type.Object({ code: Type.String({ description: 'snake_case, stable' }), message: Type.String() }) },
-  { $id: 'Error', description: 'every failure answer' },
-);
+type Routes = typeof API_ROUTES;
+type Key = keyof Routes;
+type SuccessStatus<D> = D extends { readonly status: infer S extends number } ? S : 200;
 
-export const RoleSchema = Type.Union([Type.Literal('admin'), Type.Literal('security'), Type.Literal('dorm'), Type.Literal('facilities')]);
-void ROLES;
+/** The fastify schema parts of a contract route: params, querystring, body and the success answer plus the listed failures. */
+export type RouteSchema<D, E extends number> = { summary: string } & (D extends { readonly params: infer P } ? { params: P } : unknown) &
+  (D extends { readonly query: infer Q } ? { querystring: Q } : unknown) &
+  (D extends { readonly body: infer B } ? { body: B } : unknown) & {
+    response: { [S in SuccessStatus<D>]: D extends { readonly response: infer R } ? R : never } & { [C in E]: typeof ErrorSchema };
+  };
 
-export const UserSchema = Type.Object({ username: Type.String(), displayName: Type.String(), roles: Type.Array(RoleSchema) });
-
-export const GatewaySchema = Type.Object({
-  id: Type.String(),
-  name: Nullable(Type.String()),
-  online: Type.Boolean(),
-  lastSeen: Nullable(MsEpoch()),
-  backlog: Nullable(Type.Integer()),
-  agentVersion: Nullable(Type.String()),
-});
-
-export const DeviceSchema = Type.Object({
-  id: Type.String(),
-  gateway: Type.String(),
-  kind: Type.String({ description: `one of ${DEVICE_KINDS.join(', ')}` }),
-  driver: Type.String(),
-  name: Nullable(Type.String()),
-  building: Nullable(Type.String()),
-  zone: Nullable(Type.String()),
-  location: Nullable(Type.String()),
-  medium: Nullable(Type.String()),
-  online: Type.Boolean(),
-  lastSeen: Nullable(MsEpoch()),
-});
-
-export const EventSchema = Type.Object({
-  id: Type.String(),
-  seq: Type.Integer(),
-  gateway: Type.String(),
-  device: Type.String(),
-  type: Type.String(),
-  ts: Type.Integer({ description: 'source time, ms epoch' }),
-  receivedAt: Type.Integer({ description: 'when the hub stored it, ms epoch' }),
-  data: Type.Record(Type.String(), Type.Unknown()),
-});
-
-export const AuditEntrySchema = Type.Object({
-  id: Type.Integer(),
-  ts: MsEpoch(),
-  actor: Type.String(),
-  action: Type.String(),
-  target: Nullable(Type.String()),
-  detail: Type.Record(Type.String(), Type.Unknown()),
-});
+/** `schema: { ...route('GET /api/devices', 400, 401), tags, security }` */
+export function route<K extends Key, const E extends number[]>(key: K, ...errorStatuses: E): RouteSchema<Routes[K], E[number]> {
+  const d = API_ROUTES[key] as { summary: string; params?: unknown; query?: unknown; body?: unknown; status?: number; response: unknown };
+  return {
+    summary: d.summary,
+    ...(d.params !== undefined ? { params: d.params } : {}),
+    ...(d.query !== undefined ? { querystring: d.query } : {}),
+    ...(d.body !== undefined ? { body: d.body } : {}),
+    response: { [d.status ?? 200]: d.response, ...errors(...errorStatuses) },
+  } as never;
+}
 
 /** Standard failure answers, added to every route's response schema. */
 export const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, ErrorSchema]));

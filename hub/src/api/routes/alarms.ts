@@ -1,60 +1,9 @@
-import Type from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { literalUnion } from '@warden/contract';
-import { ALARM_STATES, ALARM_TYPE_NAMES, PRIORITIES, TIMELINE_KINDS } from '../../alarms/types.ts';
 import { HubError } from '../../errors.ts';
 import { userOf } from '../access.ts';
-import { MsEpoch, errors } from '../schemas.ts';
+import { route } from '../schemas.ts';
 import type { ApiServices } from '../services.ts';
 
-const Nullable = <T extends Type.TSchema>(s: T) => Type.Union([s, Type.Null()]);
-const lit = literalUnion;
-
-export const AlarmSchema = Type.Object({
-  id: Type.String(),
-  rule: Type.String({ description: 'the rule file that raised it' }),
-  type: Type.String({ description: `one of ${ALARM_TYPE_NAMES.join(', ')}` }),
-  priority: lit(PRIORITIES),
-  state: lit(ALARM_STATES),
-  latching: Type.Boolean({ description: 'never resolves itself; only a person resolves it' }),
-  conditionCleared: Type.Boolean(),
-  device: Type.String(),
-  gateway: Nullable(Type.String()),
-  building: Nullable(Type.String()),
-  zone: Nullable(Type.String()),
-  credential: Nullable(Type.String()),
-  title: Type.String(),
-  count: Type.Integer({ minimum: 1, description: 'triggers folded into this alarm while open (flood control)' }),
-  firstAt: MsEpoch(),
-  lastAt: MsEpoch(),
-  acknowledgedAt: Nullable(MsEpoch()),
-  acknowledgedBy: Nullable(Type.String()),
-  ackNote: Nullable(Type.String()),
-  resolvedAt: Nullable(MsEpoch()),
-  resolvedBy: Nullable(Type.String()),
-  resolveNote: Nullable(Type.String()),
-  escalatedAt: Nullable(MsEpoch()),
-  escalatedTo: Nullable(Type.String()),
-});
-
-const TimelineEntrySchema = Type.Object({
-  ts: MsEpoch(),
-  kind: lit(TIMELINE_KINDS),
-  actor: Type.Optional(Type.String()),
-  note: Type.Optional(Type.String()),
-  eventId: Type.Optional(Type.String()),
-  detail: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-});
-
-const AlarmDetailSchema = Type.Intersect([
-  AlarmSchema,
-  Type.Object({ timeline: Type.Array(TimelineEntrySchema), cameras: Type.Array(Type.String()) }),
-]);
-
-const Note = Type.String({ minLength: 1, maxLength: 1000 });
-const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
-const CommaList = (values: readonly string[], extra = '') =>
-  Type.String({ maxLength: 500, pattern: `^(${values.map((v) => v.replace('.', '\\.')).join('|')}${extra})(,(${values.map((v) => v.replace('.', '\\.')).join('|')}${extra}))*$` });
 const list = (s: string | undefined) => (s === undefined ? undefined : s.split(','));
 
 export const alarmRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async (app, { s }) => {
@@ -66,25 +15,9 @@ export const alarmRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async 
     {
       config: { access: [] },
       schema: {
-        summary: 'Alarms, newest first, filtered and paged (history search)',
+        ...route('GET /api/alarms', 400, 401),
         tags,
         security,
-        querystring: Type.Object(
-          {
-            state: Type.Optional(lit(['open', ...ALARM_STATES] as const)),
-            priority: Type.Optional(CommaList(PRIORITIES)),
-            type: Type.Optional(Type.String({ maxLength: 500, pattern: '^[a-z_]+(\\.[a-z_]+|\\.\\*)(,[a-z_]+(\\.[a-z_]+|\\.\\*))*$', description: 'comma list; families like door.*' })),
-            building: Type.Optional(Type.String({ maxLength: 64 })),
-            device: Type.Optional(Type.String({ maxLength: 128 })),
-            q: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-            from: Type.Optional(MsEpoch('firstAt >= from')),
-            to: Type.Optional(MsEpoch('firstAt <= to')),
-            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
-            before: Type.Optional(Type.String({ pattern: '^[0-9]{1,18}$', description: 'the `next` cursor of the previous page' })),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 200: Type.Object({ alarms: Type.Array(AlarmSchema), next: Nullable(Type.String()) }), ...errors(400, 401) },
       },
     },
     async (req) => {
@@ -110,11 +43,9 @@ export const alarmRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async 
     {
       config: { access: [] },
       schema: {
-        summary: 'One alarm with its timeline and the cameras of its zone',
+        ...route('GET /api/alarms/:id', 401, 404),
         tags,
         security,
-        params: IdParams,
-        response: { 200: AlarmDetailSchema, ...errors(401, 404) },
       },
     },
     async (req) => {
@@ -129,17 +60,9 @@ export const alarmRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async 
     {
       config: { access: ['security'] },
       schema: {
-        summary: 'Acknowledge several alarms at once',
+        ...route('POST /api/alarms/acknowledge', 400, 401, 403),
         tags,
         security,
-        body: Type.Object({ ids: Type.Array(Type.String({ maxLength: 64 }), { minItems: 1, maxItems: 500 }), note: Type.Optional(Note) }, { additionalProperties: false }),
-        response: {
-          200: Type.Object({
-            acknowledged: Type.Array(Type.String()),
-            skipped: Type.Array(Type.Object({ id: Type.String(), reason: lit(['not_found', 'not_raised'] as const) })),
-          }),
-          ...errors(400, 401, 403),
-        },
       },
     },
     async (req) => s.alarms.engine.acknowledgeMany(req.body.ids, userOf(req).username, req.body.note ?? null),
@@ -150,12 +73,9 @@ export const alarmRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async 
     {
       config: { access: ['security'] },
       schema: {
-        summary: 'Acknowledge an alarm',
+        ...route('POST /api/alarms/:id/acknowledge', 400, 401, 403, 404, 409),
         tags,
         security,
-        params: IdParams,
-        body: Type.Optional(Type.Object({ note: Type.Optional(Note) }, { additionalProperties: false })),
-        response: { 200: AlarmSchema, ...errors(400, 401, 403, 404, 409) },
       },
     },
     async (req) => s.alarms.engine.acknowledge(req.params.id, userOf(req).username, req.body?.note ?? null),
@@ -166,12 +86,9 @@ export const alarmRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async 
     {
       config: { access: ['security'] },
       schema: {
-        summary: 'Resolve (reset) an alarm; latching alarms are only ever resolved this way',
+        ...route('POST /api/alarms/:id/resolve', 400, 401, 403, 404, 409),
         tags,
         security,
-        params: IdParams,
-        body: Type.Object({ note: Note }, { additionalProperties: false }),
-        response: { 200: AlarmSchema, ...errors(400, 401, 403, 404, 409) },
       },
     },
     async (req) => s.alarms.engine.resolve(req.params.id, userOf(req).username, req.body.note),

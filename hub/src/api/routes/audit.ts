@@ -1,6 +1,5 @@
-import Type from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { AuditEntrySchema, errors } from '../schemas.ts';
+import { route } from '../schemas.ts';
 import type { ApiServices } from '../services.ts';
 import { userOf } from '../access.ts';
 
@@ -22,22 +21,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async 
     '/api/audit',
     {
       config: { access: ['facilities'] },
-      schema: {
-        summary: 'Audit log, newest first. Admin reads every entry; facilities staff the energy entries (schedule.*, demand.*)',
-        tags: ['audit'],
-        security: [{ bearer: [] }],
-        querystring: Type.Object(
-          {
-            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
-            before: Type.Optional(Type.Integer({ minimum: 1, description: 'entries with an id below this' })),
-            action: Type.Optional(
-              Type.String({ minLength: 1, maxLength: 200, pattern: '^[a-z0-9_.]+(,[a-z0-9_.]+)*$', description: 'comma-separated action prefixes, e.g. `schedule.,demand.`' }),
-            ),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 200: Type.Object({ entries: Type.Array(AuditEntrySchema) }), ...errors(400, 401, 403) },
-      },
+      schema: { ...route('GET /api/audit', 400, 401, 403), tags: ['audit'], security: [{ bearer: [] }] },
     },
     async (req) => {
       const scope = auditScope(userOf(req).roles, req.query.action?.split(','));

@@ -1,9 +1,8 @@
-import Type from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { verifyNothing, verifyPassword } from '../../auth/passwords.ts';
 import { HubError } from '../../errors.ts';
 import { userOf } from '../access.ts';
-import { UserSchema, errors } from '../schemas.ts';
+import { route } from '../schemas.ts';
 import type { ApiServices } from '../services.ts';
 
 export const authRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async (app, { s }) => {
@@ -11,15 +10,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async (
     '/api/auth/login',
     {
       config: { access: 'public' },
-      schema: {
-        summary: 'Log in; returns a bearer token',
-        tags: ['auth'],
-        body: Type.Object(
-          { username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: 200 }) },
-          { additionalProperties: false },
-        ),
-        response: { 200: Type.Object({ token: Type.String(), user: UserSchema }), ...errors(400, 401, 429) },
-      },
+      schema: { ...route('POST /api/auth/login', 400, 401, 429), tags: ['auth'] },
     },
     async (req) => {
       const { username, password } = req.body;
@@ -50,7 +41,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async (
     '/api/me',
     {
       config: { access: [] },
-      schema: { summary: 'The logged-in user', tags: ['auth'], security: [{ bearer: [] }], response: { 200: UserSchema, ...errors(401) } },
+      schema: { ...route('GET /api/me', 401), tags: ['auth'], security: [{ bearer: [] }] },
     },
     async (req) => userOf(req),
   );

@@ -1,8 +1,8 @@
-import Type from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Device } from '@warden/contract';
 import { sendCommand } from '../../commands.ts';
 import { userOf } from '../access.ts';
-import { DeviceSchema, errors } from '../schemas.ts';
+import { route } from '../schemas.ts';
 import type { ApiServices } from '../services.ts';
 
 export const deviceRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async (app, { s }) => {
@@ -10,22 +10,10 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async
     '/api/devices',
     {
       config: { access: [] },
-      schema: {
-        summary: 'Registered devices',
-        tags: ['devices'],
-        security: [{ bearer: [] }],
-        querystring: Type.Object(
-          {
-            gateway: Type.Optional(Type.String({ maxLength: 64 })),
-            kind: Type.Optional(Type.String({ maxLength: 64 })),
-            building: Type.Optional(Type.String({ maxLength: 64 })),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 200: Type.Object({ devices: Type.Array(DeviceSchema) }), ...errors(400, 401) },
-      },
+      schema: { ...route('GET /api/devices', 400, 401), tags: ['devices'], security: [{ bearer: [] }] },
     },
-    async (req) => ({ devices: s.devices.list(req.query) }),
+    // The registry stores `medium` as text; it only ever holds a contract medium (inventories are validated).
+    async (req) => ({ devices: s.devices.list(req.query) as Device[] }),
   );
 
   app.post(
@@ -33,16 +21,10 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async
     {
       config: { access: ['security', 'facilities'] },
       schema: {
-        summary: 'Send a command to a device; its result arrives as a command.result event',
+        ...route('POST /api/devices/:id/commands', 400, 401, 403, 404, 409),
         description: 'security may command doors, turnstiles and intrusion zones; facilities actuators; admin everything.',
         tags: ['devices'],
         security: [{ bearer: [] }],
-        params: Type.Object({ id: Type.String({ maxLength: 128 }) }),
-        body: Type.Object(
-          { action: Type.String({ minLength: 1, maxLength: 64 }), params: Type.Optional(Type.Record(Type.String(), Type.Unknown())) },
-          { additionalProperties: false },
-        ),
-        response: { 202: Type.Object({ commandId: Type.String() }), ...errors(400, 401, 403, 404, 409) },
       },
     },
     async (req, reply) => {

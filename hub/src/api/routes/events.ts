@@ -1,6 +1,5 @@
-import Type from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { EventSchema, MsEpoch, errors } from '../schemas.ts';
+import { route } from '../schemas.ts';
 import type { ApiServices } from '../services.ts';
 
 export const eventRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async (app, { s }) => {
@@ -8,24 +7,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async 
     '/api/events',
     {
       config: { access: [] },
-      schema: {
-        summary: 'Stored events, newest arrival first, in pages',
-        tags: ['events'],
-        security: [{ bearer: [] }],
-        querystring: Type.Object(
-          {
-            from: Type.Optional(MsEpoch('source time >= from (ms epoch)')),
-            to: Type.Optional(MsEpoch('source time <= to (ms epoch)')),
-            device: Type.Optional(Type.String({ maxLength: 128 })),
-            gateway: Type.Optional(Type.String({ maxLength: 64 })),
-            type: Type.Optional(Type.String({ pattern: '^[a-z_]+(\\.[a-z_]+|\\.\\*)?$', maxLength: 64, description: 'exact type or a family such as door.*' })),
-            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
-            before: Type.Optional(Type.String({ pattern: '^[0-9]{1,18}$', description: 'the `next` cursor of the previous page' })),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 200: Type.Object({ events: Type.Array(EventSchema), next: Type.Union([Type.String(), Type.Null()]) }), ...errors(400, 401) },
-      },
+      schema: { ...route('GET /api/events', 400, 401), tags: ['events'], security: [{ bearer: [] }] },
     },
     async (req) => {
       const q = req.query;

@@ -1,60 +1,9 @@
-import Type from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { HubError } from '../../errors.ts';
 import type { FaceAdmin } from '../../faces/service.ts';
 import { userOf } from '../access.ts';
-import { MsEpoch, errors } from '../schemas.ts';
+import { route } from '../schemas.ts';
 import type { ApiServices } from '../services.ts';
-
-const Nullable = <T extends Type.TSchema>(s: T) => Type.Union([s, Type.Null()]);
-const Name = Type.String({ minLength: 1, maxLength: 100 });
-const Tags = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 32 });
-const Credentials = Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { maxItems: 16, description: 'card numbers or QR codes: the alternative to the face at every point' });
-const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
-
-const ConsentSchema = Type.Object({
-  id: Type.Integer(),
-  person: Type.String(),
-  givenBy: Type.String(),
-  givenAt: MsEpoch(),
-  scope: Type.String(),
-  recordedBy: Type.String(),
-  withdrawnAt: Nullable(MsEpoch()),
-  withdrawnBy: Nullable(Type.String()),
-});
-
-const PersonSchema = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  roles: Type.Array(Type.String()),
-  dorms: Type.Array(Type.String()),
-  buildings: Type.Array(Type.String()),
-  credentials: Type.Array(Type.String()),
-  watchlist: Type.Boolean(),
-  watchlistNote: Nullable(Type.String()),
-  leftAt: Nullable(MsEpoch()),
-  createdAt: MsEpoch(),
-  updatedAt: MsEpoch(),
-  templates: Type.Integer({ description: 'face templates held (encrypted); photos are never kept' }),
-  consent: Nullable(ConsentSchema),
-  consents: Type.Array(ConsentSchema),
-});
-
-const ConsentInput = Type.Object(
-  { givenBy: Name, scope: Type.String({ minLength: 1, maxLength: 200, description: 'what the consent covers, e.g. "dorm check-in, lab access"' }), givenAt: Type.Optional(MsEpoch()) },
-  { additionalProperties: false },
-);
-
-const ScopeSchema = Type.Object({
-  gateway: Type.String(),
-  dorms: Tags,
-  buildings: Tags,
-  watchlist: Type.Boolean({ description: 'the gateway has trajectory points: it gets the watch-list' }),
-  version: Type.Integer(),
-  acked: Nullable(Type.Integer({ description: 'version the gateway last reported holding' })),
-  ackedAt: Nullable(MsEpoch()),
-  members: Type.Integer(),
-});
 
 function faces(s: ApiServices): FaceAdmin {
   if (!s.faces) throw new HubError('not_found', 'face service (faces are not enabled on this hub)');
@@ -71,7 +20,7 @@ export const faceRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async (
     '/api/faces/persons',
     {
       config: { access: ['security', 'dorm'] },
-      schema: { summary: 'Enrolled persons (no templates, no photos)', tags: ['faces'], security: [{ bearer: [] }], response: { 200: Type.Object({ persons: Type.Array(PersonSchema) }), ...errors(401, 403) } },
+      schema: { ...route('GET /api/faces/persons', 401, 403), tags: ['faces'], security: [{ bearer: [] }] },
     },
     async (req) => {
       const user = userOf(req);
@@ -85,7 +34,7 @@ export const faceRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async (
     '/api/faces/persons/:id',
     {
       config: { access: ['security', 'dorm'] },
-      schema: { summary: 'One person', tags: ['faces'], security: [{ bearer: [] }], params: IdParams, response: { 200: PersonSchema, ...errors(401, 403, 404) } },
+      schema: { ...route('GET /api/faces/persons/:id', 401, 403, 404), tags: ['faces'], security: [{ bearer: [] }] },
     },
     async (req) => {
       const p = faces(s).get(req.params.id);
@@ -99,13 +48,7 @@ export const faceRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async (
     '/api/faces/persons',
     {
       config: { access: ['dorm'] },
-      schema: {
-        summary: 'Create a person (card/QR only until photos are enrolled)',
-        tags: ['faces'],
-        security: [{ bearer: [] }],
-        body: Type.Object({ name: Name, roles: Type.Optional(Tags), dorms: Type.Optional(Tags), buildings: Type.Optional(Tags), credentials: Type.Optional(Credentials) }, { additionalProperties: false }),
-        response: { 201: PersonSchema, ...errors(400, 401, 403) },
-      },
+      schema: { ...route('POST /api/faces/persons', 400, 401, 403), tags: ['faces'], security: [{ bearer: [] }] },
     },
     async (req, reply) => {
       manage(req, req.body.dorms ?? []);
@@ -117,14 +60,7 @@ export const faceRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async (
     '/api/faces/persons/:id',
     {
       config: { access: ['dorm'] },
-      schema: {
-        summary: 'Change a person’s name, roles, memberships or credentials',
-        tags: ['faces'],
-        security: [{ bearer: [] }],
-        params: IdParams,
-        body: Type.Object({ name: Type.Optional(Name), roles: Type.Optional(Tags), dorms: Type.Optional(Tags), buildings: Type.Optional(Tags), credentials: Type.Optional(Credentials) }, { additionalProperties: false }),
-        response: { 200: PersonSchema, ...errors(400, 401, 403, 404) },
-      },
+      schema: { ...route('PATCH /api/faces/persons/:id', 400, 401, 403, 404), tags: ['faces'], security: [{ bearer: [] }] },
     },
     async (req) => {
       const p = faces(s).get(req.params.id);
@@ -140,20 +76,7 @@ export const faceRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async (
       config: { access: ['dorm'] },
       // Photos are base64 in JSON: a few MB on this route only; the rest of the API keeps the small limit.
       bodyLimit: s.config.faces.maxPhotoBytes,
-      schema: {
-        summary: 'Enrol face photos: templates are computed on the hub and the photos dropped',
-        tags: ['faces'],
-        security: [{ bearer: [] }],
-        params: IdParams,
-        body: Type.Object(
-          {
-            photos: Type.Array(Type.String({ minLength: 16, description: 'PNG or JPEG, base64 (a data: URL prefix is accepted)' }), { minItems: 1, maxItems: 16 }),
-            consent: Type.Optional(ConsentInput),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 200: PersonSchema, ...errors(400, 401, 403, 404, 413) },
-      },
+      schema: { ...route('POST /api/faces/persons/:id/enrol', 400, 401, 403, 404, 413), tags: ['faces'], security: [{ bearer: [] }] },
     },
     async (req) => {
       manage(req, faces(s).get(req.params.id).dorms);
@@ -166,7 +89,7 @@ export const faceRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async (
     '/api/faces/persons/:id/consent',
     {
       config: { access: ['dorm'] },
-      schema: { summary: 'Record consent', tags: ['faces'], security: [{ bearer: [] }], params: IdParams, body: ConsentInput, response: { 200: PersonSchema, ...errors(400, 401, 403, 404) } },
+      schema: { ...route('POST /api/faces/persons/:id/consent', 400, 401, 403, 404), tags: ['faces'], security: [{ bearer: [] }] },
     },
     async (req) => {
       const p = faces(s).get(req.params.id);
@@ -182,13 +105,7 @@ export const faceRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async (
     '/api/faces/persons/:id/consent/withdraw',
     {
       config: { access: ['dorm'] },
-      schema: {
-        summary: 'Withdraw consent: face use stops on every gateway now; templates are deleted after the retention period',
-        tags: ['faces'],
-        security: [{ bearer: [] }],
-        params: IdParams,
-        response: { 200: PersonSchema, ...errors(400, 401, 403, 404) },
-      },
+      schema: { ...route('POST /api/faces/persons/:id/consent/withdraw', 400, 401, 403, 404), tags: ['faces'], security: [{ bearer: [] }] },
     },
     async (req) => {
       manage(req, faces(s).get(req.params.id).dorms);
@@ -200,7 +117,7 @@ export const faceRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async (
     '/api/faces/persons/:id/leave',
     {
       config: { access: ['dorm'] },
-      schema: { summary: 'The person left: removed from every gateway; templates deleted after the retention period', tags: ['faces'], security: [{ bearer: [] }], params: IdParams, response: { 200: PersonSchema, ...errors(401, 403, 404) } },
+      schema: { ...route('POST /api/faces/persons/:id/leave', 401, 403, 404), tags: ['faces'], security: [{ bearer: [] }] },
     },
     async (req) => {
       manage(req, faces(s).get(req.params.id).dorms);
@@ -212,7 +129,7 @@ export const faceRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async (
     '/api/faces/persons/:id',
     {
       config: { access: ['dorm'] },
-      schema: { summary: 'Delete a person and their templates everywhere (hub and every gateway)', tags: ['faces'], security: [{ bearer: [] }], params: IdParams, response: { 204: Type.Null(), ...errors(401, 403, 404) } },
+      schema: { ...route('DELETE /api/faces/persons/:id', 401, 403, 404), tags: ['faces'], security: [{ bearer: [] }] },
     },
     async (req, reply) => {
       manage(req, faces(s).get(req.params.id).dorms);
@@ -225,14 +142,7 @@ export const faceRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async (
     '/api/faces/persons/:id/watchlist',
     {
       config: { access: ['security'] },
-      schema: {
-        summary: 'Put a person on the watch-list or take them off',
-        tags: ['faces'],
-        security: [{ bearer: [] }],
-        params: IdParams,
-        body: Type.Object({ on: Type.Boolean(), note: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false }),
-        response: { 200: PersonSchema, ...errors(400, 401, 403, 404) },
-      },
+      schema: { ...route('PUT /api/faces/persons/:id/watchlist', 400, 401, 403, 404), tags: ['faces'], security: [{ bearer: [] }] },
     },
     async (req) => faces(s).setWatchlist(actor(req), req.params.id, req.body.on, req.body.note),
   );
@@ -241,14 +151,7 @@ export const faceRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async (
     '/api/faces/sightings/:eventId/correct',
     {
       config: { access: ['security'] },
-      schema: {
-        summary: '"Not this person": the match in this event was wrong; that person’s threshold at that point goes up',
-        tags: ['faces'],
-        security: [{ bearer: [] }],
-        params: Type.Object({ eventId: Type.String({ maxLength: 64 }) }),
-        body: Type.Object({ notPerson: Type.Literal(true), note: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false }),
-        response: { 200: Type.Object({ correction: Type.Integer(), person: Type.String(), device: Type.String(), threshold: Type.Number() }), ...errors(400, 401, 403, 404) },
-      },
+      schema: { ...route('POST /api/faces/sightings/:eventId/correct', 400, 401, 403, 404), tags: ['faces'], security: [{ bearer: [] }] },
     },
     async (req) => faces(s).correct(actor(req), req.params.eventId, req.body.note),
   );
@@ -257,7 +160,7 @@ export const faceRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async (
     '/api/faces/gateways',
     {
       config: { access: ['admin'] },
-      schema: { summary: 'Which gateways get which people, and the gallery version each holds', tags: ['faces'], security: [{ bearer: [] }], response: { 200: Type.Object({ gateways: Type.Array(ScopeSchema) }), ...errors(401, 403) } },
+      schema: { ...route('GET /api/faces/gateways', 401, 403), tags: ['faces'], security: [{ bearer: [] }] },
     },
     async () => {
       const states = new Map(faces(s).sync.states().map((x) => [x.gateway, x]));
@@ -269,14 +172,7 @@ export const faceRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async (
     '/api/faces/gateways/:id',
     {
       config: { access: ['admin'] },
-      schema: {
-        summary: 'Set which people a gateway’s gallery holds',
-        tags: ['faces'],
-        security: [{ bearer: [] }],
-        params: IdParams,
-        body: Type.Object({ dorms: Tags, buildings: Tags, watchlist: Type.Boolean() }, { additionalProperties: false }),
-        response: { 204: Type.Null(), ...errors(400, 401, 403, 404) },
-      },
+      schema: { ...route('PUT /api/faces/gateways/:id', 400, 401, 403, 404), tags: ['faces'], security: [{ bearer: [] }] },
     },
     async (req, reply) => {
       if (!s.gateways.exists(req.params.id)) throw new HubError('not_found', `gateway ${req.params.id}`);
@@ -289,7 +185,7 @@ export const faceRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async (
     '/api/faces/retention/run',
     {
       config: { access: ['admin'] },
-      schema: { summary: 'Run the retention job now (it also runs hourly)', tags: ['faces'], security: [{ bearer: [] }], response: { 200: Type.Object({ deleted: Type.Array(Type.String()) }), ...errors(401, 403) } },
+      schema: { ...route('POST /api/faces/retention/run', 401, 403), tags: ['faces'], security: [{ bearer: [] }] },
     },
     async () => ({ deleted: await faces(s).retention() }),
   );

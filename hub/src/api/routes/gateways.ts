@@ -1,7 +1,6 @@
-import Type from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { userOf } from '../access.ts';
-import { GatewaySchema, errors } from '../schemas.ts';
+import { route } from '../schemas.ts';
 import type { ApiServices } from '../services.ts';
 
 export const gatewayRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async (app, { s }) => {
@@ -9,12 +8,7 @@ export const gatewayRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = asyn
     '/api/gateways',
     {
       config: { access: [] },
-      schema: {
-        summary: 'Gateways with their availability and backlog',
-        tags: ['gateways'],
-        security: [{ bearer: [] }],
-        response: { 200: Type.Object({ gateways: Type.Array(GatewaySchema) }), ...errors(401) },
-      },
+      schema: { ...route('GET /api/gateways', 401), tags: ['gateways'], security: [{ bearer: [] }] },
     },
     async () => ({ gateways: s.gateways.list() }),
   );
@@ -23,16 +17,7 @@ export const gatewayRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = asyn
     '/api/gateways',
     {
       config: { access: ['admin'] },
-      schema: {
-        summary: 'Provision a gateway; its MQTT password is returned once',
-        tags: ['gateways'],
-        security: [{ bearer: [] }],
-        body: Type.Object(
-          { id: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' }), name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) },
-          { additionalProperties: false },
-        ),
-        response: { 201: Type.Object({ id: Type.String(), password: Type.String() }), ...errors(400, 401, 403, 409) },
-      },
+      schema: { ...route('POST /api/gateways', 400, 401, 403, 409), tags: ['gateways'], security: [{ bearer: [] }] },
     },
     async (req, reply) => {
       const actor = userOf(req).username;

@@ -1,4 +1,4 @@
-import Type from 'typebox';
+import { route } from '../schemas.ts';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ApiServices } from '../services.ts';
 
@@ -7,19 +7,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async
     '/api/health',
     {
       config: { access: 'public' },
-      schema: {
-        summary: 'Liveness and a few numbers',
-        tags: ['hub'],
-        response: {
-          200: Type.Object({
-            status: Type.Literal('ok'),
-            version: Type.String(),
-            uptimeS: Type.Integer(),
-            mqttClients: Type.Integer(),
-            gatewaysOnline: Type.Integer(),
-          }),
-        },
-      },
+      schema: { ...route('GET /api/health'), tags: ['hub'] },
     },
     async () => ({
       status: 'ok' as const,
@@ -35,11 +23,10 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async
     {
       config: { access: 'local' },
       schema: {
-        summary: 'Prometheus metrics (open on the hub host, admin elsewhere)',
+        ...route('GET /api/metrics'),
         tags: ['hub'],
         produces: ['text/plain'],
         security: [{ bearer: [] }],
-        response: { 200: Type.String({ description: 'Prometheus text exposition format' }) },
       },
     },
     async (_req, reply) => {

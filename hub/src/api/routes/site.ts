@@ -1,10 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import Type from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { errors } from '../schemas.ts';
+import { route } from '../schemas.ts';
 import type { ApiServices } from '../services.ts';
-
-const Nullable = <T extends Type.TSchema>(s: T) => Type.Union([s, Type.Null()]);
 
 /** The site plan (an SVG from config) with device markers, for the console's map. */
 export const siteRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async (app, { s }) => {
@@ -23,29 +20,7 @@ export const siteRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async (
     '/api/site',
     {
       config: { access: [] },
-      schema: {
-        summary: 'Site plan and device markers',
-        tags: ['alarms'],
-        security: [{ bearer: [] }],
-        response: {
-          200: Type.Object({
-            plan: Nullable(Type.Object({ svg: Type.String(), width: Type.Integer(), height: Type.Integer() })),
-            markers: Type.Array(
-              Type.Object({
-                device: Type.String(),
-                x: Type.Number(),
-                y: Type.Number(),
-                kind: Nullable(Type.String()),
-                name: Nullable(Type.String()),
-                building: Nullable(Type.String()),
-                zone: Nullable(Type.String()),
-                online: Type.Boolean(),
-              }),
-            ),
-          }),
-          ...errors(401),
-        },
-      },
+      schema: { ...route('GET /api/site', 401), tags: ['alarms'], security: [{ bearer: [] }] },
     },
     async () => ({
       plan: svg === null ? null : { svg, width: site.width, height: site.height },
