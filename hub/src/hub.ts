@@ -1,37 +1,32 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Duplex } from 'node:stream';
-import type { IncomingMessage } from 'node:http';
 import { pino, type Logger } from 'pino';
-import { allGatewaysTopic, compile, isValidGatewayId, parseGatewayTopic, type GatewayChannel } from '@warden/contract';
+import { compile, isValidGatewayId } from '@warden/contract';
 
-import { AlarmEngine } from './alarms/engine.ts';
-import { alarmSettings } from './alarms/settings.ts';
-import { AlarmRepo } from './alarms/store.ts';
-import { buildApi } from './api/app.ts';
+import { AlarmsModule } from './alarms/module.ts';
+import { ApiModule } from './api/module.ts';
 import { AuditLog } from './audit.ts';
-import { LoginLimiter } from './auth/login-limiter.ts';
 import { hashPassword, randomPassword, verifyPassword } from './auth/passwords.ts';
 import { TokenService } from './auth/tokens.ts';
 import { UserRepo } from './auth/users.ts';
 import { BrokerPolicy } from './broker/policy.ts';
 import { startBroker, type RunningBroker } from './broker/server.ts';
 import { UserSchema, durationMs, type HubConfig, type Role } from './config.ts';
+import { EnergyModule } from './energy/module.ts';
 import { HubError } from './errors.ts';
-import { Ingestor } from './ingest/ingestor.ts';
+import { FacesModule } from './faces/module.ts';
+import { IngestModule } from './ingest/module.ts';
 import { HubBus } from './live/bus.ts';
-import { startLiveFeed } from './live/feed.ts';
+import { LiveFeedModule } from './live/module.ts';
 import { createMetrics } from './metrics.ts';
-import { FaceAdmin } from './faces/service.ts';
+import { startModules, type Clock, type HubContext } from './module.ts';
 import { DeviceRepo } from './store/devices.ts';
 import { DuckDbTelemetryStore } from './store/duckdb-telemetry.ts';
 import { DeadLetterRepo, EventRepo, TelemetryIdRepo } from './store/events.ts';
 import { GatewayRepo } from './store/gateways.ts';
 import { openStateDb } from './store/state-db.ts';
-import { SchedulePlanStore } from './energy/schedules/plan-store.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-const INGESTED: readonly GatewayChannel[] = ['up', 'status', 'inventory'];
 const userV = compile(UserSchema);
 
 export interface NewUser {
@@ -61,13 +56,24 @@ function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-/** Starts the whole hub: stores, MQTT broker (TCP + WebSocket), ingest, REST API, live feed and console. */
-export async function startHub(config: HubConfig, opts: { logger?: Logger | false } = {}): Promise<Hub> {
+export interface StartHubOptions {
+  /** A pino logger, or false for none (tests). */
+  logger?: Logger | false;
+  /** The hub clock, handed to every module (default Date.now). */
+  clock?: Clock;
+}
+
+/**
+ * Starts the whole hub: the stores, the MQTT broker (TCP + WebSocket), then the modules in order (alarms, faces,
+ * energy, ingest, REST API with the console, live feed). Stopping runs it backwards.
+ */
+export async function startHub(config: HubConfig, opts: StartHubOptions = {}): Promise<Hub> {
   const log: Logger = opts.logger === false ? pino({ enabled: false }) : (opts.logger ?? pino({ name: 'hub', level: process.env.LOG_LEVEL ?? 'info' }));
+  const clock = opts.clock ?? Date.now;
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const cleanup: Array<() => Promise<void> | void> = [];
   const undo = async () => {
-    for (const fn of cleanup.reverse()) await Promise.resolve(fn()).catch(() => {});
+    for (const fn of cleanup.splice(0).reverse()) await Promise.resolve(fn()).catch((err: unknown) => log.error({ err }, 'stopping the hub: a part failed to close'));
   };
   try {
     const db = openStateDb(join(config.dataDir, 'state.db'));
@@ -126,121 +132,46 @@ export async function startHub(config: HubConfig, opts: { logger?: Logger | fals
     const b = broker;
     cleanup.push(() => b.close());
 
-    const ingestor = new Ingestor({
-      db,
-      gateways,
-      devices,
-      events,
-      telemetryIds,
-      deadLetters,
-      telemetry,
+    const ctx: HubContext = {
+      config,
+      stores: { db, telemetry, gateways, devices, events, telemetryIds, deadLetters, users, audit },
+      bus,
+      broker: b,
+      commands: {
+        devices,
+        ttlMs: durationMs(config.commands.ttl),
+        isConnected: (gw: string) => b.isConnected(gw),
+        publish: (topic: string, payload: string) => b.publish(topic, payload, { qos: 1 as const }),
+      },
+      tokens,
       metrics,
       log,
-      bus,
-      autoRegister: config.devices.autoRegister,
-      publish: (topic, payload, qos) => b.publish(topic, payload, { qos }),
-    });
-    cleanup.push(() => ingestor.idle());
-    for (const channel of INGESTED) {
-      await b.subscribe(allGatewaysTopic(channel), async (packet) => {
-        const t = parseGatewayTopic(packet.topic);
-        if (t) await ingestor.handle(t.gatewayId, t.channel, packet.payload as Buffer);
-      });
-    }
-    b.aedes.on('clientReady', (client) => {
-      const gw = policy.gateway(client);
-      if (gw) void ingestor.gatewayConnected(gw);
-    });
-    b.aedes.on('clientDisconnect', (client) => {
-      const gw = policy.gateway(client);
-      if (gw && !b.isConnected(gw)) void ingestor.gatewayDisconnected(gw);
-    });
-
-    const commands = {
-      devices,
-      ttlMs: durationMs(config.commands.ttl),
-      isConnected: (gw: string) => b.isConnected(gw),
-      publish: (topic: string, payload: string) => b.publish(topic, payload, { qos: 1 as const }),
+      clock,
     };
-    const faces = new FaceAdmin({
-      db,
-      dataDir: config.dataDir,
-      config: config.faces,
-      audit,
-      publish: (topic, payload) => b.publish(topic, payload, { qos: 1 }),
-      isConnected: (gw) => b.isConnected(gw),
-      registry: metrics.registry,
-      log: log.child({ part: 'faces' }),
-    });
-    cleanup.push(() => faces.close());
-    // A gateway's status says which gallery version it holds; the sync answers with what is missing.
-    await b.subscribe(allGatewaysTopic('status'), async (packet) => {
-      const t = parseGatewayTopic(packet.topic);
-      if (t) await faces.sync.onStatus(t.gatewayId, packet.payload as Buffer).catch((err: unknown) => log.error({ err, gateway: t.gatewayId }, 'gallery sync failed'));
-    });
-    const retention = setInterval(() => {
-      faces.retention().catch((err: unknown) => log.error({ err }, 'face retention job failed'));
-    }, 3_600_000);
-    retention.unref();
-    cleanup.push(() => clearInterval(retention));
 
-    const alarmRepo = new AlarmRepo(db);
-    const alarms = new AlarmEngine({ repo: alarmRepo, devices, audit, bus, settings: alarmSettings(config.alarms, durationMs), commands, metrics, log });
-    // Listening before the API starts: no stored event reaches the live feed without passing the alarm rules.
-    if (config.alarms.enabled) alarms.start();
-    cleanup.push(() => alarms.stop());
-
-    const api = await buildApi(
-      {
-        config,
-        version: VERSION,
-        startedAt: Date.now(),
-        users,
-        tokens,
-        limiter: new LoginLimiter(config.auth.loginAttemptsPerMinute),
-        audit,
-        gateways,
-        devices,
-        events,
-        telemetry,
-        metrics,
-        commands,
-        alarms: { engine: alarms, repo: alarmRepo },
-        faces,
-        schedulePlans: new SchedulePlanStore(db),
-        mqttClients: () => b.aedes.connectedClients,
-        createGateway: async (id, name) => {
-          if (gateways.exists(id)) throw new HubError('gateway_exists', id);
-          return provisionGateway(id, name, undefined, 'api');
-        },
+    // The hub's features, started in this order and stopped in reverse (README, "Modules"). Modules listening on
+    // the bus come before ingest, so they see every stored fact; the API after the services its routes use; the
+    // live feed on the API's HTTP server. A new feature is one more module in this list.
+    const alarms = new AlarmsModule();
+    const faces = new FacesModule();
+    const energy = new EnergyModule();
+    const ingest = new IngestModule((client) => policy.gateway(client));
+    const api = new ApiModule({
+      version: VERSION,
+      alarms,
+      faces,
+      energy,
+      createGateway: async (id, name) => {
+        if (gateways.exists(id)) throw new HubError('gateway_exists', id);
+        return provisionGateway(id, name, undefined, 'api');
       },
-      opts.logger === false ? false : log,
-    );
-    cleanup.push(() => api.close());
-    await api.ready();
-    const live = startLiveFeed(api.server, { bus, tokens, users, metrics, log });
-    cleanup.push(() => live.close());
-    api.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (b.handleUpgrade(req, socket, head)) return;
-      // socket.io handles its own path; anything else would otherwise hang open.
-      if (!(req.url ?? '').startsWith('/socket.io/')) socket.destroy();
+      logger: opts.logger === false ? false : log,
     });
-    await api.listen({ host: config.http.host, port: config.http.port });
-    const httpAddr = api.server.address();
-    if (!httpAddr || typeof httpAddr !== 'object') throw new Error('HTTP listener has no address');
+    const live = new LiveFeedModule(() => api.server);
+    const modules = await startModules([alarms, faces, energy, ingest, api, live], ctx);
+    cleanup.push(() => modules.stop());
 
-    const dedupWindow = durationMs(config.ingest.telemetryDedupWindow);
-    const prune = setInterval(() => {
-      try {
-        telemetryIds.forgetBefore(Date.now() - dedupWindow);
-      } catch (err) {
-        log.error({ err }, 'pruning telemetry ids failed');
-      }
-    }, 3_600_000);
-    prune.unref();
-    cleanup.push(() => clearInterval(prune));
-
-    const http = { host: config.http.host, port: httpAddr.port };
+    const http = api.address;
     const mqtt = b.address;
     let stopping: Promise<void> | undefined;
     const hub: Hub = {
@@ -253,20 +184,8 @@ export async function startHub(config: HubConfig, opts: { logger?: Logger | fals
       provisionGateway: (id, name, password) => provisionGateway(id, name, password),
       createUser: (u) => createUser(u),
       stop: () => {
-        // Order: stop the pruner, the HTTP side, then the broker (gateways' wills are ingested), wait for ingest to
-        // drain, and close the stores last.
-        stopping ??= (async () => {
-          clearInterval(prune);
-          clearInterval(retention);
-          await live.close();
-          await api.close();
-          await b.close();
-          await ingestor.idle();
-          await alarms.stop();
-          await faces.close();
-          await telemetry.close();
-          db.close();
-        })();
+        // The modules in reverse (live feed, API, ingest drains, energy, faces, alarms), then the broker, the stores last.
+        stopping ??= undo();
         return stopping;
       },
     };

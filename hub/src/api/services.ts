@@ -15,13 +15,15 @@ import type { EventRepo } from '../store/events.ts';
 import type { GatewayRepo } from '../store/gateways.ts';
 import type { TelemetryStore } from '../store/telemetry.ts';
 import type { FaceAdmin } from '../faces/service.ts';
-import type { SchedulePlanStore } from '../energy/schedules/plan-store.ts';
+import type { EnergyModule } from '../energy/module.ts';
 
 /** What the routes work with; built once by startHub. */
 export interface ApiServices {
   config: HubConfig;
   version: string;
   startedAt: number;
+  /** The hub clock (default periods of queries). */
+  clock: () => number;
   users: UserRepo;
   tokens: TokenService;
   limiter: LoginLimiter;
@@ -35,8 +37,8 @@ export interface ApiServices {
   alarms: { engine: AlarmEngine; repo: AlarmRepo };
   /** Enrolment and galleries (hub/src/faces). */
   faces?: FaceAdmin;
-  /** Weekly schedule plans edited in the console (hub/src/energy/schedules/plan-store.ts). */
-  schedulePlans?: SchedulePlanStore;
+  /** Energy queries and schedules (hub/src/energy/module.ts). */
+  energy: EnergyModule;
   mqttClients(): number;
   /** Creates a gateway with a fresh password; refuses an existing id. */
   createGateway(id: string, name: string | undefined): Promise<{ id: string; password: string }>;

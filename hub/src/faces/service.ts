@@ -64,7 +64,7 @@ export class FaceAdmin {
     this.repo = new FaceRepo(d.db);
     this.cipher = TemplateCipher.open(d.dataDir);
     this.now = d.now ?? Date.now;
-    this.sync = new GallerySync({ repo: this.repo, cipher: this.cipher, model: d.config.recogniser, publish: d.publish, isConnected: d.isConnected, log: d.log });
+    this.sync = new GallerySync({ repo: this.repo, cipher: this.cipher, model: d.config.recogniser, publish: d.publish, isConnected: d.isConnected, log: d.log, clock: this.now });
     this.rejected = new Counter({
       name: 'warden_hub_face_photos_rejected_total',
       help: 'Enrolment photos refused, by reason',

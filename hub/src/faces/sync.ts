@@ -13,6 +13,8 @@ export interface GallerySyncDeps {
   publish(topic: string, payload: string): Promise<void>;
   isConnected(gateway: string): boolean;
   log: Logger;
+  /** The hub clock (when a gateway last acknowledged its version). */
+  clock?: () => number;
 }
 
 export interface GatewayGalleryState {
@@ -125,7 +127,7 @@ export class GallerySync {
     }
     this.d.repo.db
       .prepare('INSERT INTO face_gallery_state (gateway, version, acked, acked_at) VALUES (?, 0, ?, ?) ON CONFLICT(gateway) DO UPDATE SET acked = excluded.acked, acked_at = excluded.acked_at')
-      .run(gateway, held.version, Date.now());
+      .run(gateway, held.version, (this.d.clock ?? Date.now)());
     if (held.version !== this.version(gateway)) await this.send(gateway, held.version);
   }
 

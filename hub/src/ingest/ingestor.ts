@@ -33,6 +33,8 @@ export interface IngestorDeps {
   autoRegister: boolean;
   /** Hub -> gateway publish (no ACL). */
   publish(topic: string, payload: string, qos: 0 | 1): Promise<void>;
+  /** The hub clock: receivedAt, lastSeen. */
+  clock?: () => number;
 }
 
 /**
@@ -44,9 +46,11 @@ export class Ingestor {
   private readonly queue = new KeyedQueue();
   private readonly storage = new Mutex();
   private readonly rlog: RateLimitedLog;
+  private readonly now: () => number;
 
   constructor(private readonly d: IngestorDeps) {
     this.rlog = new RateLimitedLog(d.log);
+    this.now = d.clock ?? Date.now;
   }
 
   /** Resolves once the message is fully handled (stored, or refused and dead-lettered). */
@@ -66,13 +70,13 @@ export class Ingestor {
   }
 
   gatewayConnected(gateway: string): Promise<void> {
-    return this.queue.run(gateway, () => this.emitGateway(this.d.gateways.setOnline(gateway, true, Date.now())));
+    return this.queue.run(gateway, () => this.emitGateway(this.d.gateways.setOnline(gateway, true, this.now())));
   }
 
   /** A gateway without a last will (or whose will was refused) still shows offline when it goes away. */
   gatewayDisconnected(gateway: string): Promise<void> {
     return this.queue.run(gateway, () => {
-      if (this.d.gateways.get(gateway)?.online) this.emitGateway(this.d.gateways.setOnline(gateway, false, Date.now()));
+      if (this.d.gateways.get(gateway)?.online) this.emitGateway(this.d.gateways.setOnline(gateway, false, this.now()));
     });
   }
 
@@ -90,7 +94,7 @@ export class Ingestor {
       return;
     }
     const { stored, telemetryRows, duplicates } = await this.storage.lock(async () => {
-      const receivedAt = Date.now();
+      const receivedAt = this.now();
       let duplicates = 0;
       const fresh = new Set<string>();
       const rows: TelemetryRow[] = [];
@@ -158,14 +162,14 @@ export class Ingestor {
   private status(gateway: string, payload: Buffer): void {
     const status = this.checked(gateway, payload, validateStatus);
     if (!status) return;
-    this.emitGateway(this.d.gateways.applyStatus(gateway, status, Date.now()));
+    this.emitGateway(this.d.gateways.applyStatus(gateway, status, this.now()));
   }
 
   private inventory(gateway: string, payload: Buffer): void {
     const inv = this.checked(gateway, payload, validateInventory);
     if (!inv) return;
-    const out = this.d.devices.applyInventory(gateway, inv.devices, this.d.autoRegister, Date.now());
-    this.d.gateways.touch(gateway, Date.now());
+    const out = this.d.devices.applyInventory(gateway, inv.devices, this.d.autoRegister, this.now());
+    this.d.gateways.touch(gateway, this.now());
     const rejections: Rejection[] = out.refused.map((r) => ({
       gateway,
       reason: r.reason,

@@ -1,15 +1,8 @@
-import { join } from 'node:path';
 import { Counter } from 'prom-client';
 import Type from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { HubError } from '../../errors.ts';
-import { EnergyService } from '../../energy/service.ts';
-import { DemandLimiter } from '../../energy/schedules/demand.ts';
-import { ScheduleRunner } from '../../energy/schedules/runner.ts';
-import type { WeeklySchedule } from '../../energy/schedules/weekly.ts';
-import { ScheduleEditor } from '../../energy/schedules/editor.ts';
 import { SchedulePlanSchema, checkSchedulePlan } from '../../energy/schedules/plan-schema.ts';
-import type { StoredEvent } from '../../store/events.ts';
 import { STEPS, type Step } from '../../energy/time.ts';
 import { MsEpoch, errors } from '../schemas.ts';
 import type { ApiServices } from '../services.ts';
@@ -17,9 +10,6 @@ import type { ApiServices } from '../services.ts';
 const DAY = 86_400_000;
 const STEP_MS: Record<Step, number> = { '15m': 900_000, '1h': 3_600_000, '1d': DAY, '1mo': 28 * DAY };
 const MAX_POINTS = 40_000;
-const ROLLUP_EVERY_MS = 60_000;
-const SCHEDULE_TICK_MS = 30_000;
-const RESULT_POLL_MS = 1_000;
 const ACCESS = ['facilities'] as const;
 
 // Nested nodes of the same shape; described one level deep (children are the same object again).
@@ -41,85 +31,15 @@ const Period = {
 const Amounts = Type.Object({ amount: Type.Number(), cost: Type.Number() });
 
 /**
- * Energy REST: hierarchy, consumption, cost, anomalies (docs/API.md, "Energy"). The plugin owns the
- * EnergyService (its own DuckDB file `energy.duckdb` in the data dir) and the rollup timer that turns
- * meter registers from telemetry into 15-minute consumption once a minute; both stop with the app.
+ * Energy REST: hierarchy, consumption, cost, anomalies, schedules (docs/API.md, "Energy"). Translates requests to
+ * the energy module (hub/src/energy/module.ts), which owns the EnergyService, the rollup, the schedule runner and
+ * the demand limiter.
  */
 export const energyRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async (app, { s }) => {
-  const energy = await EnergyService.open(join(s.config.dataDir, 'energy.duckdb'), s.config.energy, s.telemetry, app.log as never);
-  let running: Promise<unknown> = Promise.resolve();
-  const rollup = (): Promise<unknown> =>
-    (running = running.then(() => energy.rollup()).catch((err: unknown) => app.log.error({ err }, 'energy rollup failed')));
-  const timer = setInterval(rollup, ROLLUP_EVERY_MS);
-  timer.unref();
-
-  // Schedules: confirmations (command.result) are read from the event store, which holds every stored
-  // event; polled only while commands are pending.
-  const listeners = new Set<(e: StoredEvent) => void>();
-  const seenResults = new Set<string>();
-  let resultsSince = Date.now() - 60_000;
-  // The schedules in force: the config's plans, each replaced by its edit stored in the state database.
-  const editor = new ScheduleEditor(s.config.energy.schedules as unknown as WeeklySchedule[], s.schedulePlans, s.audit, app.log as never);
-  const runner = new ScheduleRunner({
-    schedules: editor.schedules,
-    calendar: s.config.energy.calendar,
-    utcOffsetHours: s.config.energy.utcOffsetHours,
-    commands: s.commands,
-    audit: s.audit,
-    subscribe: (l) => {
-      listeners.add(l);
-      return () => void listeners.delete(l);
-    },
-    log: app.log as never,
-  });
-  const pollResults = (): void => {
-    if (runner.pending() === 0) return;
-    const { events } = s.events.query({ type: 'command.result', from: resultsSince, limit: 500 });
-    for (const e of events.reverse()) {
-      if (seenResults.has(e.id)) continue;
-      seenResults.add(e.id);
-      for (const l of listeners) l(e);
-    }
-    if (seenResults.size > 5000) seenResults.clear();
-    resultsSince = Math.max(resultsSince, Date.now() - 10 * 60_000);
-  };
-  const limiter = new DemandLimiter({
-    limits: s.config.energy.demandLimits,
-    runner,
-    audit: s.audit,
-    // The building's latest power reading; older than 5 minutes is not a basis for switching anything.
-    powerKw: async (meter) => {
-      const now = Date.now();
-      const points = await s.telemetry.query({ device: meter, metric: 'power_kw', from: now - 300_000, to: now + 1, stepMs: 300_001, agg: 'last' });
-      return points.at(-1)?.[1] ?? null;
-    },
-  });
-  const scheduleTick = (): void => {
-    limiter
-      .tick()
-      .then(() => runner.tick())
-      .catch((err: unknown) => app.log.error({ err }, 'schedule tick failed'));
-  };
-  const scheduleTimer = setInterval(scheduleTick, SCHEDULE_TICK_MS);
-  scheduleTimer.unref();
-  const resultTimer = setInterval(pollResults, RESULT_POLL_MS);
-  resultTimer.unref();
-  // The first tick waits for the broker: gateways reconnect after a hub restart; until then a command would only fail.
-  const firstTick = setTimeout(scheduleTick, 5_000);
-  firstTick.unref();
-
-  app.addHook('onClose', async () => {
-    clearInterval(timer);
-    clearInterval(scheduleTimer);
-    clearInterval(resultTimer);
-    clearTimeout(firstTick);
-    runner.stop();
-    await running;
-    await energy.close();
-  });
+  const en = s.energy;
 
   const period = (q: { from?: number | undefined; to?: number | undefined }) => {
-    const to = q.to ?? Date.now();
+    const to = q.to ?? en.now();
     const from = q.from ?? to - 30 * DAY;
     if (from >= to) throw new HubError('bad_request', '`from` must be before `to`');
     return { from, to };
@@ -136,7 +56,7 @@ export const energyRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async
         response: { 200: Type.Object({ tree: Type.Union([TreeNode, Type.Null()]) }), ...errors(401, 403) },
       },
     },
-    async () => ({ tree: energy.tree() }),
+    async () => ({ tree: en.service.tree() }),
   );
 
   app.get(
@@ -176,8 +96,8 @@ export const energyRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async
       const { from, to } = period(q);
       const step = (q.step ?? '1h') as Step;
       if ((to - from) / STEP_MS[step] > MAX_POINTS) throw new HubError('bad_request', `more than ${MAX_POINTS} buckets; use a larger step or a shorter range`);
-      if (q.refresh) await rollup();
-      const r = await energy.consumption(q.node, from, to, step, q.medium);
+      if (q.refresh) await en.rollup();
+      const r = await en.service.consumption(q.node, from, to, step, q.medium);
       if (!r) throw new HubError('not_found', `energy node or meter ${q.node}`);
       return r;
     },
@@ -216,7 +136,7 @@ export const energyRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async
     },
     async (req) => {
       const { from, to } = period(req.query);
-      const r = await energy.cost(req.query.node, from, to);
+      const r = await en.service.cost(req.query.node, from, to);
       if (!r) throw new HubError('not_found', `energy node or meter ${req.query.node}`);
       return r;
     },
@@ -246,10 +166,10 @@ export const energyRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async
       },
     },
     async (req) => {
-      const to = req.query.to ?? Date.now();
+      const to = req.query.to ?? en.now();
       const from = req.query.from ?? to - 7 * DAY;
       if (from >= to) throw new HubError('bad_request', '`from` must be before `to`');
-      return { anomalies: await energy.anomalies(from, to), registerProblems: energy.registerProblems() };
+      return { anomalies: await en.service.anomalies(from, to), registerProblems: en.service.registerProblems() };
     },
   );
   const CircuitStatus = Type.Object({
@@ -273,7 +193,7 @@ export const energyRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async
         response: { 200: Type.Object({ schedules: Type.Array(Type.Unknown()), circuits: Type.Array(CircuitStatus) }), ...errors(401, 403) },
       },
     },
-    async () => ({ schedules: editor.schedules as unknown[], circuits: runner.status() }),
+    async () => ({ schedules: en.schedules() as unknown[], circuits: en.circuits() }),
   );
 
   const scheduleEdits = new Counter({
@@ -301,10 +221,10 @@ export const energyRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async
       },
     },
     async (req) => {
-      if (!editor.schedules.some((x) => x.id === req.params.id)) throw new HubError('not_found', `schedule ${req.params.id}`);
+      if (!en.hasSchedule(req.params.id)) throw new HubError('not_found', `schedule ${req.params.id}`);
       const problems = checkSchedulePlan(req.body);
       if (problems.length) throw new HubError('bad_request', problems.join('; '));
-      return editor.edit(req.params.id, req.body as never, req.user!.username, runner);
+      return en.editSchedule(req.params.id, req.body as never, req.user!.username);
     },
   );
 
@@ -325,8 +245,8 @@ export const energyRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async
     },
     async (req) => {
       const b = req.body;
-      if (!runner.status().some((c) => c.circuit === b.circuit)) throw new HubError('not_found', `scheduled circuit ${b.circuit}`);
-      return runner.override(b.circuit, b.on, b.level, Date.now() + b.minutes * 60_000, req.user!.username);
+      if (!en.circuits().some((c) => c.circuit === b.circuit)) throw new HubError('not_found', `scheduled circuit ${b.circuit}`);
+      return en.override(b.circuit, b.on, b.level, b.minutes, req.user!.username);
     },
   );
 };

@@ -1,0 +1,151 @@
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Clock, HubContext, HubModule } from '../module.ts';
+import { startedOr } from '../module.ts';
+import { DemandLimiter } from './schedules/demand.ts';
+import { ScheduleEditor, type EditedSchedule } from './schedules/editor.ts';
+import { SchedulePlanStore, type SchedulePlan } from './schedules/plan-store.ts';
+import { ScheduleRunner, type CircuitStatus } from './schedules/runner.ts';
+import type { WeeklySchedule } from './schedules/weekly.ts';
+import { EnergyService } from './service.ts';
+
+const ROLLUP_EVERY_MS = 60_000;
+const SCHEDULE_TICK_MS = 30_000;
+/** The first schedule tick waits for the gateways to reconnect after a hub restart; until then a command would only fail. */
+const FIRST_TICK_MS = 5_000;
+/** A building's power reading older than this is no basis for switching anything. */
+const POWER_MAX_AGE_MS = 300_000;
+
+interface Running {
+  service: EnergyService;
+  editor: ScheduleEditor;
+  runner: ScheduleRunner;
+  limiter: DemandLimiter;
+  clock: Clock;
+  log: Logger;
+}
+
+/**
+ * Energy as a hub module: the EnergyService (its own DuckDB file `energy.duckdb` in the data dir) with the rollup
+ * that turns meter registers from telemetry into 15-minute consumption once a minute; the schedules in force
+ * (config plans, each replaced by its edit stored in `state.db`), the ScheduleRunner sending `actuator.set` every
+ * 30 s and the DemandLimiter shedding before it. Command confirmations (`command.result`) reach the runner on the
+ * hub bus. All of it reads time from the hub clock. The REST routes (api/routes/energy.ts) only translate requests
+ * to the methods below.
+ */
+export class EnergyModule implements HubModule {
+  readonly name = 'energy';
+  private r: Running | undefined;
+  private readonly timers: NodeJS.Timeout[] = [];
+  /** Rollups run one at a time (the timer's and a request's `refresh`). */
+  private rolling: Promise<unknown> = Promise.resolve();
+  private ticking: Promise<unknown> = Promise.resolve();
+  private unsubscribe: (() => void) | undefined;
+
+  private get running(): Running {
+    return startedOr(this.r, this.name);
+  }
+
+  /** Consumption, cost, hierarchy and anomaly queries. */
+  get service(): EnergyService {
+    return this.running.service;
+  }
+
+  now(): number {
+    return this.running.clock();
+  }
+
+  async start(ctx: HubContext): Promise<void> {
+    const { config, stores, bus, log, clock } = ctx;
+    const energy = config.energy;
+    const service = await EnergyService.open(join(config.dataDir, 'energy.duckdb'), energy, stores.telemetry, log);
+    const editor = new ScheduleEditor(energy.schedules as unknown as WeeklySchedule[], new SchedulePlanStore(stores.db), stores.audit, log);
+    const runner = new ScheduleRunner({
+      schedules: editor.schedules,
+      calendar: energy.calendar,
+      utcOffsetHours: energy.utcOffsetHours,
+      commands: ctx.commands,
+      audit: stores.audit,
+      // Stored events from the hub bus; the runner takes the command.results of its own commands.
+      subscribe: (listener) => {
+        bus.on('event', listener);
+        return () => void bus.off('event', listener);
+      },
+      log,
+      clock,
+    });
+    this.unsubscribe = () => runner.stop();
+    const limiter = new DemandLimiter({
+      limits: energy.demandLimits,
+      runner,
+      audit: stores.audit,
+      powerKw: async (meter) => {
+        const now = clock();
+        const points = await stores.telemetry.query({ device: meter, metric: 'power_kw', from: now - POWER_MAX_AGE_MS, to: now + 1, stepMs: POWER_MAX_AGE_MS + 1, agg: 'last' });
+        return points.at(-1)?.[1] ?? null;
+      },
+    });
+    this.r = { service, editor, runner, limiter, clock, log };
+
+    const rollupTimer = setInterval(() => void this.rollup(), ROLLUP_EVERY_MS);
+    const scheduleTimer = setInterval(() => void this.scheduleTick(), SCHEDULE_TICK_MS);
+    const firstTick = setTimeout(() => void this.scheduleTick(), FIRST_TICK_MS);
+    for (const t of [rollupTimer, scheduleTimer, firstTick]) {
+      t.unref();
+      this.timers.push(t);
+    }
+  }
+
+  /** Rolls the newest register readings into consumption (also once a minute by itself); errors are logged. */
+  rollup(): Promise<unknown> {
+    const { service, clock, log } = this.running;
+    this.rolling = this.rolling.then(() => service.rollup(clock())).catch((err: unknown) => log.error({ err }, 'energy rollup failed'));
+    return this.rolling;
+  }
+
+  /** Demand limits first (they may shed circuits), then the schedules; every 30 s by itself. */
+  scheduleTick(): Promise<unknown> {
+    const { limiter, runner, clock, log } = this.running;
+    this.ticking = this.ticking
+      .then(() => limiter.tick(clock()))
+      .then(() => runner.tick())
+      .catch((err: unknown) => log.error({ err }, 'schedule tick failed'));
+    return this.ticking;
+  }
+
+  /** The schedules in force (config plans, edited ones marked `edited`). */
+  schedules(): readonly EditedSchedule[] {
+    return this.running.editor.schedules;
+  }
+
+  hasSchedule(id: string): boolean {
+    return this.running.editor.schedules.some((s) => s.id === id);
+  }
+
+  /** Each scheduled circuit: what it should be now and the last command sent with its confirmation. */
+  circuits(): CircuitStatus[] {
+    return this.running.runner.status();
+  }
+
+  /** Stores, audits and applies an edited plan at once; unknown ids throw UnknownScheduleError. */
+  editSchedule(id: string, plan: SchedulePlan, by: string): Promise<{ schedule: EditedSchedule; circuits: CircuitStatus[] }> {
+    const { editor, runner, clock } = this.running;
+    return editor.edit(id, plan, by, runner, clock());
+  }
+
+  /** A person's override of one circuit for `minutes`, audited, applied at once; lapses back to the schedule. */
+  override(circuit: string, on: boolean, level: number | undefined, minutes: number, by: string): Promise<CircuitStatus> {
+    const { runner, clock } = this.running;
+    return runner.override(circuit, on, level, clock() + minutes * 60_000, by);
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers.splice(0)) clearTimeout(t);
+    this.unsubscribe?.();
+    await this.ticking;
+    await this.rolling;
+    const r = this.r;
+    this.r = undefined;
+    await r?.service.close();
+  }
+}

@@ -1,0 +1,82 @@
+import type { Client } from 'aedes';
+import { allGatewaysTopic, parseGatewayTopic, type GatewayChannel } from '@warden/contract';
+import { durationMs } from '../config.ts';
+import { startedOr, type HubContext, type HubModule } from '../module.ts';
+import { Ingestor } from './ingestor.ts';
+
+const INGESTED: readonly GatewayChannel[] = ['up', 'status', 'inventory'];
+const PRUNE_EVERY_MS = 3_600_000;
+
+/**
+ * Ingest as a hub module: what gateways publish on `up`, `status` and `inventory` goes through the Ingestor (validate,
+ * deduplicate, store, acknowledge) and every stored fact onto the hub bus; gateway connects and disconnects set
+ * availability. Telemetry record ids older than the dedupe window are forgotten hourly.
+ *
+ * Stopping stops taking messages (an uplink arriving later is not acknowledged, so the gateway sends it again) and
+ * waits until what was taken is stored. The broker closes after the modules, so it stays the last word.
+ */
+export class IngestModule implements HubModule {
+  readonly name = 'ingest';
+  private ingestor_: Ingestor | undefined;
+  private prune: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private unhook: (() => void) | undefined;
+
+  /** `gatewayOf`: the gateway a connected MQTT client authenticated as (the broker policy). */
+  constructor(private readonly gatewayOf: (client: Client) => string | undefined) {}
+
+  get ingestor(): Ingestor {
+    return startedOr(this.ingestor_, this.name);
+  }
+
+  async start(ctx: HubContext): Promise<void> {
+    const { broker, stores, log, clock } = ctx;
+    const ingestor = new Ingestor({
+      ...stores,
+      metrics: ctx.metrics,
+      log,
+      bus: ctx.bus,
+      autoRegister: ctx.config.devices.autoRegister,
+      publish: (topic, payload, qos) => broker.publish(topic, payload, { qos }),
+      clock,
+    });
+    this.ingestor_ = ingestor;
+    for (const channel of INGESTED) {
+      await broker.subscribe(allGatewaysTopic(channel), async (packet) => {
+        const t = parseGatewayTopic(packet.topic);
+        if (t && !this.stopped) await ingestor.handle(t.gatewayId, t.channel, packet.payload as Buffer);
+      });
+    }
+    const connected = (client: Client) => {
+      const gw = this.gatewayOf(client);
+      if (gw && !this.stopped) void ingestor.gatewayConnected(gw);
+    };
+    const disconnected = (client: Client) => {
+      const gw = this.gatewayOf(client);
+      if (gw && !this.stopped && !broker.isConnected(gw)) void ingestor.gatewayDisconnected(gw);
+    };
+    broker.aedes.on('clientReady', connected);
+    broker.aedes.on('clientDisconnect', disconnected);
+    this.unhook = () => {
+      broker.aedes.off('clientReady', connected);
+      broker.aedes.off('clientDisconnect', disconnected);
+    };
+
+    const dedupWindow = durationMs(ctx.config.ingest.telemetryDedupWindow);
+    this.prune = setInterval(() => {
+      try {
+        stores.telemetryIds.forgetBefore(clock() - dedupWindow);
+      } catch (err) {
+        log.error({ err }, 'pruning telemetry ids failed');
+      }
+    }, PRUNE_EVERY_MS);
+    this.prune.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.prune);
+    this.unhook?.();
+    await this.ingestor_?.idle();
+  }
+}
