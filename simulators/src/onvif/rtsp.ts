@@ -21,12 +21,14 @@ interface RtspServerModule {
   default: new (config: { serverPort: number; clientPort: number; rtpPortStart: number; rtpPortCount: number; clientServerHooks?: unknown; publishServerHooks?: unknown }) => RtspServerInstance;
   RtpUdp: { prototype: { listen(): Promise<void> } };
   Client: { prototype: { listen(): Promise<void> } };
+  ClientServer: { prototype: Record<string, unknown> };
+  PublishServer: { prototype: Record<string, unknown> };
 }
 interface RtspServerInstance {
   start(): Promise<void>;
   ClientServer: { server: Server; clients: Record<string, { close?: () => void }> };
   PublishServer: { server: Server };
-  Mounts: { getMount(uri: string): unknown; mounts: Record<string, unknown> };
+  Mounts: { mounts: Record<string, unknown> };
 }
 
 let patchedHost: string | null = null;
@@ -54,6 +56,35 @@ function loadRtspServer(host: string): RtspServerModule {
       await bindUdp(this.rtpServer, this.rtpServerPort, patchedHost!);
       await bindUdp(this.rtcpServer, this.rtcpServerPort, patchedHost!);
     };
+    // A request the package cannot handle (e.g. SETUP of a path with no stream) throws inside an async
+    // handler, an unhandled rejection that would end the process: answer 404 instead.
+    // Pullers ask for `/cameras/{id}`: the camera goes into req.context (for the hooks) and the path
+    // becomes the one published mount, `/live`, before the package looks it up.
+    for (const proto of [mod.ClientServer.prototype, mod.PublishServer.prototype]) {
+      const pulling = proto === mod.ClientServer.prototype;
+      for (const name of Object.getOwnPropertyNames(proto)) {
+        const fn = proto[name];
+        if (!name.endsWith('Request') || typeof fn !== 'function') continue;
+        proto[name] = async function (this: unknown, req: { uri: string; context?: unknown }, res: { statusCode: number; end(): void }) {
+          try {
+            if (pulling) {
+              const camera = cameraOf(req.uri);
+              req.context = { camera };
+              if (camera !== null) req.uri = req.uri.replace(`/cameras/${camera}`, '/live');
+            }
+            return await (fn as (a: unknown, b: unknown) => Promise<unknown>).call(this, req, res);
+          } catch (err) {
+            if (process.env.WARDEN_RTSP_DEBUG) console.error(name, err);
+            try {
+              res.statusCode = 404;
+              res.end();
+            } catch {
+              // the connection is gone
+            }
+          }
+        };
+      }
+    }
   } else if (patchedHost !== host) {
     throw new Error(`the RTSP server's UDP sockets are already bound to ${patchedHost} in this process`);
   }
@@ -128,13 +159,13 @@ export async function startRtspVideo(o: RtspVideoOptions): Promise<RtspVideo> {
     rtpPortStart,
     rtpPortCount,
     clientServerHooks: {
-      authentication: async (user: string, pass: string, req: { uri: string }) => {
-        const cam = cameraOf(req.uri);
-        return cam !== null && o.credentials(cam, user) === pass;
+      authentication: async (user: string, pass: string, req: { context?: { camera?: string | null } }) => {
+        const cam = req.context?.camera;
+        return typeof cam === 'string' && o.credentials(cam, user) === pass;
       },
-      checkMount: async (req: { uri: string }) => {
-        const cam = cameraOf(req.uri);
-        return cam !== null && o.isOnline(cam) ? true : 403;
+      checkMount: async (req: { context?: { camera?: string | null } }) => {
+        const cam = req.context?.camera;
+        return typeof cam === 'string' && o.isOnline(cam) ? true : 403;
       },
     },
     publishServerHooks: {
@@ -145,9 +176,6 @@ export async function startRtspVideo(o: RtspVideoOptions): Promise<RtspVideo> {
   const sockets = new Set<Socket>();
   bindTcp(server.ClientServer.server, o.host, sockets);
   bindTcp(server.PublishServer.server, o.host, sockets);
-  // Every camera path is an alias of the one published mount.
-  const getMount = server.Mounts.getMount.bind(server.Mounts);
-  server.Mounts.getMount = (uri: string) => getMount(uri.replace(/\/cameras\/[a-z0-9][a-z0-9_.-]{0,127}/, '/live'));
   await server.start();
   const clientPort = (server.ClientServer.server.address() as { port: number }).port;
   const publishPort = (server.PublishServer.server.address() as { port: number }).port;
