@@ -18,6 +18,7 @@ export const ERRORS = {
   alarm_not_raised: { status: 409, message: (id: string, state: string) => `Alarm ${id} is ${state}, not raised; nothing to acknowledge` },
   alarm_resolved: { status: 409, message: (id: string) => `Alarm ${id} is already resolved` },
   gateway_offline: { status: 409, message: (id: string) => `Gateway ${id} is not connected; the command was not sent` },
+  leave_state: { status: 409, message: (detail: string) => detail },
   too_many_attempts: { status: 429, message: (s: number) => `Too many failed logins; try again in ${s} s` },
   internal_error: { status: 500, message: () => 'Internal error; the hub log has the details' },
 } as const;

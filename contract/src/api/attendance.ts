@@ -42,6 +42,8 @@ export const AttendanceSettingsSchema = Type.Object(
         {
           kind: Type.Union([Type.Literal('dingtalk'), Type.Literal('wecom')]),
           url: Type.String({ pattern: '^https?://', maxLength: 1000 }),
+          /** DingTalk robot signing secret (SEC…), optional. */
+          secret: Type.Optional(Type.String({ maxLength: 200 })),
           /** Only these buildings' lists (none: all). */
           buildings: Type.Optional(Type.Array(Type.String())),
         },
@@ -56,7 +58,15 @@ export type AttendanceSettings = Static<typeof AttendanceSettingsSchema>;
 
 export const NIGHT_STATES = ['pending', 'in', 'late', 'absent', 'leave', 'unknown', 'exempt'] as const;
 export type NightStateName = (typeof NIGHT_STATES)[number];
-const State = Type.Union(NIGHT_STATES.map((s) => Type.Literal(s)));
+const State = Type.Union([
+  Type.Literal('pending'),
+  Type.Literal('in'),
+  Type.Literal('late'),
+  Type.Literal('absent'),
+  Type.Literal('leave'),
+  Type.Literal('unknown'),
+  Type.Literal('exempt'),
+]);
 
 export const NightRowSchema = Type.Object({
   student: Id,

@@ -1,3 +1,5 @@
+import { ATTENDANCE_MIGRATION } from '../attendance/schema.ts';
+
 /**
  * Schema history, oldest first. Step n brings the database to `user_version` n; a released step is never
  * edited, a change is a new step at the end.
@@ -203,4 +205,6 @@ export const MIGRATIONS: readonly string[] = [
     updated_by TEXT NOT NULL
   );
   `,
+  // dorm attendance (hub/src/attendance): roster, check-ins, outages, leave, reported nights, settings.
+  ATTENDANCE_MIGRATION,
 ];

@@ -1,0 +1,452 @@
+import type { Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
+import type { AttendanceLive, AttendanceSettings, Leave, NightRow, NightStateName, RosterDiff, RosterRowError, Summary, TonightBoard } from '@warden/contract';
+import type { AuditLog } from '../audit.ts';
+import { HubError } from '../errors.ts';
+import type { StoredEvent } from '../store/events.ts';
+import { AttendanceCalendar, parseSettings } from './calendar.ts';
+import { diffRoster, parseRosterFile } from './import.ts';
+import { reportMarkdown, sendWebhook, webhookBody } from './notify.ts';
+import { resolveNight, type Outage } from './resolver.ts';
+import type { Roster, Student } from './roster.ts';
+import { AttendanceStore } from './store.ts';
+import { addDays, daysBetween, isDate, weekday } from './tz.ts';
+
+const DAY = 86_400_000;
+/** A report missed while the hub was down is still made up to this long after its time (e.g. a restart next morning). */
+const CATCH_UP_MS = 12 * 3_600_000;
+
+/** Buildings a user may see: null = all (admin). */
+export type Scope = ReadonlySet<string> | null;
+
+export interface AttendanceDeps {
+  store: AttendanceStore;
+  audit: AuditLog;
+  now: () => number;
+  /** Building of a device from the hub's inventory, if it says. */
+  deviceBuilding?: (device: string) => string | null;
+  /** Live push of one message, with the building it concerns (the feed scopes by it). */
+  publish?: (msg: AttendanceLive) => void;
+  registry?: Registry;
+  log?: Logger;
+  /** Check interval of the curfew reporter (ms); 0 disables the timer (tests call tick()). */
+  tickMs?: number;
+}
+
+export type RosterImport = { ok: false; errors: RosterRowError[] } | { ok: true; applied: boolean; diff: RosterDiff };
+
+/**
+ * Dorm attendance on the hub: stores check-ins and check-in point outages, resolves nights, reports late and absent
+ * students at curfew + N (live and to webhooks), corrects reported nights when late check-ins or leave decisions arrive.
+ */
+export class AttendanceService {
+  private roster: Roster;
+  private cal: AttendanceCalendar;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly metrics;
+  private pendingSends = new Set<Promise<unknown>>();
+
+  constructor(private readonly d: AttendanceDeps) {
+    this.roster = d.store.loadRoster();
+    this.cal = new AttendanceCalendar(parseSettings(d.store.settings() ?? {}));
+    const registers = d.registry ? [d.registry] : [];
+    this.metrics = {
+      checkins: new Counter({ name: 'warden_hub_attendance_checkins_total', help: 'Dorm check-ins taken into attendance, by outcome', labelNames: ['outcome'] as const, registers }),
+      corrections: new Counter({ name: 'warden_hub_attendance_corrections_total', help: 'Reported nights changed afterwards, by cause', labelNames: ['cause'] as const, registers }),
+      webhooks: new Counter({ name: 'warden_hub_attendance_webhooks_total', help: 'Curfew list notifications sent to robot webhooks, by kind and outcome', labelNames: ['kind', 'outcome'] as const, registers }),
+      reports: new Counter({ name: 'warden_hub_attendance_reports_total', help: 'Curfew reports produced (one per building and night)', registers }),
+    };
+  }
+
+  start(): void {
+    const ms = this.d.tickMs ?? 30_000;
+    if (ms > 0 && !this.timer) {
+      this.timer = setInterval(() => void this.tick().catch((err: unknown) => this.d.log?.error({ err }, 'attendance report failed')), ms);
+      this.timer.unref();
+    }
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await Promise.allSettled([...this.pendingSends]);
+  }
+
+  get calendar(): AttendanceCalendar {
+    return this.cal;
+  }
+
+  settings(): AttendanceSettings {
+    return this.cal.settings;
+  }
+
+  updateSettings(input: unknown, actor: string): AttendanceSettings {
+    let s: AttendanceSettings;
+    try {
+      s = parseSettings(input);
+    } catch (err) {
+      throw new HubError('validation_failed', (err as Error).message);
+    }
+    this.d.store.saveSettings(s, actor, this.d.now());
+    this.cal = new AttendanceCalendar(s);
+    this.d.audit.record(actor, 'attendance.settings', null, { curfew: s.curfew, buildings: Object.keys(s.buildings), webhooks: s.webhooks.length }, this.d.now());
+    return s;
+  }
+
+  // ---- roster ---------------------------------------------------------------------------------------------------
+
+  /** Checks a roster file; with apply, replaces the roster from `effective` on in one transaction. */
+  async importRoster(data: Buffer, format: 'csv' | 'xlsx', effective: string, apply: boolean, actor: string): Promise<RosterImport> {
+    if (!isDate(effective)) throw new HubError('validation_failed', `effective ${effective} is not a date (YYYY-MM-DD)`);
+    const parsed = await parseRosterFile(data, format);
+    if (!parsed.ok) return parsed;
+    const diff = diffRoster(this.roster, parsed.rows, effective);
+    if (!apply) return { ok: true, applied: false, diff };
+    this.d.store.applyRoster(this.roster, parsed.rows, effective, this.d.now());
+    this.roster = this.d.store.loadRoster();
+    this.d.audit.record(actor, 'attendance.roster_import', null, { effective, rows: diff.rows, added: diff.added.length, moved: diff.moved.length, left: diff.left.length, renamed: diff.renamed.length }, this.d.now());
+    return { ok: true, applied: true, diff };
+  }
+
+  student(id: string): Student | null {
+    return this.roster.students.get(id) ?? null;
+  }
+
+  /** Buildings of the roster (any night). */
+  buildings(): string[] {
+    const out = new Set<string>();
+    for (const id of this.roster.students.keys()) for (const p of this.roster.placements(id)) out.add(p.building);
+    return [...out].sort();
+  }
+
+  // ---- ingest ---------------------------------------------------------------------------------------------------
+
+  /** A stored event from the hub bus; only attendance.checkin matters. */
+  onEvent(e: StoredEvent): void {
+    if (e.type !== 'attendance.checkin') return;
+    const person = e.data.person;
+    const direction = e.data.direction;
+    if (typeof person !== 'string' || (direction !== 'in' && direction !== 'out')) return;
+    const added = this.d.store.addCrossing({ eventId: e.id, student: person, ts: e.ts, direction, device: e.device, gateway: e.gateway, receivedAt: e.receivedAt });
+    if (!added) return void this.metrics.checkins.inc({ outcome: 'duplicate' });
+    const night = this.cal.nightOf(e.ts);
+    const place = this.roster.placementOn(person, night);
+    this.d.store.notePoint(e.device, e.gateway, this.d.deviceBuilding?.(e.device) ?? this.cal.settings.points[e.device] ?? place?.building ?? null);
+    this.metrics.checkins.inc({ outcome: place ? 'resident' : 'not_on_roster' });
+    if (!place) return;
+    // A crossing also counts for the next night (who stays in all day is still in), so both may change.
+    for (const n of [night, addDays(night, 1)]) {
+      const corrected = this.refresh(person, n, 'late_checkin');
+      if (!corrected && n === night && night === this.cal.nightOf(this.d.now()) && this.d.publish) {
+        const row = this.resolve(night, null, [person])[0];
+        if (row) this.d.publish({ kind: 'state', night, building: row.building, row });
+      }
+    }
+  }
+
+  /** A check-in point (device) or gateway came or went; outages make a missing return `unknown`, not `absent`. */
+  onAvailability(kind: 'point' | 'gateway', id: string, online: boolean, ts = this.d.now()): void {
+    this.d.store.availability(kind, id, online, ts);
+  }
+
+  // ---- nights ---------------------------------------------------------------------------------------------------
+
+  private pointsByBuilding(): Map<string, { devices: Set<string>; gateways: Set<string> }> {
+    const out = new Map<string, { devices: Set<string>; gateways: Set<string> }>();
+    const add = (building: string | null, device: string, gateway: string | null) => {
+      if (!building) return;
+      const e = out.get(building) ?? { devices: new Set<string>(), gateways: new Set<string>() };
+      e.devices.add(device);
+      if (gateway) e.gateways.add(gateway);
+      out.set(building, e);
+    };
+    const gatewayOf = new Map<string, string>();
+    for (const p of this.d.store.points()) {
+      gatewayOf.set(p.device, p.gateway);
+      add(this.cal.settings.points[p.device] ?? p.building, p.device, p.gateway);
+    }
+    for (const [device, building] of Object.entries(this.cal.settings.points)) add(building, device, gatewayOf.get(device) ?? null);
+    return out;
+  }
+
+  /** Every resident's state on a night (optionally only some buildings or students), as of now. */
+  resolve(night: string, scope: Scope, only?: readonly string[]): NightRow[] {
+    const now = this.d.now();
+    const b = this.cal.bounds(night);
+    const lookbackStart = b.start - DAY;
+    const until = Math.min(now, b.end);
+    let residents = this.roster.residents(night, scope ?? undefined);
+    if (only) {
+      const want = new Set(only);
+      residents = residents.filter((r) => want.has(r.student.id));
+    }
+    const crossings =
+      only && only.length <= 10
+        ? new Map(only.map((s) => [s, this.d.store.crossingsOf(s, lookbackStart, b.end)]))
+        : this.d.store.crossingsBetween(lookbackStart, b.end);
+    const leave = this.d.store.onLeave(night);
+    const outagesByTarget = this.d.store.outagesBetween(lookbackStart, until);
+    const points = this.pointsByBuilding();
+    const perBuilding = new Map<string, { curfew: number | null; outages: Outage[] }>();
+    const building = (id: string) => {
+      let e = perBuilding.get(id);
+      if (!e) {
+        const p = points.get(id);
+        const outages: Outage[] = [];
+        if (p) for (const t of [...p.devices, ...p.gateways]) outages.push(...(outagesByTarget.get(t) ?? []));
+        e = { curfew: this.cal.curfew(night, id), outages };
+        perBuilding.set(id, e);
+      }
+      return e;
+    };
+    const rows: NightRow[] = [];
+    for (const { student, place } of residents) {
+      const bd = building(place.building);
+      const r = resolveNight({
+        curfew: bd.curfew,
+        lookbackStart,
+        end: b.end,
+        asOf: now,
+        crossings: crossings.get(student.id) ?? [],
+        onLeave: leave.has(student.id),
+        exempt: student.exempt,
+        outages: bd.outages,
+      });
+      rows.push({
+        student: student.id,
+        name: student.name,
+        night,
+        building: place.building,
+        floor: place.floor,
+        room: place.room,
+        state: r.state,
+        at: r.at,
+        outAgain: r.outAgain,
+        reason: r.reason,
+        revision: 0,
+        correctedAt: null,
+        previousState: null,
+      });
+    }
+    return rows;
+  }
+
+  /** Live rows with what was reported: a reported night keeps its revision and correction time. */
+  night(night: string, scope: Scope): NightRow[] {
+    const live = this.resolve(night, scope);
+    const stored = new Map(this.d.store.nightsBetween(night, night).map((r) => [r.student, r]));
+    return live.map((r) => {
+      const s = stored.get(r.student);
+      return s ? { ...r, revision: s.revision, correctedAt: s.correctedAt, previousState: s.previousState } : r;
+    });
+  }
+
+  /** Re-resolves a reported night of one student; when it changed, a new revision with the time and cause. */
+  private refresh(student: string, night: string, cause: string): NightRow | null {
+    const old = this.d.store.reportedNight(student, night);
+    if (!old) return null;
+    const row = this.resolve(night, null, [student])[0];
+    if (!row || (row.state === old.state && row.at === old.at && row.outAgain === old.outAgain)) return null;
+    const corrected: NightRow = { ...row, revision: old.revision + 1, correctedAt: this.d.now(), previousState: old.state };
+    this.d.store.saveNights([corrected], this.d.now());
+    this.metrics.corrections.inc({ cause });
+    this.d.log?.info({ student, night, from: old.state, to: corrected.state, cause }, 'attendance night corrected');
+    this.d.publish?.({ kind: 'correction', night, building: corrected.building, row: corrected });
+    return corrected;
+  }
+
+  board(night: string, scope: Scope): TonightBoard {
+    const rows = this.night(night, scope);
+    const count = (list: readonly NightRow[]) => {
+      const c: Record<string, number> = { total: list.length };
+      for (const r of list) c[r.state] = (c[r.state] ?? 0) + 1;
+      return c;
+    };
+    const group = <K extends string>(list: readonly NightRow[], key: (r: NightRow) => K) => {
+      const m = new Map<K, NightRow[]>();
+      for (const r of list) {
+        const k = key(r);
+        const l = m.get(k);
+        if (l) l.push(r);
+        else m.set(k, [r]);
+      }
+      return [...m.entries()].sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }));
+    };
+    const kind = this.cal.kind(night);
+    return {
+      night,
+      dayType: kind,
+      asOf: this.d.now(),
+      buildings: group(rows, (r) => r.building).map(([building, list]) => ({
+        building,
+        curfew: this.cal.curfew(night, building),
+        counts: count(list),
+        floors: group(list, (r) => r.floor).map(([floor, fl]) => ({
+          floor,
+          counts: count(fl),
+          rooms: group(fl, (r) => r.room).map(([room, rl]) => ({ room, counts: count(rl), students: rl.sort((a, b) => a.student.localeCompare(b.student)) })),
+        })),
+      })),
+    };
+  }
+
+  /** Late, absent and unknown students of a night (what is reported at curfew + N). */
+  exceptions(night: string, scope: Scope): NightRow[] {
+    const order: Record<string, number> = { absent: 0, unknown: 1, late: 2 };
+    return this.night(night, scope)
+      .filter((r) => r.state === 'absent' || r.state === 'late' || r.state === 'unknown')
+      .sort((a, b) => order[a.state]! - order[b.state]! || a.building.localeCompare(b.building) || a.room.localeCompare(b.room, 'en', { numeric: true }) || a.student.localeCompare(b.student));
+  }
+
+  /** The curfew report of a building's night: stored, pushed live and to the webhooks. Once per building and night. */
+  report(night: string, building: string): NightRow[] | null {
+    const now = this.d.now();
+    if (!this.d.store.markReported(night, building, now)) return null;
+    const rows = this.night(night, new Set([building]));
+    this.d.store.saveNights(rows, now);
+    this.metrics.reports.inc();
+    const list = rows.filter((r) => r.state === 'absent' || r.state === 'late' || r.state === 'unknown');
+    this.d.publish?.({ kind: 'report', night, building, rows: list });
+    const md = reportMarkdown(night, building, list, this.cal.timeZone);
+    for (const hook of this.cal.settings.webhooks) {
+      if (hook.buildings && !hook.buildings.includes(building)) continue;
+      const p = sendWebhook(hook, webhookBody(hook.kind, md), now).then((error) => {
+        this.metrics.webhooks.inc({ kind: hook.kind, outcome: error ? 'failed' : 'sent' });
+        if (error) this.d.log?.warn({ kind: hook.kind, night, building, error }, 'attendance webhook failed');
+      });
+      this.pendingSends.add(p);
+      void p.finally(() => this.pendingSends.delete(p));
+    }
+    return rows;
+  }
+
+  /** Reports every building whose curfew + N has passed and that was not yet reported (also catches up after downtime). */
+  async tick(): Promise<number> {
+    const now = this.d.now();
+    const today = this.cal.nightOf(now);
+    let n = 0;
+    for (let back = 1; back >= 0; back--) {
+      const night = addDays(today, -back);
+      const buildings = new Set(this.roster.residents(night).map((r) => r.place.building));
+      for (const building of [...buildings].sort()) {
+        const curfew = this.cal.curfew(night, building);
+        const due = curfew === null ? null : curfew + this.cal.settings.reportDelayMinutes * 60_000;
+        if (due === null || now < due || now - due > CATCH_UP_MS) continue;
+        if (this.d.store.isReported(night, building)) continue;
+        if (this.report(night, building)) n++;
+      }
+    }
+    await Promise.allSettled([...this.pendingSends]);
+    return n;
+  }
+
+  // ---- leave ----------------------------------------------------------------------------------------------------
+
+  requestLeave(req: { student: string; from: string; to: string; reason: string; approve?: boolean }, actor: string, scope: Scope): Leave {
+    if (!isDate(req.from) || !isDate(req.to)) throw new HubError('validation_failed', 'from and to must be dates (YYYY-MM-DD)');
+    if (req.to < req.from) throw new HubError('validation_failed', 'a leave cannot end before it starts');
+    if (daysBetween(req.from, req.to) > 366) throw new HubError('validation_failed', 'a leave spans at most a year');
+    this.assertStudentInScope(req.student, scope, req.from);
+    const l = this.d.store.addLeave({ student: req.student, from: req.from, to: req.to, reason: req.reason, status: req.approve ? 'approved' : 'requested', by: actor, now: this.d.now() });
+    this.d.audit.record(actor, req.approve ? 'attendance.leave_approve' : 'attendance.leave_request', req.student, { leave: l.id, from: l.from, to: l.to, reason: l.reason }, this.d.now());
+    if (l.status === 'approved') this.refreshLeave(l);
+    return l;
+  }
+
+  decideLeave(id: number, action: 'approve' | 'reject' | 'revoke', actor: string, scope: Scope): Leave {
+    const l = this.d.store.getLeave(id);
+    if (!l) throw new HubError('not_found', `leave ${id}`);
+    this.assertStudentInScope(l.student, scope, l.from);
+    const allowed: Record<typeof action, Leave['status'][]> = { approve: ['requested'], reject: ['requested'], revoke: ['approved', 'requested'] };
+    if (!allowed[action].includes(l.status)) throw new HubError('leave_state', `leave ${id} is ${l.status}; cannot ${action} it`);
+    const status: Leave['status'] = action === 'approve' ? 'approved' : action === 'reject' ? 'rejected' : 'revoked';
+    const out = this.d.store.decideLeave(id, status, actor, this.d.now());
+    this.d.audit.record(actor, `attendance.leave_${action}`, l.student, { leave: id, from: l.from, to: l.to, before: l.status, after: status }, this.d.now());
+    if (l.status === 'approved' || status === 'approved') this.refreshLeave(out);
+    return out;
+  }
+
+  private refreshLeave(l: Leave): void {
+    const today = this.cal.nightOf(this.d.now());
+    for (let n = l.from; n <= l.to && n <= today; n = addDays(n, 1)) {
+      const corrected = this.refresh(l.student, n, 'leave');
+      if (!corrected && n === today && this.d.publish) {
+        const row = this.resolve(n, null, [l.student])[0];
+        if (row) this.d.publish({ kind: 'state', night: n, building: row.building, row });
+      }
+    }
+  }
+
+  leaves(scope: Scope, student?: string): Leave[] {
+    const list = student ? this.d.store.leavesOf(student) : this.d.store.leavesFrom(addDays(this.cal.nightOf(this.d.now()), -30));
+    return list.filter((l) => this.inScope(l.student, scope, l.from));
+  }
+
+  // ---- history and summaries ------------------------------------------------------------------------------------
+
+  /** A student may be seen when they lived in a visible building on the night in question, or live there now. */
+  inScope(student: string, scope: Scope, night?: string): boolean {
+    if (scope === null) return true;
+    const places = [this.roster.current(student), night ? this.roster.placementOn(student, night) : null];
+    return places.some((p) => p !== null && scope.has(p.building));
+  }
+
+  private assertStudentInScope(student: string, scope: Scope, night: string): void {
+    if (!this.roster.students.has(student)) throw new HubError('not_found', `student ${student}`);
+    if (!this.inScope(student, scope, night)) throw new HubError('not_found', `student ${student}`);
+  }
+
+  history(student: string, from: string, to: string, scope: Scope): { student: { id: string; name: string; building: string | null; floor: string | null; room: string | null; exempt: boolean }; nights: NightRow[] } {
+    const s = this.roster.students.get(student);
+    if (!s || !this.inScope(student, scope)) throw new HubError('not_found', `student ${student}`);
+    const today = this.cal.nightOf(this.d.now());
+    const nights = this.d.store.nightsOf(student, from, to).filter((r) => scope === null || scope.has(r.building));
+    // Tonight (not reported yet) leads the list.
+    if (today >= from && today <= to && !nights.some((r) => r.night === today)) {
+      const row = this.resolve(today, scope, [student])[0];
+      if (row) nights.unshift(row);
+    }
+    const cur = this.roster.current(student);
+    return { student: { id: s.id, name: s.name, building: cur?.building ?? null, floor: cur?.floor ?? null, room: cur?.room ?? null, exempt: s.exempt }, nights };
+  }
+
+  /** Reported nights per building between two dates, with the late+absent rate per week (weeks start on Monday). */
+  summary(from: string, to: string, period: 'week' | 'semester', scope: Scope): Summary {
+    const rows = this.d.store.nightsBetween(from, to).filter((r) => scope === null || scope.has(r.building));
+    const byBuilding = new Map<string, { counts: Record<string, number>; weeks: Map<string, { nights: number; late: number; absent: number }> }>();
+    for (const r of rows) {
+      let b = byBuilding.get(r.building);
+      if (!b) byBuilding.set(r.building, (b = { counts: {}, weeks: new Map() }));
+      b.counts[r.state] = (b.counts[r.state] ?? 0) + 1;
+      b.counts.total = (b.counts.total ?? 0) + 1;
+      const week = addDays(r.night, -((weekday(r.night) + 6) % 7));
+      const w = b.weeks.get(week) ?? { nights: 0, late: 0, absent: 0 };
+      if (r.state !== 'exempt' && r.state !== 'pending') w.nights++;
+      if (r.state === 'late') w.late++;
+      if (r.state === 'absent') w.absent++;
+      b.weeks.set(week, w);
+    }
+    return {
+      from,
+      to,
+      period,
+      buildings: [...byBuilding.entries()]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([building, b]) => ({
+          building,
+          counts: b.counts,
+          trend: [...b.weeks.entries()]
+            .sort(([a], [c]) => a.localeCompare(c))
+            .map(([week, w]) => ({ week, ...w, rate: w.nights ? Math.round(((w.late + w.absent) / w.nights) * 10_000) / 10_000 : 0 })),
+        })),
+    };
+  }
+
+  /** The semester containing a night (or the 20 weeks up to it when no semester is configured). */
+  semesterOf(night: string): { from: string; to: string } {
+    const s = this.cal.settings.semesters.find((r) => r.from <= night && night <= r.to);
+    return s ? { from: s.from, to: s.to } : { from: addDays(night, -140), to: night };
+  }
+}
+
+export const STATE_ORDER: readonly NightStateName[] = ['absent', 'unknown', 'late', 'leave', 'pending', 'in', 'exempt'];
