@@ -4,6 +4,8 @@ import { benchIngest } from './ingest.ts';
 import { benchLatency } from './latency.ts';
 
 const BENCHES: Record<string, () => Promise<void>> = {
+  // Needs ../shared/energy-labelled/ (skips clearly without it).
+  anomalies: async () => (await import('./anomalies.ts')).benchAnomalies(),
   alarms: () =>
     benchAlarmLatency(Number(process.env.WARDEN_BENCH_ALARM_LOAD ?? 6000), Number(process.env.WARDEN_BENCH_SECONDS ?? 10), Number(process.env.WARDEN_BENCH_ALARM_RATE ?? 20)),
   energy: () => benchEnergy(Number(process.env.WARDEN_BENCH_ENERGY_METERS ?? 2000), Number(process.env.WARDEN_BENCH_ENERGY_DAYS ?? 365)),
