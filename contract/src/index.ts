@@ -10,5 +10,4 @@ export * from './reject.ts';
 export * from './ids.ts';
 export * from './gallery.ts';
 export * from './alarms.ts';
-export * from './api/attendance.ts';
 export * from './api/index.ts';

@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import type { RouteDef } from './common.ts';
 
 /**
  * Dorm attendance (issue 11): REST bodies and live messages. One source for the hub routes and the console.
@@ -179,3 +180,64 @@ export const AttendanceLiveSchema = Type.Union([
   Type.Object({ kind: Type.Literal('state'), night: NightDateSchema, building: Type.String(), row: NightRowSchema }),
 ]);
 export type AttendanceLive = Static<typeof AttendanceLiveSchema>;
+
+export const RosterUploadSchema = Type.Object(
+  {
+    format: Type.Union([Type.Literal('csv'), Type.Literal('xlsx')]),
+    /** The file, base64 (a data: URL prefix is accepted). */
+    data: Type.String({ minLength: 1, maxLength: 24 * 1024 * 1024 }),
+    /** First night the new roster applies to (moves and leavers take effect then). */
+    effective: NightDateSchema,
+    /** false: only the preview diff; true: apply (one transaction). */
+    apply: Type.Boolean(),
+  },
+  { additionalProperties: false },
+);
+
+const NightQuery = Type.Object({ night: Type.Optional(NightDateSchema) }, { additionalProperties: false });
+const LeaveId = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+
+export const ATTENDANCE_ROUTES = {
+  'GET /api/attendance/settings': { summary: 'Calendar, curfews, check-in points and robot webhooks (admin)', response: AttendanceSettingsSchema },
+  'PUT /api/attendance/settings': { summary: 'Replace the attendance settings (admin; audited)', body: AttendanceSettingsSchema, response: AttendanceSettingsSchema },
+  'POST /api/attendance/roster': {
+    summary: 'Import a roster (CSV or XLSX): every bad row listed and nothing imported, else the diff (moves, leavers, new); apply=true applies it in one transaction (admin)',
+    body: RosterUploadSchema,
+    response: RosterImportResultSchema,
+  },
+  'GET /api/attendance/buildings': { summary: 'Dorm buildings the caller may see', response: Type.Object({ buildings: Type.Array(Type.String()) }) },
+  'GET /api/attendance/board': { summary: 'A night per building, floor and room (default: tonight), scoped to the caller’s buildings', query: NightQuery, response: TonightBoardSchema },
+  'GET /api/attendance/exceptions': {
+    summary: 'Late, absent and unknown students of a night (the curfew list), scoped',
+    query: Type.Object({ night: Type.Optional(NightDateSchema), building: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false }),
+    response: NightListSchema,
+  },
+  'GET /api/attendance/export': {
+    summary: 'The curfew list (or every student with all=true) of a night as a CSV or XLSX file, scoped',
+    query: Type.Object(
+      { night: Type.Optional(NightDateSchema), format: Type.Union([Type.Literal('csv'), Type.Literal('xlsx')]), all: Type.Optional(Type.Boolean()) },
+      { additionalProperties: false },
+    ),
+    response: Type.String({ description: 'the file (text/csv or application/vnd.openxmlformats-officedocument.spreadsheetml.sheet)' }),
+  },
+  'GET /api/attendance/students/:id': {
+    summary: 'A student’s nights (reported ones with their revisions, tonight live), newest first',
+    params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
+    query: Type.Object({ from: Type.Optional(NightDateSchema), to: Type.Optional(NightDateSchema) }, { additionalProperties: false }),
+    response: StudentHistorySchema,
+  },
+  'GET /api/attendance/summary': {
+    summary: 'Reported nights per building over the week or semester containing `night`, with the weekly late+absent trend',
+    query: Type.Object({ period: Type.Union([Type.Literal('week'), Type.Literal('semester')]), night: Type.Optional(NightDateSchema) }, { additionalProperties: false }),
+    response: SummarySchema,
+  },
+  'GET /api/attendance/leaves': {
+    summary: 'Leave of the last 30 nights on (or of one student), scoped',
+    query: Type.Object({ student: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false }),
+    response: Type.Object({ leaves: Type.Array(LeaveSchema) }),
+  },
+  'POST /api/attendance/leaves': { summary: 'Enter a leave request (approve=true: entered and approved at once); audited', body: LeaveRequestSchema, status: 201, response: LeaveSchema },
+  'POST /api/attendance/leaves/:id/approve': { summary: 'Approve a requested leave; the nights it covers change (reported ones get a new revision)', params: LeaveId, response: LeaveSchema },
+  'POST /api/attendance/leaves/:id/reject': { summary: 'Reject a requested leave', params: LeaveId, response: LeaveSchema },
+  'POST /api/attendance/leaves/:id/revoke': { summary: 'Revoke a leave; nights it covered are resolved again', params: LeaveId, response: LeaveSchema },
+} as const satisfies Record<string, RouteDef>;

@@ -1,5 +1,6 @@
 import type { Static, TSchema } from 'typebox';
 import { ALARM_ROUTES } from './alarms.ts';
+import { ATTENDANCE_ROUTES } from './attendance.ts';
 import { AUDIT_ROUTES } from './audit.ts';
 import { AUTH_ROUTES } from './auth.ts';
 import { DEVICE_ROUTES } from './devices.ts';
@@ -24,6 +25,7 @@ import { TELEMETRY_ROUTES } from './telemetry.ts';
 
 export * from './common.ts';
 export * from './alarms.ts';
+export * from './attendance.ts';
 export * from './audit.ts';
 export * from './auth.ts';
 export * from './devices.ts';
@@ -49,6 +51,7 @@ export const API_ROUTES = {
   ...AUDIT_ROUTES,
   ...FACE_ROUTES,
   ...ENERGY_ROUTES,
+  ...ATTENDANCE_ROUTES,
 } as const;
 
 type StaticOf<D, K extends string> = D extends { readonly [P in K]: infer S extends TSchema } ? Static<S> : undefined;

@@ -1,5 +1,6 @@
 import Type, { type Static } from 'typebox';
 import { AlarmSchema } from './alarms.ts';
+import { AttendanceLiveSchema } from './attendance.ts';
 import { MsEpoch, Nullable } from './common.ts';
 import { HubEventSchema } from './events.ts';
 
@@ -34,6 +35,8 @@ export const LIVE_MESSAGES = {
   gateway: LiveGatewaySchema,
   alarm: AlarmSchema,
   linkage: LinkageMessageSchema,
+  /** Dorm attendance (curfew list, corrections, tonight's changes); only to users who may see its building. */
+  attendance: AttendanceLiveSchema,
 } as const;
 
 /** socket.io event name -> payload. */

@@ -1,6 +1,7 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { io } from 'socket.io-client';
-import type { LiveChannel, LiveMessages } from '../api/types.ts';
+import type { LiveChannel, LiveMessages } from '@warden/contract';
+import { every } from '../api/values.ts';
 
 export type LiveState = 'connecting' | 'live' | 'reconnecting' | 'offline';
 
@@ -15,7 +16,7 @@ interface LiveContextValue {
 
 const LiveContext = createContext<LiveContextValue | null>(null);
 
-const CHANNELS: readonly LiveChannel[] = ['event', 'device', 'gateway', 'alarm', 'linkage'];
+const CHANNELS = every<LiveChannel>()(['event', 'device', 'gateway', 'alarm', 'linkage', 'attendance']);
 
 /**
  * One socket.io connection for the whole signed-in console. Listeners live here rather than on the socket, so
