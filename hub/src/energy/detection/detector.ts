@@ -205,6 +205,15 @@ export function detect(series: HourlySeries, options: DetectorOptions): Detectio
       if (keys[j] === keys[i] && usable(j, i)) samples.push(v[j]!);
     }
     if (samples.length < 2) {
+      // A kind of day not seen lately (the first days of a vacation): the same kind up to a year back.
+      samples.length = 0;
+      for (let back = 1; back <= 400 && samples.length < o.sameDays; back++) {
+        const j = i - back * DAY_HOURS;
+        if (j < 0) break;
+        if (keys[j] === keys[i] && usable(j, i)) samples.push(v[j]!);
+      }
+    }
+    if (samples.length < 2) {
       // Too little of this kind of day yet (or the kind is new, e.g. the first vacation days): the
       // same hour on days of the same class regardless of term, then on any day of the last week.
       samples.length = 0;
@@ -224,7 +233,7 @@ export function detect(series: HourlySeries, options: DetectorOptions): Detectio
         if (ratios.length >= o.levelHours / 2) e *= Math.min(3, Math.max(1 / 3, median(ratios)));
       }
       const spread = MAD_TO_SIGMA * mad(samples, e);
-      const s = Math.max(spread, Number.isFinite(noise) ? noise : 0, 0.02 * level, 1e-9);
+      const s = Math.max(spread, Number.isFinite(noise) ? noise : 0, 0.02 * Math.max(level, e), 1e-9);
       expected[i] = e;
       scale[i] = s;
       if (x != null) {
@@ -237,21 +246,22 @@ export function detect(series: HourlySeries, options: DetectorOptions): Detectio
       flag[i] = 'missing';
       continue;
     }
+    // Night base load, relative to this building's own base and daytime use; not adapted away, and
+    // the more specific explanation of a high night hour than a spike.
+    if ((o.medium ?? 'power') === 'power' && nightHours.has(hourOfDay[i]!) && Number.isFinite(base)) {
+      const threshold = base + o.nightFraction * (dayUse - base);
+      if (x > threshold && dayUse - base > o.minRelative * level) flag[i] = 'night_base_load';
+    }
     const e = expected[i];
     const zi = z[i];
-    if (e != null && zi != null) {
-      const minDev = o.minRelative * level;
+    if (!flag[i] && e != null && zi != null) {
+      const minDev = o.minRelative * Math.max(level, e);
       const dev = x - e;
       const prev = i > 0 ? flag[i - 1] : null;
       const continuing = (prev === 'spike' && zi >= o.zContinue) || ((prev === 'drop' || prev === 'dropout') && zi <= -o.zContinue);
       if ((Math.abs(zi) >= o.z && Math.abs(dev) >= minDev) || (continuing && Math.abs(dev) >= minDev / 2)) {
         flag[i] = dev > 0 ? 'spike' : x <= 0.05 * e && e >= 0.2 * level ? 'dropout' : 'drop';
       }
-    }
-    // Night base load, relative to this building's own base and daytime use; not adapted away.
-    if (!flag[i] && (o.medium ?? 'power') === 'power' && nightHours.has(hourOfDay[i]!) && Number.isFinite(base)) {
-      const threshold = base + o.nightFraction * (dayUse - base);
-      if (x > threshold && dayUse - base > o.minRelative * level) flag[i] = 'night_base_load';
     }
     // A single hour far off both neighbours in the same direction (decided one hour late, when the
     // next hour is in): a dip or a peak, not the edge of a ramp.
@@ -262,12 +272,12 @@ export function detect(series: HourlySeries, options: DetectorOptions): Detectio
       const step = Math.sign(up) === Math.sign(down) ? Math.sign(up) * Math.min(Math.abs(up), Math.abs(down)) : 0;
       const ek = expected[k];
       const zk = z[k];
-      if (ek != null && zk != null && Math.abs(step) >= 6 * Math.max(secondDiffScale, 0.02 * level) && Math.abs(step) >= o.minRelative * level && Math.sign(zk) === Math.sign(step) && Math.abs(zk) >= 1.5) {
+      if (ek != null && zk != null && Math.abs(step) >= 6 * Math.max(secondDiffScale, 0.02 * level) && Math.abs(step) >= o.minRelative * Math.max(level, ek) && Math.sign(zk) === Math.sign(step) && Math.abs(zk) >= 1.5) {
         flag[k] = step > 0 ? 'spike' : 'drop';
         // Neighbours off their expectation the other way are the same glitch (use moved between hours).
         for (const m of [k - 1, i]) {
           const em = expected[m];
-          if (em != null && !flag[m] && Math.sign(v[m]! - em) === -Math.sign(step) && Math.abs(v[m]! - em) >= o.minRelative * level) flag[m] = flag[k];
+          if (em != null && !flag[m] && Math.sign(v[m]! - em) === -Math.sign(step) && Math.abs(v[m]! - em) >= o.minRelative * Math.max(level, em)) flag[m] = flag[k];
         }
       }
     }
@@ -322,7 +332,7 @@ function flatStretches(v: ReadonlyArray<number | null>, expected: ReadonlyArray<
     if (j - i + 1 >= flatHours) {
       const exp = expected.slice(i, j + 1).filter((e): e is number => e != null);
       const moves = exp.length >= flatHours && Math.max(...exp) - Math.min(...exp) >= 0.05 * (Number.isFinite(level) ? level : Math.max(...exp));
-      if (moves) for (let k = i; k <= j; k++) if (!dismissed[k] && (flag[k] == null || flag[k] === 'night_base_load')) flag[k] = 'flat';
+      if (moves) for (let k = i; k <= j; k++) if (!dismissed[k] && flag[k] !== 'missing' && flag[k] !== 'dropout') flag[k] = 'flat';
     }
     i = j + 1;
   }
@@ -359,7 +369,7 @@ function leaks(v: ReadonlyArray<number | null>, hourOfDay: readonly number[], cl
     const floor = o.leakFloor ?? 0.05 * before;
     if (vals.length === idx.length && vals.length > 0 && Number.isFinite(floor) && Math.min(...vals) > floor) {
       run.push(idx);
-      if (run.length >= o.leakNights) for (const night of run) for (const i of night) if (!dismissed[i] && !flag[i]) flag[i] = 'leak';
+      if (run.length >= o.leakNights) for (const night of run) for (const i of night) if (!dismissed[i] && flag[i] !== 'missing') flag[i] = 'leak';
     } else run = [];
   }
 }
