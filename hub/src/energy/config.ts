@@ -1,20 +1,13 @@
 import Type, { type Static } from 'typebox';
+import { DEVICE_ID_PATTERN, MediumSchema, SchedulePlanFields } from '@warden/contract';
 
-const Id = Type.String({ pattern: '^[a-z0-9][a-z0-9_.-]{0,127}$', description: 'node, meter or tariff id' });
+const Id = Type.String({ pattern: DEVICE_ID_PATTERN, description: 'node, meter or tariff id' });
 const Hhmm = Type.String({ pattern: '^([01][0-9]|2[0-4]):(00|15|30|45)$', description: 'HH:MM campus local time on a 15-minute grid; 24:00 = end of day' });
 const Day = Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', description: 'YYYY-MM-DD, campus local date' });
-const Medium = Type.Union([Type.Literal('power'), Type.Literal('water'), Type.Literal('gas')], { description: 'power | water | gas' });
+const Medium = MediumSchema;
 const NodeType = Type.Union(['campus', 'zone', 'building', 'floor', 'dorm'].map((t) => Type.Literal(t)), { description: 'campus | zone | building | floor | dorm' });
 const Band = Type.Union([Type.Literal('peak'), Type.Literal('flat'), Type.Literal('valley')], { description: 'peak | flat | valley' });
 const Price = Type.Number({ minimum: 0, description: 'currency per kWh or m³' });
-
-const AnyHhmm = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$', description: 'HH:MM campus local time; 24:00 = end of day' });
-const SchedulePeriod = Type.Object({ from: AnyHhmm, to: AnyHhmm, level: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })) }, { additionalProperties: false });
-const WeekdayName = Type.Union(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => Type.Literal(d)));
-const WeekPlan = Type.Object(Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, Type.Optional(Type.Array(SchedulePeriod))])), {
-  additionalProperties: false,
-  description: 'periods per weekday (mon..sun)',
-});
 
 const TouPeriod = Type.Object(
   {
@@ -99,14 +92,8 @@ export const EnergyConfigSchema = Type.Object(
         {
           id: Id,
           circuits: Type.Array(Id, { minItems: 1, description: 'actuator device ids switched by this schedule' }),
-          term: WeekPlan,
-          vacation: Type.Optional(WeekPlan),
-          holiday: Type.Optional(Type.Array(SchedulePeriod, { description: 'periods on public holidays (default: the Sunday plan)' })),
-          exceptions: Type.Optional(
-            Type.Array(Type.Object({ date: Day, as: Type.Optional(WeekdayName), periods: Type.Optional(Type.Array(SchedulePeriod)) }, { additionalProperties: false }), {
-              description: 'dated exceptions: run the date as a weekday (make-up working days) or with its own periods',
-            }),
-          ),
+          // The plan fields are the contract's: the console edits them (PUT /api/energy/schedules/:id).
+          ...SchedulePlanFields,
         },
         { additionalProperties: false },
       ),
