@@ -63,6 +63,8 @@ export interface DetectorOptions {
    * week for gas heating) shifts the baseline within days. Default 0.
    */
   levelHours?: number;
+  /** Cap of the recent residual scale, as a fraction of the hour's expected (or usual) use. Default 0.1. */
+  noiseCap?: number;
   /** Compare each weekday with the same weekday (true) instead of all working days. Default false. */
   byWeekday?: boolean;
   dismissed?: readonly Dismissal[];
@@ -117,8 +119,9 @@ interface Defaults {
   suppressDays: number;
   levelHours: number;
   byWeekday: boolean;
+  noiseCap: number;
 }
-const DEFAULTS: Defaults = { levelHours: 0, byWeekday: false,  sameDays: 5, lookbackDays: 42, z: 5, zContinue: 2.5, minRelative: 0.1, quarantineDays: 3, nightFraction: 0.5, flatHours: 4, missingHours: 2, leakNights: 2, suppressDays: 28 };
+const DEFAULTS: Defaults = { noiseCap: 0.1, levelHours: 0, byWeekday: false,  sameDays: 5, lookbackDays: 42, z: 5, zContinue: 2.5, minRelative: 0.1, quarantineDays: 3, nightFraction: 0.5, flatHours: 4, missingHours: 2, leakNights: 2, suppressDays: 28 };
 
 /**
  * Runs the detector over a whole hourly series. Each hour is judged only on what came before it
@@ -233,7 +236,10 @@ export function detect(series: HourlySeries, options: DetectorOptions): Detectio
         if (ratios.length >= o.levelHours / 2) e *= Math.min(3, Math.max(1 / 3, median(ratios)));
       }
       const spread = MAD_TO_SIGMA * mad(samples, e);
-      const s = Math.max(spread, Number.isFinite(noise) ? noise : 0, 0.02 * Math.max(level, e), 1e-9);
+      // The recent residual scale is capped relative to the hour's size: a fortnight of anomalies that
+      // went unflagged must not widen the band until nothing is ever flagged again.
+      const ref = Math.max(level, e);
+      const s = Math.max(spread, Number.isFinite(noise) ? Math.min(noise, o.noiseCap * ref) : 0, 0.02 * ref, 1e-9);
       expected[i] = e;
       scale[i] = s;
       if (x != null) {
