@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Alarm } from '../src/api/types.ts';
+import type { Alarm } from '@warden/contract';
 import { severityOf } from '../src/lib/events.ts';
 import { alarmIdFromHash, alarmedDevices, filterAlarms, loudest, mergeAlarms, needsAttention, sortAlarms } from '../src/lib/alarms.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Anomaly, Cost, EnergyNode } from '../src/api/energyTypes.ts';
+import type { Anomaly, Cost, EnergyNode } from '@warden/contract';
 import { getAll } from '../src/state/fetchAll.ts';
 import {
   addDays,

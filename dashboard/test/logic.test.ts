@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Device, HubEvent } from '../src/api/types.ts';
+import type { Device, HubEvent } from '@warden/contract';
 import { applyDeviceUpdates, countOnline, filterDevices, sortDevices, withGatewayState } from '../src/lib/devices.ts';
 import { mergeEvents, severityOf, summarizeData } from '../src/lib/events.ts';
 import { formatTime } from '../src/lib/format.ts';
@@ -16,7 +16,7 @@ function ev(n: number, over: Partial<HubEvent> = {}): HubEvent {
 }
 
 function dev(id: string, over: Partial<Device> = {}): Device {
-  return { id, gateway: 'gw-a', kind: 'door', driver: 'door-controller', online: true, lastSeen: T0, ...over };
+  return { id, gateway: 'gw-a', kind: 'door', driver: 'door-controller', name: null, building: null, zone: null, location: null, medium: null, online: true, lastSeen: T0, ...over };
 }
 
 describe('live event list', () => {
@@ -88,7 +88,7 @@ describe('devices and gateways', () => {
   });
 
   it('keeps the last known backlog when a gateway update leaves it out', () => {
-    const gw = { id: 'gw-a', name: 'A', online: true, lastSeen: T0, backlog: 7 };
+    const gw = { id: 'gw-a', name: 'A', online: true, lastSeen: T0, backlog: 7, agentVersion: null };
     const r = applyGatewayUpdates([gw], [{ id: 'gw-a', online: false, lastSeen: T0 + 1, backlog: null }]);
     expect(r.gateways[0]).toMatchObject({ online: false, lastSeen: T0 + 1, backlog: 7 });
     expect(applyGatewayUpdates([gw], [{ id: 'gw-b', online: true, lastSeen: T0, backlog: 0 }]).unknown).toEqual(['gw-b']);

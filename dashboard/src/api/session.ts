@@ -1,4 +1,4 @@
-import type { User } from './types.ts';
+import type { User } from '@warden/contract';
 
 /** Per-tab login: closing the tab logs out, a reload does not. */
 const KEY = 'warden.session';

@@ -2,9 +2,10 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError } from '../api/client.ts';
 import { useSignedIn } from '../state/auth.tsx';
+import type { Role } from '@warden/contract';
 
 /** Roles the hub lets send door commands (docs/API.md); others do not see the buttons. */
-const DOOR_ROLES = ['admin', 'security'];
+const DOOR_ROLES: readonly Role[] = ['admin', 'security'];
 
 type Status = { kind: 'idle' } | { kind: 'sending' } | { kind: 'sent'; action: string; commandId: string } | { kind: 'failed'; message: string };
 
@@ -21,7 +22,7 @@ export function DoorControls({ device }: { device: string }) {
   const send = async (action: 'door.unlock' | 'door.lock') => {
     setStatus({ kind: 'sending' });
     try {
-      const r = await api<{ commandId: string }>(`/api/devices/${encodeURIComponent(device)}/commands`, { method: 'POST', body: { action, params: {} } });
+      const r = await api('POST /api/devices/:id/commands', { params: { id: device }, body: { action, params: {} } });
       setStatus({ kind: 'sent', action, commandId: r.commandId });
     } catch (err) {
       const message = err instanceof ApiError && err.code === 'gateway_offline' ? t('door.gatewayOffline') : err instanceof Error ? err.message : String(err);

@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { WEEKDAYS, type CircuitStatus, type WeeklyScheduleConfig } from '../api/energyTypes.ts';
+import type { CircuitStatus, WeeklySchedule as WeeklyScheduleConfig } from '@warden/contract';
+import { WEEKDAYS } from '../api/values.ts';
 import { periodsText } from '../lib/energy.ts';
 import { fullTime } from '../lib/format.ts';
 import { editedPlan, weekText, type WeekText } from '../lib/schedule-edit.ts';
@@ -31,7 +32,7 @@ export function ScheduleCard({ s, onSaved }: { s: WeeklyScheduleConfig; onSaved:
     setBusy(true);
     setMessage(null);
     try {
-      const r = await api<{ schedule: WeeklyScheduleConfig; circuits: CircuitStatus[] }>(`/api/energy/schedules/${encodeURIComponent(s.id)}`, { method: 'PUT', body: plan.plan });
+      const r = await api('PUT /api/energy/schedules/:id', { params: { id: s.id }, body: plan.plan });
       onSaved(r.schedule, r.circuits);
       setEditing(null);
       setMessage({ error: false, text: t('energy.planSaved') });

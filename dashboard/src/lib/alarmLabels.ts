@@ -1,6 +1,6 @@
 import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { Alarm } from '../api/types.ts';
+import type { Alarm } from '@warden/contract';
 
 /** Labels of alarm types, priorities and states in the current language; an unknown type shows the hub's title. */
 export function useAlarmLabels() {

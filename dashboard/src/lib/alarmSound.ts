@@ -1,4 +1,4 @@
-import type { AlarmPriority } from '../api/types.ts';
+import type { AlarmPriority } from '@warden/contract';
 
 /** Pitch and pause per priority: the more urgent, the higher and faster (ms between beeps). */
 const TONE: Record<AlarmPriority, { hz: number; everyMs: number }> = {

@@ -1,4 +1,4 @@
-import type { Alarm, AlarmPriority, AlarmState } from '../api/types.ts';
+import type { Alarm, AlarmPriority, AlarmState } from '@warden/contract';
 
 export const PRIORITIES: readonly AlarmPriority[] = ['critical', 'high', 'medium', 'low'];
 const RANK: Record<string, number> = { critical: 0, high: 1, medium: 2, low: 3 };

@@ -1,4 +1,6 @@
-import { WEEKDAYS, type AuditEntry, type SchedulePeriod } from '../api/energyTypes.ts';
+import type { AuditEntry, SchedulePeriod } from '@warden/contract';
+import { hubPath, type HubPath } from '../api/client.ts';
+import { WEEKDAYS } from '../api/values.ts';
 import { periodsText } from './energy.ts';
 
 /*
@@ -9,9 +11,9 @@ import { periodsText } from './energy.ts';
 export const AUDIT_FILTERS = { all: undefined, energy: 'schedule.,demand.', scheduleEdits: 'schedule.edit' } as const;
 export type AuditFilter = keyof typeof AUDIT_FILTERS;
 
-export function auditPath(filter: AuditFilter, limit = 200): string {
+export function auditPath(filter: AuditFilter, limit = 200): HubPath<'GET /api/audit'> {
   const action = AUDIT_FILTERS[filter];
-  return `/api/audit?limit=${limit}${action ? `&action=${encodeURIComponent(action)}` : ''}`;
+  return hubPath('GET /api/audit', { query: { limit, action } });
 }
 
 type Week = Partial<Record<string, SchedulePeriod[]>>;

@@ -1,4 +1,7 @@
-import type { Device, LiveMessages } from '../api/types.ts';
+import type { Device, LiveMessages } from '@warden/contract';
+
+/** A device as the console shows it: the hub's answer, plus `gatewayOffline` set by the console when the device's gateway is offline. */
+export type DeviceRow = Device & { gatewayOffline?: boolean };
 
 export interface DeviceFilter {
   kind: string;
@@ -21,12 +24,12 @@ export function applyDeviceUpdates(
   return { devices: next, unknown: [...byId.keys()].filter((id) => !known.has(id)) };
 }
 
-export function filterDevices(devices: readonly Device[], f: DeviceFilter): Device[] {
+export function filterDevices<T extends Device>(devices: readonly T[], f: DeviceFilter): T[] {
   return devices.filter((d) => (!f.kind || d.kind === f.kind) && (!f.gateway || d.gateway === f.gateway));
 }
 
 /** Offline first (that is what needs attention), then by gateway and id. */
-export function sortDevices(devices: readonly Device[]): Device[] {
+export function sortDevices<T extends Device>(devices: readonly T[]): T[] {
   return [...devices].sort(
     (a, b) => Number(a.online) - Number(b.online) || a.gateway.localeCompare(b.gateway) || a.id.localeCompare(b.id),
   );
@@ -45,6 +48,6 @@ export function distinct<T, K extends keyof T>(items: readonly T[], key: K): T[K
  * A device behind a gateway that is offline cannot be reached, whatever its last known state: the hub keeps the
  * last state it heard, the console shows what an operator can rely on. Unknown gateways count as online.
  */
-export function withGatewayState(devices: readonly Device[], gatewayOnline: ReadonlyMap<string, boolean>): Device[] {
+export function withGatewayState(devices: readonly Device[], gatewayOnline: ReadonlyMap<string, boolean>): DeviceRow[] {
   return devices.map((d) => (d.online && gatewayOnline.get(d.gateway) === false ? { ...d, online: false, gatewayOffline: true } : d));
 }

@@ -1,5 +1,5 @@
-import type { Anomaly, Band, Consumption, Cost, EnergyMeter, EnergyNode, Medium, MediumCost } from '../api/energyTypes.ts';
-import { BANDS, MEDIA } from '../api/energyTypes.ts';
+import type { Anomaly, Band, Consumption, Cost, EnergyMeter, EnergyNode, Medium, MediumCost } from '@warden/contract';
+import { BANDS, MEDIA } from '../api/values.ts';
 
 /*
  * Pure logic of the energy pages: the hierarchy, periods in the browser's local time (on campus, the hub's

@@ -1,5 +1,5 @@
 import type { EventType } from '@warden/contract';
-import type { HubEvent } from '../api/types.ts';
+import type { HubEvent } from '@warden/contract';
 
 export type Severity = 'alarm' | 'warning' | 'info';
 

@@ -1,4 +1,4 @@
-import type { Gateway, LiveMessages } from '../api/types.ts';
+import type { GATEWAY_ID_PATTERN as ContractGatewayIdPattern, Gateway, LiveMessages } from '@warden/contract';
 
 /** Applies status heartbeats, births and deaths; returns the ids it did not know (a gateway provisioned elsewhere). */
 export function applyGatewayUpdates(
@@ -16,5 +16,5 @@ export function applyGatewayUpdates(
   return { gateways: next, unknown: [...byId.keys()].filter((id) => !known.has(id)) };
 }
 
-/** Mirrors the contract's gateway id rule, so the form can say what is wrong before asking the hub. */
-export const GATEWAY_ID_PATTERN = '^[a-z0-9][a-z0-9_-]{0,63}$';
+/** The contract's gateway id rule (typed as the contract's literal: a changed rule breaks the type check), so the form can say what is wrong before asking the hub. */
+export const GATEWAY_ID_PATTERN: typeof ContractGatewayIdPattern = '^[a-z0-9][a-z0-9_-]{0,63}$';

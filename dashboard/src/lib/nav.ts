@@ -1,4 +1,4 @@
-import type { Role } from '../api/types.ts';
+import type { Role } from '@warden/contract';
 import type { Messages } from '../i18n/messages.ts';
 
 /** The console's pages. Adding a page = one entry here plus its component in `pages/index.ts`. */

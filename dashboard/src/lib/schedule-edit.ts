@@ -1,4 +1,5 @@
-import { WEEKDAYS, type SchedulePeriod, type SchedulePlan, type Weekday, type WeeklyScheduleConfig } from '../api/energyTypes.ts';
+import type { SchedulePeriod, SchedulePlan, Weekday, WeeklySchedule as WeeklyScheduleConfig } from '@warden/contract';
+import { WEEKDAYS } from '../api/values.ts';
 import { periodsText } from './energy.ts';
 
 /*

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { Alarm, AlarmDetail, AlarmsPage as AlarmsAnswer, EventsPage, HubEvent } from '../api/types.ts';
-import { query } from '../api/client.ts';
+import type { Alarm, AlarmDetail, AlarmState, HubEvent, Role } from '@warden/contract';
+import { hubPath } from '../api/client.ts';
 import { DoorControls } from '../components/DoorControls.tsx';
 import { useAlarmLabels } from '../lib/alarmLabels.ts';
 import { alarmIdFromHash, filterAlarms, PRIORITIES, sortAlarms } from '../lib/alarms.ts';
@@ -12,7 +12,7 @@ import { useSignedIn } from '../state/auth.tsx';
 import { useHubGet } from '../state/fetch.ts';
 import { useLiveBatch } from '../state/live.tsx';
 
-const ACT_ROLES = ['admin', 'security'];
+const ACT_ROLES: readonly Role[] = ['admin', 'security'];
 
 function useCanAct(): boolean {
   const { user } = useSignedIn();
@@ -278,16 +278,16 @@ function AlarmHistory({ priority, type, q }: { priority: string; type: string; q
   const { t } = useTranslation();
   const labels = useAlarmLabels();
   const now = useNow();
-  const [state, setState] = useState('');
+  const [state, setState] = useState<'' | 'open' | AlarmState>('');
   const [alarms, setAlarms] = useState<Alarm[]>([]);
-  const path = `/api/alarms${query({ limit: 200, priority, type, q: q.trim(), state })}`;
-  const fetched = useHubGet<AlarmsAnswer>(path, (page) => setAlarms(page.alarms));
+  const path = hubPath('GET /api/alarms', { query: { limit: 200, priority, type, q: q.trim() || undefined, state: state || undefined } });
+  const fetched = useHubGet(path, (page) => setAlarms(page.alarms));
   // Any change to an alarm may move it in or out of this page: fetch again (batched by the feed).
   useLiveBatch('alarm', fetched.reload, 500);
   return (
     <>
       <div className="filters">
-        <select aria-label={t('alarms.filter.state')} value={state} onChange={(e) => setState(e.target.value)} data-testid="history-filter-state">
+        <select aria-label={t('alarms.filter.state')} value={state} onChange={(e) => setState(e.target.value as typeof state)} data-testid="history-filter-state">
           <option value="">{t('alarms.filter.allStates')}</option>
           {['raised', 'acknowledged', 'resolved'].map((s) => (
             <option key={s} value={s}>
@@ -349,7 +349,7 @@ function AlarmDetailView({ id }: { id: string }) {
   const labels = useAlarmLabels();
   const canAct = useCanAct();
   const [alarm, setAlarm] = useState<AlarmDetail | null>(null);
-  const fetched = useHubGet<AlarmDetail>(`/api/alarms/${encodeURIComponent(id)}`, setAlarm);
+  const fetched = useHubGet(hubPath('GET /api/alarms/:id', { params: { id } }), setAlarm);
   useLiveBatch('alarm', (msgs) => {
     if (msgs.some((m) => m.id === id)) fetched.reload();
   });
@@ -460,7 +460,7 @@ function GatewayFailsafe({ device, since }: { device: string; since: number }) {
   const { t } = useTranslation();
   const [events, setEvents] = useState<HubEvent[]>([]);
   // Recorded by the gateway just after the alarm; a minute's slack covers clocks that differ a little.
-  const fetched = useHubGet<EventsPage>(`/api/events${query({ device, type: 'linkage.failsafe', from: since - 60_000, limit: 20 })}`, (p) => setEvents(p.events));
+  const fetched = useHubGet(hubPath('GET /api/events', { query: { device, type: 'linkage.failsafe', from: since - 60_000, limit: 20 } }), (p) => setEvents(p.events));
   useLiveBatch('event', (msgs) => {
     if (msgs.some((e) => e.device === device && e.type === 'linkage.failsafe')) fetched.reload();
   });

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { AuditEntry } from '../api/energyTypes.ts';
+import type { AuditEntry } from '@warden/contract';
 import { AUDIT_FILTERS, auditDetailText, auditPath, type AuditFilter } from '../lib/audit.ts';
 import { fullTime } from '../lib/format.ts';
 import { useSignedIn } from '../state/auth.tsx';
@@ -15,7 +15,7 @@ export function AuditPage() {
   const { user } = useSignedIn();
   const [filter, setFilter] = useState<AuditFilter>('all');
   const [entries, setEntries] = useState<AuditEntry[] | null>(null);
-  const fetched = useHubGet<{ entries: AuditEntry[] }>(auditPath(filter), (d) => setEntries(d.entries));
+  const fetched = useHubGet(auditPath(filter), (d) => setEntries(d.entries));
   const isAdmin = user.roles.includes('admin');
 
   return (

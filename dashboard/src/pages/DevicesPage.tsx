@@ -1,12 +1,13 @@
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { Device, Gateway } from '../api/types.ts';
+import type { Device, Gateway } from '@warden/contract';
 import { applyDeviceUpdates, countOnline, distinct, filterDevices, sortDevices, withGatewayState } from '../lib/devices.ts';
 import { ago, fullTime } from '../lib/format.ts';
 import { useLabels } from '../lib/labels.ts';
 import { useNow } from '../lib/now.ts';
 import { useHubGet, useReloadOnUnknown } from '../state/fetch.ts';
 import { useLiveBatch } from '../state/live.tsx';
+import { hubPath } from '../api/client.ts';
 
 export function DevicesPage() {
   const { t } = useTranslation();
@@ -16,7 +17,7 @@ export function DevicesPage() {
   const [kind, setKind] = useState('');
   const [gateway, setGateway] = useState('');
 
-  const fetched = useHubGet<{ devices: Device[] }>('/api/devices', (d) => setDevices(d.devices));
+  const fetched = useHubGet(hubPath('GET /api/devices', {}), (d) => setDevices(d.devices));
   const unknownDevices = useReloadOnUnknown(fetched.reload);
   useLiveBatch('device', (updates) => {
     unknownDevices(applyDeviceUpdates(devices, updates).unknown);
@@ -24,7 +25,7 @@ export function DevicesPage() {
   });
 
   const [gatewayOnline, setGatewayOnline] = useState<ReadonlyMap<string, boolean>>(new Map());
-  useHubGet<{ gateways: Gateway[] }>('/api/gateways', (d) => setGatewayOnline(new Map(d.gateways.map((g) => [g.id, g.online]))));
+  useHubGet(hubPath('GET /api/gateways', {}), (d) => setGatewayOnline(new Map(d.gateways.map((g) => [g.id, g.online]))));
   useLiveBatch('gateway', (updates) =>
     setGatewayOnline((cur) => {
       const next = new Map(cur);

@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { query } from '../api/client.ts';
-import type { Anomalies, Anomaly } from '../api/energyTypes.ts';
+import { hubPath } from '../api/client.ts';
+import type { Anomalies, Anomaly } from '@warden/contract';
 import { fullTime } from '../lib/format.ts';
 import { addDays, anomalyRules, dayStart, fillTemplate, filterAnomalies, formatNumber, fromDateInput, toDateInput } from '../lib/energy.ts';
 import { useHubGet } from '../state/fetch.ts';
@@ -17,8 +17,8 @@ export function EnergyAnomaliesPage() {
   const [answer, setAnswer] = useState<Anomalies | null>(null);
   const from = fromDateInput(fromS);
   const toDay = fromDateInput(toS);
-  const path = from !== null && toDay !== null && from <= toDay ? `/api/energy/anomalies${query({ from, to: Math.min(addDays(toDay, 1), Math.max(now, from + 1)) })}` : null;
-  const fetched = useHubGet<Anomalies>(path, setAnswer);
+  const path = from !== null && toDay !== null && from <= toDay ? hubPath('GET /api/energy/anomalies', { query: { from, to: Math.min(addDays(toDay, 1), Math.max(now, from + 1)) } }) : null;
+  const fetched = useHubGet(path, setAnswer);
   const rules = useMemo(() => anomalyRules(answer?.anomalies ?? []), [answer]);
   const shown = useMemo(() => filterAnomalies(answer?.anomalies ?? [], { rule, q }), [answer, rule, q]);
   const ruleLabel = (r: string) => t(`energy.rules.${r}`, { defaultValue: r });

@@ -1,7 +1,8 @@
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { query } from '../api/client.ts';
-import { BANDS, type Cost, type EnergyNode, type Medium } from '../api/energyTypes.ts';
+import { hubPath } from '../api/client.ts';
+import type { Cost, EnergyNode, Medium } from '@warden/contract';
+import { BANDS } from '../api/values.ts';
 import { addDays, costCsv, costRows, costTotal, flattenTree, formatNumber, fromDateInput, monthStart, periodsBetween, toDateInput } from '../lib/energy.ts';
 import { useHubGet } from '../state/fetch.ts';
 import { useHubGetAll } from '../state/fetchAll.ts';
@@ -20,7 +21,7 @@ function reportNodes(tree: EnergyNode | null, scope: Scope): EnergyNode[] {
 export function EnergyCostPage() {
   const { t, i18n } = useTranslation();
   const [tree, setTree] = useState<EnergyNode | null>(null);
-  const fetched = useHubGet<{ tree: EnergyNode | null }>('/api/energy/tree', (d) => setTree(d.tree));
+  const fetched = useHubGet(hubPath('GET /api/energy/tree', {}), (d) => setTree(d.tree));
   const [now] = useState(() => Date.now());
   const [unit, setUnit] = useState<'day' | 'month'>('month');
   const [fromS, setFrom] = useState(() => toDateInput(monthStart(now, -2)));
@@ -39,8 +40,8 @@ export function EnergyCostPage() {
     return periods.flatMap((p) => nodes.map((node) => ({ period: p, node })));
   }, [tree, asked, now]);
   const tooMany = plan !== null && plan.length > MAX_QUERIES;
-  const paths = plan && !tooMany ? plan.map((e) => `/api/energy/cost${query({ node: e.node.id, from: e.period.from, to: e.period.to })}`) : null;
-  const costs = useHubGetAll<Cost>(paths);
+  const paths = plan && !tooMany ? plan.map((e) => hubPath('GET /api/energy/cost', { query: { node: e.node.id, from: e.period.from, to: e.period.to } })) : null;
+  const costs = useHubGetAll(paths);
   const rows = useMemo(
     () => (plan && costs.data && costs.data.length === plan.length ? costRows(plan.map((e, i) => ({ period: e.period.label, node: e.node, cost: costs.data![i]! }))) : []),
     [plan, costs.data],

@@ -1,7 +1,8 @@
 import { useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { query } from '../api/client.ts';
-import { MEDIA, STEPS, type Consumption, type Cost, type EnergyNode, type Medium, type Step } from '../api/energyTypes.ts';
+import { hubPath } from '../api/client.ts';
+import type { Consumption, Cost, EnergyNode, Medium, EnergyStep as Step } from '@warden/contract';
+import { MEDIA, STEPS } from '../api/values.ts';
 import { EnergyChart } from '../components/EnergyChart.tsx';
 import {
   addDays,
@@ -38,7 +39,7 @@ export function EnergyPage() {
   const { t } = useTranslation();
   const id = useEnergyHash();
   const [tree, setTree] = useState<EnergyNode | null | undefined>(undefined);
-  const fetched = useHubGet<{ tree: EnergyNode | null }>('/api/energy/tree', (d) => setTree(d.tree));
+  const fetched = useHubGet(hubPath('GET /api/energy/tree', {}), (d) => setTree(d.tree));
   return (
     <section className="page" aria-labelledby="energy-title">
       {fetched.error && (
@@ -69,14 +70,14 @@ function EnergyOverview({ tree }: { tree: EnergyNode }) {
   const now = useClock(OVERVIEW_REFRESH_MS);
   const media = subtreeMedia(tree);
   const [medium, setMedium] = useState<Medium>(media[0] ?? 'power');
-  const trendPath = `/api/energy/consumption${query({ node: tree.id, medium, from: addDays(dayStart(now), -29), to: now, step: '1d', refresh: 'true' })}`;
+  const trendPath = hubPath('GET /api/energy/consumption', { query: { node: tree.id, medium, from: addDays(dayStart(now), -29), to: now, step: '1d', refresh: true } });
   const [trend, setTrend] = useState<Consumption | null>(null);
-  const trendFetch = useHubGet<Consumption>(trendPath, setTrend);
+  const trendFetch = useHubGet(trendPath, setTrend);
   // Costs after the trend: its refresh has rolled up the newest readings by then.
   const costPaths = trend
-    ? [dayStart(now), monthStart(now)].map((from) => `/api/energy/cost${query({ node: tree.id, from, to: now })}`)
+    ? [dayStart(now), monthStart(now)].map((from) => hubPath('GET /api/energy/cost', { query: { node: tree.id, from, to: now } }))
     : null;
-  const costs = useHubGetAll<Cost>(costPaths);
+  const costs = useHubGetAll(costPaths);
   const today = byMedium(costs.data?.[0]);
   const month = byMedium(costs.data?.[1]);
   const error = trendFetch.error ?? costs.error;
@@ -182,11 +183,11 @@ function EnergyDetail({ tree, id }: { tree: EnergyNode; id: string }) {
     () =>
       from === null || to === null || from >= to
         ? null
-        : ids.map((n, i) => `/api/energy/consumption${query({ node: n, medium: n === id && node ? medium : undefined, from, to, step: i === 0 || i <= virtual.length ? step : '1d', refresh: i === 0 ? 'true' : undefined })}`),
+        : ids.map((n, i) => hubPath('GET /api/energy/consumption', { query: { node: n, medium: n === id && node ? medium : undefined, from, to, step: i === 0 || i <= virtual.length ? step : '1d', refresh: i === 0 ? true : undefined } })),
     // eslint-disable-next-line react-hooks/exhaustive-deps
     [ids.join('|'), medium, from, to, step],
   );
-  const all = useHubGetAll<Consumption>(paths, 1);
+  const all = useHubGetAll(paths, 1);
   const main = all.data?.[0];
   const series = all.data ? all.data.slice(0, 1 + virtual.length).map((c, i) => ({ label: i === 0 ? (node?.name ?? id) : ids[i]!, points: c.points })) : [];
 

@@ -1,11 +1,12 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { CircuitStatus, Schedules } from '../api/energyTypes.ts';
+import type { CircuitStatus, Schedules } from '@warden/contract';
 import { ScheduleCard } from '../components/ScheduleCard.tsx';
 import { fullTime } from '../lib/format.ts';
 import { commandState } from '../lib/energy.ts';
 import { useSignedIn } from '../state/auth.tsx';
 import { useHubGet } from '../state/fetch.ts';
+import { hubPath } from '../api/client.ts';
 
 /** While a command waits for the actuator's confirmation, the page asks again this often. */
 const PENDING_POLL_MS = 1000;
@@ -17,7 +18,7 @@ const PENDING_POLL_MS = 1000;
 export function EnergySchedulesPage() {
   const { t } = useTranslation();
   const [data, setData] = useState<Schedules | null>(null);
-  const fetched = useHubGet<Schedules>('/api/energy/schedules', setData);
+  const fetched = useHubGet(hubPath('GET /api/energy/schedules', {}), setData);
   const pending = data?.circuits.some((c) => commandState(c.sent) === 'pending') ?? false;
   useEffect(() => {
     if (!pending) return;
@@ -82,7 +83,7 @@ function CircuitRow({ c, onChanged }: { c: CircuitStatus; onChanged: (s: Circuit
     setBusy(true);
     setError(null);
     try {
-      onChanged(await api<CircuitStatus>('/api/energy/schedules/override', { method: 'POST', body: { circuit: c.circuit, on, ...(on ? { level } : {}), minutes } }));
+      onChanged(await api('POST /api/energy/schedules/override', { body: { circuit: c.circuit, on, ...(on ? { level } : {}), minutes } }));
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
     } finally {

@@ -1,12 +1,13 @@
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { Device } from '../api/types.ts';
+import type { Device } from '@warden/contract';
 import { MAX_EVENTS, severityOf } from '../lib/events.ts';
 import { delay, formatTime, fullTime, LATE_AFTER_MS } from '../lib/format.ts';
 import { useLabels } from '../lib/labels.ts';
 import { useEventFeed } from '../state/eventFeed.tsx';
 import { useHubGet, useReloadOnUnknown } from '../state/fetch.ts';
 import { useLiveBatch } from '../state/live.tsx';
+import { hubPath } from '../api/client.ts';
 
 export function EventsPage() {
   const { t } = useTranslation();
@@ -16,7 +17,7 @@ export function EventsPage() {
   const [alarmsOnly, setAlarmsOnly] = useState(false);
 
   // Names make rows readable; ids stay visible because that is what field staff label hardware with.
-  const deviceList = useHubGet<{ devices: Device[] }>('/api/devices', (d) => setDevices(new Map(d.devices.map((x) => [x.id, x]))));
+  const deviceList = useHubGet(hubPath('GET /api/devices', {}), (d) => setDevices(new Map(d.devices.map((x) => [x.id, x]))));
   const unknownDevices = useReloadOnUnknown(deviceList.reload);
   useLiveBatch('event', (batch) => unknownDevices(batch.map((e) => e.device).filter((id) => !devices.has(id))));
 

@@ -1,22 +1,12 @@
 import { useState, type FormEvent } from 'react';
+import type { Person } from '@warden/contract';
 import { useTranslation } from 'react-i18next';
 import { useSignedIn } from '../state/auth.tsx';
 import { useHubGet } from '../state/fetch.ts';
+import { hubPath } from '../api/client.ts';
 
-/** A person as `GET /api/faces/persons` returns them: no templates, no photos. */
-interface FacePerson {
-  id: string;
-  name: string;
-  roles: string[];
-  dorms: string[];
-  buildings: string[];
-  credentials: string[];
-  watchlist: boolean;
-  leftAt: number | null;
-  templates: number;
-  consent: { givenBy: string; givenAt: number; scope: string } | null;
-  consents: Array<{ withdrawnAt: number | null }>;
-}
+/** A person as `GET /api/faces/persons` returns them: no templates, no photos (contract/src/api/faces.ts). */
+type FacePerson = Person;
 
 const list = (s: string) =>
   s
@@ -39,7 +29,7 @@ export function FacesPage() {
   const { api, user } = useSignedIn();
   const [persons, setPersons] = useState<FacePerson[]>([]);
   const [error, setError] = useState<string | null>(null);
-  const fetched = useHubGet<{ persons: FacePerson[] }>('/api/faces/persons', (d) => setPersons(d.persons));
+  const fetched = useHubGet(hubPath('GET /api/faces/persons', {}), (d) => setPersons(d.persons));
   const canWatch = user.roles.includes('admin') || user.roles.includes('security');
 
   async function act(fn: () => Promise<unknown>) {
@@ -98,7 +88,7 @@ export function FacesPage() {
                       ? t('faces.consentWithdrawn')
                       : t('faces.consentNone')}
                   {p.consent && (
-                    <button type="button" data-testid="face-withdraw" onClick={() => act(() => api(`/api/faces/persons/${p.id}/consent/withdraw`, { method: 'POST' }))}>
+                    <button type="button" data-testid="face-withdraw" onClick={() => act(() => api('POST /api/faces/persons/:id/consent/withdraw', { params: { id: p.id } }))}>
                       {t('faces.withdraw')}
                     </button>
                   )}
@@ -110,7 +100,7 @@ export function FacesPage() {
                         type="checkbox"
                         checked={p.watchlist}
                         data-testid="face-watchlist"
-                        onChange={(e) => act(() => api(`/api/faces/persons/${p.id}/watchlist`, { method: 'PUT', body: { on: e.target.checked } }))}
+                        onChange={(e) => act(() => api('PUT /api/faces/persons/:id/watchlist', { params: { id: p.id }, body: { on: e.target.checked } }))}
                       />
                       {p.watchlist ? t('faces.onWatchlist') : ''}
                     </label>
@@ -126,7 +116,7 @@ export function FacesPage() {
                     className="danger"
                     data-testid="face-delete"
                     onClick={() => {
-                      if (window.confirm(t('faces.confirmDelete', { name: p.name }))) void act(() => api(`/api/faces/persons/${p.id}`, { method: 'DELETE' }));
+                      if (window.confirm(t('faces.confirmDelete', { name: p.name }))) void act(() => api('DELETE /api/faces/persons/:id', { params: { id: p.id } }));
                     }}
                   >
                     {t('faces.delete')}
@@ -162,14 +152,13 @@ function EnrolForm({ onDone }: { onDone: () => void }) {
     setBusy(true);
     setMessage(null);
     try {
-      const person = await api<FacePerson>('/api/faces/persons', {
-        method: 'POST',
+      const person = await api('POST /api/faces/persons', {
         body: { name: name.trim(), roles: list(roles), dorms: list(dorms), buildings: list(buildings), credentials: list(credentials) },
       });
       if (files.length) {
         const photos = await Promise.all(files.map(readBase64));
         try {
-          await api(`/api/faces/persons/${person.id}/enrol`, { method: 'POST', body: { photos, consent: { givenBy: givenBy.trim() || name.trim(), scope: scope.trim() || t('faces.defaultScope') } } });
+          await api('POST /api/faces/persons/:id/enrol', { params: { id: person.id }, body: { photos, consent: { givenBy: givenBy.trim() || name.trim(), scope: scope.trim() || t('faces.defaultScope') } } });
         } catch (err) {
           setMessage({ ok: false, text: t('faces.enrolFailed', { message: err instanceof Error ? err.message : String(err) }) });
           onDone();

@@ -1,7 +1,7 @@
 import { useMemo, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { ApiError } from '../api/client.ts';
-import type { Gateway, ProvisionedGateway } from '../api/types.ts';
+import { ApiError, hubPath } from '../api/client.ts';
+import type { Gateway, ProvisionedGateway } from '@warden/contract';
 import { countOnline } from '../lib/devices.ts';
 import { ago, fullTime } from '../lib/format.ts';
 import { applyGatewayUpdates, GATEWAY_ID_PATTERN } from '../lib/gateways.ts';
@@ -14,7 +14,7 @@ export function GatewaysPage() {
   const { t } = useTranslation();
   const now = useNow();
   const [gateways, setGateways] = useState<Gateway[]>([]);
-  const fetched = useHubGet<{ gateways: Gateway[] }>('/api/gateways', (d) => setGateways(d.gateways));
+  const fetched = useHubGet(hubPath('GET /api/gateways', {}), (d) => setGateways(d.gateways));
   const unknownGateways = useReloadOnUnknown(fetched.reload);
   useLiveBatch('gateway', (updates) => {
     unknownGateways(applyGatewayUpdates(gateways, updates).unknown);
@@ -91,7 +91,7 @@ function ProvisionForm({ onProvisioned }: { onProvisioned: () => void }) {
     setResult(null);
     try {
       const body = name.trim() ? { id: id.trim(), name: name.trim() } : { id: id.trim() };
-      setResult(await api<ProvisionedGateway>('/api/gateways', { method: 'POST', body }));
+      setResult(await api('POST /api/gateways', { body }));
       setId('');
       setName('');
       onProvisioned();

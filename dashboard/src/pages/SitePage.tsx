@@ -1,6 +1,6 @@
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { Site, SiteMarker } from '../api/types.ts';
+import type { Site, SiteMarker } from '@warden/contract';
 import { DoorControls } from '../components/DoorControls.tsx';
 import { useAlarmLabels } from '../lib/alarmLabels.ts';
 import { alarmedDevices } from '../lib/alarms.ts';
@@ -8,6 +8,7 @@ import { useLabels } from '../lib/labels.ts';
 import { useAlarms } from '../state/alarms.tsx';
 import { useHubGet } from '../state/fetch.ts';
 import { useLiveBatch } from '../state/live.tsx';
+import { hubPath } from '../api/client.ts';
 
 /**
  * The site plan from `GET /api/site`: the configured SVG drawn as an image (an image cannot run scripts, so a
@@ -21,7 +22,7 @@ export function SitePage() {
   const { open } = useAlarms();
   const [site, setSite] = useState<Site | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
-  const fetched = useHubGet<Site>('/api/site', setSite);
+  const fetched = useHubGet(hubPath('GET /api/site', {}), setSite);
   useLiveBatch('device', (updates) =>
     setSite((cur) => {
       if (!cur) return cur;
@@ -54,7 +55,7 @@ export function SitePage() {
           <svg className="site-plan" viewBox={`0 0 ${width} ${height}`} role="img" aria-label={t('site.title')} data-testid="site-plan">
             {planUrl ? <image href={planUrl} x={0} y={0} width={width} height={height} /> : <rect x={0} y={0} width={width} height={height} className="site-blank" />}
             {site.markers.map((m) => (
-              <Marker key={m.device} m={m} alarm={alarmed.has(m.device)} selected={m.device === selected} onSelect={() => setSelected(m.device)} title={`${m.name || m.device} · ${labels.deviceKind(m.kind)}`} />
+              <Marker key={m.device} m={m} alarm={alarmed.has(m.device)} selected={m.device === selected} onSelect={() => setSelected(m.device)} title={`${m.name || m.device} · ${m.kind ? labels.deviceKind(m.kind) : '?'}`} />
             ))}
           </svg>
           {marker && (
@@ -62,7 +63,7 @@ export function SitePage() {
               <h2>{marker.name || marker.device}</h2>
               <p className="mono muted">{marker.device}</p>
               <p>
-                {labels.deviceKind(marker.kind)} · {[marker.building, marker.zone].filter(Boolean).join(' / ')}
+                {marker.kind ? labels.deviceKind(marker.kind) : '?'} · {[marker.building, marker.zone].filter(Boolean).join(' / ')}
               </p>
               <p>{marker.online ? t('devices.online') : t('devices.offline')}</p>
               {open
@@ -101,7 +102,7 @@ function Marker({ m, alarm, selected, onSelect, title }: { m: SiteMarker; alarm:
       <title>{title}</title>
       <circle r={12} />
       <text y={4} textAnchor="middle">
-        {m.kind.slice(0, 1).toUpperCase()}
+        {(m.kind ?? '?').slice(0, 1).toUpperCase()}
       </text>
     </g>
   );

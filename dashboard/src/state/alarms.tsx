@@ -1,10 +1,11 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
-import type { Alarm, AlarmsPage, LinkageMessage } from '../api/types.ts';
+import type { Alarm, AlarmsPage, LinkageMessage } from '@warden/contract';
 import { AlarmBeeper } from '../lib/alarmSound.ts';
 import { isOpen, loudest, mergeAlarms } from '../lib/alarms.ts';
 import { useSignedIn } from './auth.tsx';
 import { useHubGet } from './fetch.ts';
 import { useLiveBatch } from './live.tsx';
+import { hubPath } from '../api/client.ts';
 
 export type SoundState = 'alerting' | 'muted' | 'quiet';
 
@@ -45,7 +46,7 @@ export function AlarmsProvider({ enabled, children }: { enabled: boolean; childr
   const [popups, setPopups] = useState<AlarmCenter['popups']>([]);
   const learn = useCallback((incoming: Alarm[]) => setAlarms((cur) => mergeAlarms(cur, incoming).filter(isOpen)), []);
 
-  const fetched = useHubGet<AlarmsPage>(enabled ? '/api/alarms?state=open&limit=500' : null, (page) =>
+  const fetched = useHubGet(enabled ? hubPath('GET /api/alarms', { query: { state: 'open', limit: 500 } }) : null, (page) =>
     // A fresh list replaces what we had: an alarm resolved while the feed was down must go.
     setAlarms((cur) => mergeAlarms(cur.filter((a) => page.alarms.some((b) => b.id === a.id)), page.alarms).filter(isOpen)),
   );
@@ -87,7 +88,7 @@ export function AlarmsProvider({ enabled, children }: { enabled: boolean; childr
 
   const acknowledge = useCallback(
     async (id: string, note: string) => {
-      const a = await api<Alarm>(`/api/alarms/${encodeURIComponent(id)}/acknowledge`, { method: 'POST', body: note ? { note } : {} });
+      const a = await api('POST /api/alarms/:id/acknowledge', { params: { id }, body: note ? { note } : {} });
       learn([a]);
       return a;
     },
@@ -95,7 +96,7 @@ export function AlarmsProvider({ enabled, children }: { enabled: boolean; childr
   );
   const resolve = useCallback(
     async (id: string, note: string) => {
-      const a = await api<Alarm>(`/api/alarms/${encodeURIComponent(id)}/resolve`, { method: 'POST', body: { note } });
+      const a = await api('POST /api/alarms/:id/resolve', { params: { id }, body: { note } });
       learn([a]);
       return a;
     },
@@ -103,8 +104,7 @@ export function AlarmsProvider({ enabled, children }: { enabled: boolean; childr
   );
   const acknowledgeMany = useCallback(
     async (ids: string[], note: string) => {
-      const r = await api<{ acknowledged: string[]; skipped: Array<{ id: string; reason: string }> }>('/api/alarms/acknowledge', {
-        method: 'POST',
+      const r = await api('POST /api/alarms/acknowledge', {
         body: note ? { ids, note } : { ids },
       });
       // The answer has ids only; the feed brings each alarm's new version, and this marks them at once.

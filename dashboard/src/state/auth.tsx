@@ -1,7 +1,7 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
-import { ApiError, request, type RequestOptions } from '../api/client.ts';
+import { ApiError, call, getPath, type ApiRoute, type CallArgs, type GetRoute, type HubPath, type Reply } from '../api/client.ts';
 import { clearSession, loadSession, saveSession, type Session } from '../api/session.ts';
-import type { LoginResponse, User } from '../api/types.ts';
+import type { User } from '@warden/contract';
 
 /** Why the login page is shown again, when it is not a plain logout. */
 export type LogoutReason = 'expired' | null;
@@ -25,7 +25,7 @@ export function useAuthState(): Auth {
   }, []);
 
   const login = useCallback(async (username: string, password: string) => {
-    const res = await request<LoginResponse>('/api/auth/login', { method: 'POST', body: { username, password } });
+    const res = await call('POST /api/auth/login', { body: { username, password } });
     const s = { token: res.token, user: res.user };
     saveSession(s);
     setNotice(null);
@@ -37,7 +37,7 @@ export function useAuthState(): Auth {
   useEffect(() => {
     if (!token) return;
     const ac = new AbortController();
-    request<User>('/api/me', { token, signal: ac.signal }).then(
+    call('GET /api/me', {}, { token, signal: ac.signal }).then(
       (user) => {
         setSession((cur) => {
           if (!cur || cur.token !== token) return cur;
@@ -60,30 +60,33 @@ export interface SignedIn {
   user: User;
   token: string;
   logout(reason?: LogoutReason): void;
-  /** A hub call with the session's token; a 401 ends the session. */
-  api<T>(path: string, opts?: Omit<RequestOptions, 'token'>): Promise<T>;
+  /** A hub call with the session's token (route key and arguments typed by the contract); a 401 ends the session. */
+  api<K extends ApiRoute>(route: K, args: CallArgs<K>, opts?: { signal?: AbortSignal }): Promise<Reply<K>>;
+  /** GET of a URL built by `hubPath`, with the session's token; a 401 ends the session. */
+  get<K extends GetRoute>(path: HubPath<K>, opts?: { signal?: AbortSignal }): Promise<Reply<K>>;
 }
 
 const SignedInContext = createContext<SignedIn | null>(null);
 
 export function SignedInProvider({ session, logout, children }: { session: Session; logout: Auth['logout']; children: ReactNode }) {
   const { token, user } = session;
-  const value = useMemo<SignedIn>(
-    () => ({
+  const value = useMemo<SignedIn>(() => {
+    const expireOn401 = async <T,>(p: Promise<T>): Promise<T> => {
+      try {
+        return await p;
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 401) logout('expired');
+        throw err;
+      }
+    };
+    return {
       user,
       token,
       logout,
-      api: async <T,>(path: string, opts: Omit<RequestOptions, 'token'> = {}) => {
-        try {
-          return await request<T>(path, { ...opts, token });
-        } catch (err) {
-          if (err instanceof ApiError && err.status === 401) logout('expired');
-          throw err;
-        }
-      },
-    }),
-    [token, user, logout],
-  );
+      api: (route, args, opts = {}) => expireOn401(call(route, args, { ...opts, token })),
+      get: (path, opts = {}) => expireOn401(getPath(path, { ...opts, token })),
+    };
+  }, [token, user, logout]);
   return <SignedInContext.Provider value={value}>{children}</SignedInContext.Provider>;
 }
 

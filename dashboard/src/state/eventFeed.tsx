@@ -1,8 +1,9 @@
 import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from 'react';
-import type { EventsPage, HubEvent } from '../api/types.ts';
+import type { EventsPage, HubEvent } from '@warden/contract';
 import { mergeEvents } from '../lib/events.ts';
 import { useHubGet } from './fetch.ts';
 import { useLiveBatch } from './live.tsx';
+import { hubPath } from '../api/client.ts';
 
 export interface EventFeed {
   /** Newest first, capped. */
@@ -23,7 +24,7 @@ const INITIAL_PAGE = 100;
 export function EventFeedProvider({ enabled, children }: { enabled: boolean; children: ReactNode }) {
   const [events, setEvents] = useState<HubEvent[]>([]);
   const merge = useCallback((incoming: HubEvent[]) => setEvents((cur) => mergeEvents(cur, incoming)), []);
-  const fetched = useHubGet<EventsPage>(enabled ? `/api/events?limit=${INITIAL_PAGE}` : null, (page) => merge(page.events));
+  const fetched = useHubGet(enabled ? hubPath('GET /api/events', { query: { limit: INITIAL_PAGE } }) : null, (page) => merge(page.events));
   useLiveBatch('event', enabled ? merge : ignore);
   const value = useMemo(() => ({ events, loading: fetched.loading, error: fetched.error }), [events, fetched.loading, fetched.error]);
   return <FeedContext.Provider value={value}>{children}</FeedContext.Provider>;

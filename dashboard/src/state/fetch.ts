@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
+import type { GetRoute, HubPath, Reply } from '../api/client.ts';
 import { useSignedIn } from './auth.tsx';
 import { useLiveState } from './live.tsx';
 
@@ -10,12 +11,12 @@ export interface Fetched {
 }
 
 /**
- * GETs `path` on mount, whenever it changes, and after every live (re)connection, so whatever happened while the
+ * GETs `path` (built by `hubPath`, so the answer's type is the contract's) on mount, whenever it changes, and after every live (re)connection, so whatever happened while the
  * feed was down is picked up; `onData` decides how the answer merges with what live messages already brought.
  * A null path fetches nothing.
  */
-export function useHubGet<T>(path: string | null, onData: (data: T) => void): Fetched {
-  const { api } = useSignedIn();
+export function useHubGet<K extends GetRoute>(path: HubPath<K> | null, onData: (data: Reply<K>) => void): Fetched {
+  const { get } = useSignedIn();
   const { connects } = useLiveState();
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<string | null>(null);
@@ -29,7 +30,7 @@ export function useHubGet<T>(path: string | null, onData: (data: T) => void): Fe
       return;
     }
     const ac = new AbortController();
-    api<T>(path, { signal: ac.signal }).then(
+    get(path, { signal: ac.signal }).then(
       (data) => {
         setError(null);
         setLoading(false);
@@ -42,7 +43,7 @@ export function useHubGet<T>(path: string | null, onData: (data: T) => void): Fe
       },
     );
     return () => ac.abort();
-  }, [api, path, connects, nonce]);
+  }, [get, path, connects, nonce]);
 
   const reload = useCallback(() => setNonce((n) => n + 1), []);
   return { loading, error, reload };

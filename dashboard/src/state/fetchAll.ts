@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import type { GetRoute, HubPath, Reply } from '../api/client.ts';
 import { useSignedIn } from './auth.tsx';
 import { useLiveState } from './live.tsx';
 
@@ -12,10 +13,10 @@ export interface FetchedAll<T> {
  * GETs every path (at most `concurrency` at a time), again whenever the list changes and after every live
  * (re)connection; `data` keeps the order of `paths`. Null paths fetch nothing.
  */
-export function useHubGetAll<T>(paths: readonly string[] | null, concurrency = 4): FetchedAll<T> {
-  const { api } = useSignedIn();
+export function useHubGetAll<K extends GetRoute>(paths: readonly HubPath<K>[] | null, concurrency = 4): FetchedAll<Reply<K>> {
+  const { get } = useSignedIn();
   const { connects } = useLiveState();
-  const [state, setState] = useState<FetchedAll<T>>({ data: null, loading: paths !== null, error: null });
+  const [state, setState] = useState<FetchedAll<Reply<K>>>({ data: null, loading: paths !== null, error: null });
   const key = paths ? paths.join('\n') : null;
 
   useEffect(() => {
@@ -23,7 +24,7 @@ export function useHubGetAll<T>(paths: readonly string[] | null, concurrency = 4
     const list = key === '' ? [] : key.split('\n');
     const ac = new AbortController();
     setState((s) => ({ ...s, loading: true }));
-    getAll<T>(list, (p) => api<T>(p, { signal: ac.signal }), concurrency).then(
+    getAll(list as HubPath<K>[], (p) => get<K>(p, { signal: ac.signal }), concurrency).then(
       (data) => setState({ data, loading: false, error: null }),
       (err: unknown) => {
         if (ac.signal.aborted) return;
@@ -31,7 +32,7 @@ export function useHubGetAll<T>(paths: readonly string[] | null, concurrency = 4
       },
     );
     return () => ac.abort();
-  }, [api, key, connects, concurrency]);
+  }, [get, key, connects, concurrency]);
 
   return state;
 }
