@@ -1,4 +1,9 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseHubConfig, startHub } from '../src/index.ts';
 import { startModules, type HubContext, type HubModule } from '../src/module.ts';
 import { moduleContext, type TestContext } from './module-context.ts';
 
@@ -55,5 +60,36 @@ describe('hub modules', () => {
   it('refuses two modules of one name', async () => {
     t = await moduleContext();
     await expect(startModules([recording([], 'a'), recording([], 'a')], t.ctx)).rejects.toThrow('two hub modules are named a');
+  });
+});
+
+describe('startHub with its modules', () => {
+  it('a module that cannot start (the HTTP port is taken) stops the ones before it: broker port and data dir are free again', async () => {
+    const listen = (port: number) =>
+      new Promise<Server>((resolve, reject) => {
+        const s = createServer();
+        s.once('error', reject);
+        s.listen(port, '127.0.0.1', () => resolve(s));
+      });
+    const close = (s: Server) => new Promise<void>((resolve) => s.close(() => resolve()));
+    const taken = await listen(0);
+    const httpPort = (taken.address() as { port: number }).port;
+    const probe = await listen(0);
+    const mqttPort = (probe.address() as { port: number }).port;
+    await close(probe);
+    const dir = await mkdtemp(join(tmpdir(), 'warden-modules-'));
+    const config = (http: number) => parseHubConfig({ http: { port: http }, mqtt: { port: mqttPort }, dataDir: dir, admin: { password: 'test-admin-password' }, dashboard: { dir: join(dir, 'no-dist') } });
+    try {
+      await expect(startHub(config(httpPort), { logger: false })).rejects.toThrow(/EADDRINUSE/);
+      // The broker started before the modules is closed again: its port can be bound.
+      await close(await listen(mqttPort));
+      // state.db, telemetry.duckdb and energy.duckdb were closed: the same data dir starts a hub at once.
+      const hub = await startHub(config(0), { logger: false });
+      expect((await fetch(`${hub.httpUrl}/api/health`)).status).toBe(200);
+      await hub.stop();
+    } finally {
+      await close(taken);
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
