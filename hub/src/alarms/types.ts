@@ -25,6 +25,14 @@ export const ALARM_TYPES = {
   'gateway.offline': { priority: 'high', latching: false, title: 'Building gateway lost' },
   'access.after_hours': { priority: 'medium', latching: false, title: 'Access outside the door schedule' },
   'access.repeated_denied': { priority: 'high', latching: false, title: 'Repeated denied credentials' },
+  // Energy anomalies found by the hub's detector on each meter's hourly use (hub/src/energy/detection, watch.ts).
+  'energy.spike': { priority: 'low', latching: false, title: 'Energy use far above usual' },
+  'energy.drop': { priority: 'low', latching: false, title: 'Energy use far below usual' },
+  'energy.dropout': { priority: 'medium', latching: false, title: 'Meter reads almost nothing' },
+  'energy.flat': { priority: 'low', latching: false, title: 'Meter reading frozen' },
+  'energy.missing': { priority: 'low', latching: false, title: 'Meter readings missing' },
+  'energy.night_base_load': { priority: 'low', latching: false, title: 'High night base load' },
+  'energy.leak': { priority: 'medium', latching: false, title: 'Water leak suspected' },
 } as const satisfies Record<string, { priority: Priority; latching: boolean; title: string }>;
 
 export type AlarmType = keyof typeof ALARM_TYPES;

@@ -4,6 +4,7 @@ import { deviceOffline } from './device-offline.ts';
 import { doorForced } from './door-forced.ts';
 import { doorHeldOpen } from './door-held-open.ts';
 import { emergencyCall } from './emergency-call.ts';
+import { energyAnomaly } from './energy-anomaly.ts';
 import { fire } from './fire.ts';
 import { gatewayOffline } from './gateway-offline.ts';
 import { intrusion } from './intrusion.ts';
@@ -24,4 +25,5 @@ export const RULES: readonly AlarmRule[] = [
   gatewayOffline,
   afterHours,
   repeatedDenied,
+  energyAnomaly,
 ];
