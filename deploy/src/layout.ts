@@ -14,6 +14,12 @@ export interface LayoutOptions {
   fieldPortBase: number;
   /** Undefined: generated on the first start and kept in the data dir, like the gateway passwords. */
   adminPassword?: string;
+  /** Simulated meters first publish this many days of history (a new data dir); 0 or undefined: live only. */
+  backfillDays?: number;
+  /** Folder of face photos the simulated face terminals send (deploy/src/demo-faces.ts); unset: cards only. */
+  faceImages?: string;
+  /** Cards the simulated face terminals present now and then. */
+  faceCards?: string[];
 }
 
 export interface SystemLayout {
@@ -27,6 +33,8 @@ export interface SystemLayout {
 interface Secrets {
   admin?: string;
   gateways: Record<string, string>;
+  /** Face gallery keys of gateways with face terminals (32 bytes, hex). */
+  galleryKeys?: Record<string, string>;
 }
 
 function writePrivate(file: string, text: string): void {
@@ -35,11 +43,13 @@ function writePrivate(file: string, text: string): void {
 }
 
 /** Gateway passwords are generated once per data dir and kept, so restarts keep working credentials. */
-function loadSecrets(dataDir: string, gatewayIds: string[], adminPassword: string | undefined): Secrets {
+function loadSecrets(dataDir: string, gatewayIds: string[], faceGatewayIds: string[], adminPassword: string | undefined): Secrets {
   const file = join(dataDir, 'secrets.json');
   const secrets: Secrets = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Secrets) : { gateways: {} };
   secrets.admin = adminPassword ?? secrets.admin ?? randomBytes(12).toString('base64url');
   for (const id of gatewayIds) secrets.gateways[id] ??= randomBytes(18).toString('base64url');
+  secrets.galleryKeys ??= {};
+  for (const id of faceGatewayIds) secrets.galleryKeys[id] ??= randomBytes(32).toString('hex');
   writePrivate(file, JSON.stringify(secrets, null, 2));
   return secrets;
 }
@@ -50,7 +60,8 @@ function loadSecrets(dataDir: string, gatewayIds: string[], adminPassword: strin
  */
 export function writeSystemLayout(plan: CampusPlan, o: LayoutOptions): SystemLayout {
   mkdirSync(join(o.dataDir, 'edge'), { recursive: true });
-  const secrets = loadSecrets(o.dataDir, plan.gateways.map((g) => g.id), o.adminPassword);
+  const faceGateways = plan.gateways.filter((g) => g.devices.some((d) => d.driver === 'face-terminal')).map((g) => g.id);
+  const secrets = loadSecrets(o.dataDir, plan.gateways.map((g) => g.id), faceGateways, o.adminPassword);
   const hubConfig = join(o.dataDir, 'hub.yaml');
   const site = schematicSitePlan(plan);
   const sitePlanFile = join(o.dataDir, 'site-plan.svg');
@@ -83,19 +94,31 @@ export function writeSystemLayout(plan: CampusPlan, o: LayoutOptions): SystemLay
         // A simulated campus gateway serves one building, so every door and turnstile behind it is on its
         // evacuation routes; a real site lists them (edge/README.md, "Fire fail-safe").
         failsafe: { fire: { enabled: true, doors: 'all', turnstiles: 'all' } },
-        devices: g.devices.map((d) => ({
-          id: d.id,
-          driver: d.driver,
-          name: d.name,
-          ...(d.building ? { building: d.building } : {}),
-          ...(d.zone ? { zone: d.zone } : {}),
-          ...(d.medium ? { options: { medium: d.medium } } : {}),
-        })),
+        // A gateway with face terminals decides on faces itself, from the gallery the hub syncs to it.
+        ...(faceGateways.includes(g.id)
+          ? { face: { enabled: true, gallery: join(o.dataDir, 'edge', `${g.id}-face-gallery.bin`), galleryKey: secrets.galleryKeys![g.id] } }
+          : {}),
+        devices: g.devices.map((d) => {
+          const options = { ...d.edge, ...(d.medium ? { medium: d.medium } : {}) };
+          return {
+            id: d.id,
+            driver: d.driver,
+            name: d.name,
+            ...(d.building ? { building: d.building } : {}),
+            ...(d.zone ? { zone: d.zone } : {}),
+            ...(Object.keys(options).length ? { options } : {}),
+          };
+        }),
       }),
     );
     edgeConfigs.set(g.id, file);
   });
   const scenario = join(o.dataDir, 'campus-scenario.yaml');
-  writeFileSync(scenario, stringify(scenarioFromPlan(plan, fieldUrls)));
+  const played = scenarioFromPlan(plan, fieldUrls);
+  for (const d of played.gateways.flatMap((g) => g.devices)) {
+    if (d.type === 'meter' && o.backfillDays) d.options = { ...d.options, backfillDays: o.backfillDays };
+    if (d.type === 'face-terminal') d.options = { ...d.options, ...(o.faceImages ? { images: o.faceImages } : {}), ...(o.faceCards?.length ? { cards: o.faceCards } : {}) };
+  }
+  writeFileSync(scenario, stringify(played));
   return { hubConfig, edgeConfigs, scenario, gatewayPasswords: secrets.gateways, adminPassword: secrets.admin! };
 }
