@@ -22,6 +22,8 @@ export const COMMAND_SCHEMAS = {
     { on: Type.Boolean(), level: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })) },
     { additionalProperties: false },
   ),
+  /** PTZ camera: go to a stored preset, by token or name (alarm linkage points cameras at the scene). */
+  'camera.goto_preset': Type.Object({ preset: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }),
 } satisfies Record<string, TSchema>;
 
 export type CommandAction = keyof typeof COMMAND_SCHEMAS;

@@ -64,6 +64,10 @@ export const EVENT_SCHEMAS = {
   'intrusion.armed': Empty,
   'intrusion.disarmed': Type.Object({ by: Type.Optional(Str()) }, { additionalProperties: false }),
   'intrusion.tamper': Empty,
+  /** Camera analytics (ONVIF events): motion started (true) or ended (false). */
+  'camera.motion': Type.Object({ state: Type.Boolean() }, { additionalProperties: false }),
+  /** Camera tamper (lens covered, moved, defocused; ONVIF scene change or tamper rule): started or ended. */
+  'camera.tamper': Type.Object({ state: Type.Boolean() }, { additionalProperties: false }),
   'device.online': Empty,
   'device.offline': Type.Object({ reason: Type.Optional(Str()) }, { additionalProperties: false }),
   'command.result': Type.Object(
