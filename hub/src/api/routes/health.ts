@@ -12,7 +12,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async
     async () => ({
       status: 'ok' as const,
       version: s.version,
-      uptimeS: Math.floor((Date.now() - s.startedAt) / 1000),
+      uptimeS: Math.floor((s.clock() - s.startedAt) / 1000),
       mqttClients: s.mqttClients(),
       gatewaysOnline: s.gateways.countOnline(),
     }),

@@ -22,7 +22,7 @@ export interface ScheduleRunnerDeps {
   utcOffsetHours: number;
   commands: CommandDeps;
   audit: AuditLog;
-  /** Delivers stored events (the hub bus, or a poll of the event store); returns an unsubscribe function. */
+  /** Delivers stored events (in the hub: the hub bus; the runner takes its commands' `command.result`); returns an unsubscribe function. */
   subscribe(listener: (e: StoredEvent) => void): () => void;
   log: Logger;
   clock?: () => number;
