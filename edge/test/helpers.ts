@@ -67,10 +67,10 @@ export function driverHarness(driver: string, options: Record<string, unknown> =
 }
 
 /** Resolves when `fn` returns a truthy value; polls, so tests assert outcomes rather than timing. */
-export async function eventually<T>(fn: () => T | undefined | null | false, what = 'condition', timeoutMs = 15_000): Promise<T> {
+export async function eventually<T>(fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, what = 'condition', timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const v = fn();
+    const v = await fn(); // an async condition is awaited (a pending promise is not "true")
     if (v) return v;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
