@@ -4,8 +4,7 @@ import type { EdgeConfig } from './config.ts';
 import { Availability } from './availability.ts';
 import { CommandRouter } from './commands.ts';
 import { buildDeviceTable } from './devices.ts';
-import type { Emission } from './driver.ts';
-import { startFieldBroker, type FieldBroker } from './field-broker.ts';
+import type { Emission, NativeMessage } from './driver.ts';
 import { HubLink } from './hub-link.ts';
 import { FireFailsafe } from './failsafe/fire.ts';
 import { FieldIngest } from './ingest.ts';
@@ -13,7 +12,7 @@ import { EdgeMetrics, serveMetrics, type MetricsServer } from './metrics.ts';
 import { Outbox } from './outbox.ts';
 import { FaceService } from './face/service.ts';
 import { GallerySyncClient } from './face/sync.ts';
-import { ModbusPoller, type ModbusMeterOptions } from './modbus/poller.ts';
+import { TRANSPORTS, type TransportRuntime } from './transports/index.ts';
 import { AGENT_VERSION } from './version.ts';
 
 export interface EdgeAgent {
@@ -49,7 +48,8 @@ export async function startEdgeAgent(config: EdgeConfig, opts: StartEdgeOptions 
   const outbox = Outbox.open(config.outbox.path, { synchronous: config.outbox.synchronous });
 
   let hub: HubLink | undefined;
-  let field: FieldBroker | undefined;
+  // Started transports by name, in start order; a device's commands go out over its driver's transport.
+  const transports = new Map<string, TransportRuntime>();
   let metricsServer: MetricsServer | undefined;
   const metrics = new EdgeMetrics({
     backlog: () => outbox.backlog(),
@@ -82,7 +82,7 @@ export async function startEdgeAgent(config: EdgeConfig, opts: StartEdgeOptions 
   const commands = new CommandRouter({
     devices,
     isOnline: (id) => availability.isOnline(id),
-    sendNative: (msg) => (field ? field.publish(msg.topic, msg.payload) : Promise.reject(new Error('field broker not running'))),
+    sendNative: (device, msg) => sendNative(device.id, msg),
     emit,
     refuse: (reason, fields, msg) => ingest.refuse(reason, fields, msg),
     metrics,
@@ -104,11 +104,25 @@ export async function startEdgeAgent(config: EdgeConfig, opts: StartEdgeOptions 
     if (!availability.set(deviceId, online)) return;
     emit(deviceId, [online ? { kind: 'event', type: 'device.online', data: {} } : { kind: 'event', type: 'device.offline', data: { reason } }]);
   };
-  // Meters on Modbus TCP are polled by the agent rather than connecting to the field broker.
-  const modbusPollers = [...devices.values()]
-    .filter((d) => d.driver.name === 'modbus-meter')
-    .map((d) => new ModbusPoller({ deviceId: d.id, options: d.options as unknown as ModbusMeterOptions, emit, onAvailability, registry: metrics.registry, logger: logger.child({ part: 'modbus', device: d.id }) }));
 
+  /** A native message to a device, over the transport its driver names. */
+  function sendNative(deviceId: string, msg: NativeMessage): Promise<void> {
+    const device = devices.get(deviceId);
+    if (!device) return Promise.reject(new Error(`unknown device ${deviceId}`));
+    const transport = transports.get(device.driver.transport);
+    if (!transport?.send) return Promise.reject(new Error(`${device.driver.transport} transport ${transport ? 'carries no commands' : 'not running'}`));
+    return transport.send(device, msg);
+  }
+
+  // Reverse start order: pollers and listeners stop before the hub link they feed.
+  const stopTransports = async (): Promise<void> => {
+    for (const [name, t] of [...transports].reverse()) {
+      transports.delete(name);
+      await t.stop();
+    }
+  };
+
+  let fieldInfo = { host: config.field.host, port: config.field.port };
   let face: FaceService | undefined;
   let gallerySync: GallerySyncClient | undefined;
   try {
@@ -120,7 +134,8 @@ export async function startEdgeAgent(config: EdgeConfig, opts: StartEdgeOptions 
         devices,
         emit,
         execute: (payload) => commands.handle(payload),
-        publish: (topic, payload) => (field ? field.publish(topic, payload) : Promise.reject(new Error('field broker not running'))),
+        // By the field protocol the device id is the topic's second segment.
+        publish: (topic, payload) => sendNative(topic.split('/')[1] ?? '', { topic, payload }),
         refuse: (reason, fields, msg) => ingest.refuse(reason, fields, msg),
         registry: metrics.registry,
         logger: logger.child({ part: 'face' }),
@@ -139,19 +154,30 @@ export async function startEdgeAgent(config: EdgeConfig, opts: StartEdgeOptions 
         logger: logger.child({ part: 'gallery-sync' }),
       });
     }
-    field = await startFieldBroker({
-      host: config.field.host,
-      port: config.field.port,
-      requireAuth: config.field.requireAuth,
-      maxPacketBytes: config.field.maxPacketBytes,
-      devices: new Map(config.devices.map((d) => [d.id, { secret: d.secret }])),
-      // Face captures are decided on the gateway (face/service.ts); everything else is decoded into records.
-      onMessage: (deviceId, topic, payload, delivery) =>
-        face?.handles(deviceId, topic) ? face.handle(deviceId, topic, payload) : ingest.handle(deviceId, topic, payload, delivery),
-      onAvailability,
-      refuse: (reason, fields, msg) => ingest.refuse(reason, fields, msg),
-      logger: logger.child({ part: 'field' }),
-    });
+    // Every transport with devices (and those always on, like the field broker) in registry order.
+    for (const transport of TRANSPORTS.values()) {
+      const own = [...devices.values()].filter((d) => d.driver.transport === transport.name);
+      if (own.length === 0 && !transport.always) continue;
+      const part = logger.child({ part: transport.name });
+      transports.set(
+        transport.name,
+        await transport.start({
+          config,
+          devices: own,
+          // Face captures are decided on the gateway (face/service.ts); everything else is decoded into records.
+          deliver: (deviceId, topic, payload, delivery) =>
+            face?.handles(deviceId, topic) ? face.handle(deviceId, topic, payload) : ingest.handle(deviceId, topic, payload, delivery),
+          emit,
+          onAvailability,
+          refuse: (reason, fields, msg) => ingest.refuse(reason, fields, msg),
+          registry: metrics.registry,
+          logger: part,
+        }),
+      );
+    }
+    const field = transports.get('field-mqtt')?.address;
+    if (!field) throw new Error('the field-mqtt transport did not report its address');
+    fieldInfo = field;
 
     hub = new HubLink({
       gatewayId: gw,
@@ -193,19 +219,17 @@ export async function startEdgeAgent(config: EdgeConfig, opts: StartEdgeOptions 
       logger: logger.child({ part: 'hub' }),
     });
     hub.start();
-    for (const p of modbusPollers) p.start();
 
     if (config.metrics.enabled) metricsServer = await serveMetrics(metrics, config.metrics.host, config.metrics.port);
   } catch (err) {
     await hub?.stop();
-    await field?.close();
+    await stopTransports();
     await face?.stop();
     outbox.close();
     throw err;
   }
 
   if (config.hub.password === undefined) logger.warn('no hub password (hub.password, hub.passwordFile or WARDEN_GATEWAY_PASSWORD); the hub will likely refuse the gateway');
-  const fieldInfo = { host: field.host, port: field.port };
   logger.info(
     { field: `mqtt://${fieldInfo.host}:${fieldInfo.port}`, hub: config.hub.url, outbox: config.outbox.path, backlog: outbox.backlog(), devices: devices.size },
     'edge agent started',
@@ -216,8 +240,7 @@ export async function startEdgeAgent(config: EdgeConfig, opts: StartEdgeOptions 
     (stopping ??= (async () => {
       failsafe.stop();
       commands.stop();
-      await Promise.all(modbusPollers.map((p) => p.stop()));
-      await field!.close();
+      await stopTransports();
       await face?.stop();
       await hub!.stop();
       await metricsServer?.close();

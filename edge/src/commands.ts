@@ -7,8 +7,8 @@ import type { EdgeMetrics } from './metrics.ts';
 export interface CommandRouterDeps {
   devices: ReadonlyMap<string, DeviceRuntime>;
   isOnline(deviceId: string): boolean;
-  /** Publishes a native command on the field broker. */
-  sendNative(msg: NativeMessage): Promise<void>;
+  /** Sends a native command to a device over its driver's transport. */
+  sendNative(device: DeviceRuntime, msg: NativeMessage): Promise<void>;
   /** Commits records for a device (the outcome goes to the hub through the outbox like any record). */
   emit(deviceId: string, emissions: Emission[]): void;
   refuse(reason: RejectReason, fields: Record<string, unknown>, msg: string): void;
@@ -29,7 +29,7 @@ const MAX_ERROR = 500; // command.result error length in the contract
 const REMEMBERED = 1000;
 
 /**
- * Hub command -> driver -> native command on the field broker; the device's reply (or its absence)
+ * Hub command -> driver -> native command over the device's transport; the device's reply (or its absence)
  * -> `command.result`. Every command the gateway could identify gets exactly one result.
  */
 export class CommandRouter {
@@ -91,7 +91,7 @@ export class CommandRouter {
     const timer = setTimeout(() => this.settle(cmd.id, false, 'timeout', 'timeout'), this.d.timeoutMs);
     this.pending.set(cmd.id, { device: device.id, action: cmd.action, timer });
     this.d.metrics.command('sent');
-    this.d.sendNative(native).catch((err: Error) => this.settle(cmd.id, false, `could not send to the device: ${err.message}`, 'failed'));
+    this.d.sendNative(device, native).catch((err: Error) => this.settle(cmd.id, false, `could not send to the device: ${err.message}`, 'failed'));
   }
 
   /** A device's reply to a native command. */

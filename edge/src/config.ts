@@ -7,6 +7,7 @@ import { Value } from 'typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { DEVICE_ID } from '@warden/contract';
 import { DRIVERS, DRIVER_NAMES } from './drivers/index.ts';
+import { TRANSPORTS } from './transports/index.ts';
 import { FailsafeSection, checkFailsafe } from './failsafe/config.ts';
 import { FaceSection } from './face/config.ts';
 
@@ -250,7 +251,9 @@ export function parseEdgeConfig(
         errors.push(...schemaErrors(driver.options, allErrors(() => optionCheckers.get(d.driver)!.Errors(options)), options, `/devices/${i}/options`));
       }
     }
-    if (raw.field?.requireAuth === true && d.secret === undefined) {
+    // Only devices that log in to the gateway (field MQTT) have a field secret; polled devices do not.
+    const logsIn = TRANSPORTS.get(DRIVERS.get(d.driver)?.transport ?? '')?.deviceLogin ?? true;
+    if (raw.field?.requireAuth === true && d.secret === undefined && logsIn) {
       errors.push(`devices/${i}/secret: required because field.requireAuth is true`);
     }
   });

@@ -74,21 +74,42 @@ export interface Driver<O = Record<string, unknown>, S = undefined> {
   name: string;
   kind: DeviceKind;
   description: string;
-  /** Schema of the device's `options` in the gateway config, with defaults; checked at config load. */
+  /**
+   * How the gateway reaches devices of this type: the name of a transport in src/transports/
+   * (`field-mqtt`: the device connects to the embedded field broker; `modbus-tcp`: the agent polls it).
+   * The agent starts each transport for the devices whose driver names it and has no per-driver cases.
+   */
+  transport: string;
+  /**
+   * Schema of the device's `options` in the gateway config, with defaults; checked at config load.
+   * A transport's per-device connection options (e.g. Modbus host and unit id) are part of it.
+   */
   options: TSchema;
   /** Fresh per-device state; called once per device when the agent starts. */
   initialState(): S;
+  /** Native messages from the device, by topic pattern (transports that deliver native messages). */
   uplinks: Record<string, Uplink<DeviceContext<O, S>>>;
   /** Reply topics of native commands. */
   replies: Record<string, ReplyDecoder>;
   commands: CommandEncoders<O>;
 }
 
+/** What a driver file declares; the parts a device type does not have may be left out. */
+export type DriverSpec<O, S> = Omit<Driver<O, S>, 'initialState' | 'uplinks' | 'replies' | 'commands'> &
+  Partial<Pick<Driver<O, S>, 'initialState' | 'uplinks' | 'replies' | 'commands'>>;
+
 // Erased form for the registry; each driver file keeps its precise types.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyDriver = Driver<any, any>;
 
-export function defineDriver<O, S>(d: Driver<O, S>): Driver<O, S> {
+export function defineDriver<O, S = undefined>(spec: DriverSpec<O, S>): Driver<O, S> {
+  const d: Driver<O, S> = {
+    initialState: () => undefined as S,
+    uplinks: {},
+    replies: {},
+    commands: {},
+    ...spec,
+  };
   for (const pattern of [...Object.keys(d.uplinks), ...Object.keys(d.replies)]) {
     if (pattern.split('/')[1] !== '{id}') throw new Error(`driver ${d.name}: topic ${pattern} must have {id} as its second segment`);
   }

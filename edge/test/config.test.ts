@@ -91,6 +91,11 @@ describe('edge config', () => {
     ).toEqual(['devices/0/secret: required because field.requireAuth is true']);
   });
 
+  it('does not ask a polled device (modbus-tcp transport) for a field secret: it never logs in', () => {
+    const cfg = parseEdgeConfig({ gateway: { id: 'gw' }, field: { requireAuth: true }, devices: [{ id: 'm1', driver: 'modbus-meter', options: { medium: 'power', host: '10.0.0.9', map: 'sdm630' } }] });
+    expect(cfg.devices[0]!.secret).toBeUndefined();
+  });
+
   it('takes the hub password from the config, a file, or WARDEN_GATEWAY_PASSWORD', () => {
     writeFileSync(join(tmp.dir, 'pw'), 'from-file\n');
     const base = { gateway: { id: 'gw' } };

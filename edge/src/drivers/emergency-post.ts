@@ -1,8 +1,6 @@
-import Type, { type Static } from 'typebox';
-import { defineDriver, oneOf, uplink, type DeviceContext } from '../driver.ts';
-
-const Options = Type.Object({}, { additionalProperties: false });
-type Ctx = DeviceContext<Static<typeof Options>, undefined>;
+import Type from 'typebox';
+import { event, noOptions, type NoOptions } from '../driver-kit.ts';
+import { defineDriver, oneOf, uplink } from '../driver.ts';
 
 const Sos = Type.Object({
   btn: oneOf(['PRESSED', 'RESET']),
@@ -10,19 +8,13 @@ const Sos = Type.Object({
 });
 
 /** Emergency call post (help point): a call when pressed, cleared when reset by staff. */
-export default defineDriver<Static<typeof Options>, undefined>({
+export default defineDriver<NoOptions, undefined>({
   name: 'emergency-post',
   kind: 'emergency_post',
   description: 'emergency call post / help point',
-  options: Options,
-  initialState: () => undefined,
+  transport: 'field-mqtt',
+  options: noOptions,
   uplinks: {
-    'sos/{id}': uplink(Sos, (m, _c: Ctx) =>
-      m.btn === 'PRESSED'
-        ? [{ kind: 'event', type: 'emergency.call', data: m.button === undefined ? {} : { button: m.button } }]
-        : [{ kind: 'event', type: 'emergency.cleared', data: {} }],
-    ),
+    'sos/{id}': uplink(Sos, (m) => [m.btn === 'PRESSED' ? event('emergency.call', m.button === undefined ? {} : { button: m.button }) : event('emergency.cleared', {})]),
   },
-  replies: {},
-  commands: {},
 });

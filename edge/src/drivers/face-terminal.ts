@@ -1,6 +1,7 @@
 import Type, { type Static } from 'typebox';
 import { DEVICE_ID } from '@warden/contract';
-import { defineDriver, epochMs, replyDecoder, uplink, type DeviceContext, type Emission } from '../driver.ts';
+import { event, lockControl, okReply, unlockSecondsOption } from '../driver-kit.ts';
+import { defineDriver, epochMs, uplink, type DeviceContext, type Emission } from '../driver.ts';
 
 const Options = Type.Object(
   {
@@ -16,7 +17,7 @@ const Options = Type.Object(
     ),
     direction: Type.Union([Type.Literal('in'), Type.Literal('out')], { default: 'in', description: 'direction reported by dorm check-ins at this point' }),
     minReal: Type.Number({ minimum: 0, maximum: 1, default: 0, description: 'minimum antispoof score at access and dorm points (0 = not checked)' }),
-    unlockSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 5, description: 'how long a granted door stays released' }),
+    unlockSeconds: unlockSecondsOption('how long a granted door stays released'),
   },
   { additionalProperties: false },
 );
@@ -39,8 +40,6 @@ export const Capture = Type.Object(
 );
 export type CaptureMessage = Static<typeof Capture>;
 
-const Reply = Type.Object({ ref: Type.String({ minLength: 1 }), ok: Type.Boolean(), err: Type.Optional(Type.String()) });
-
 /**
  * Without face decisions on the gateway (face.enabled false) a capture still leaves a trace: the attempt
  * is denied and reported, so a misconfigured point is visible in the console instead of silently dead.
@@ -49,7 +48,7 @@ const Reply = Type.Object({ ref: Type.String({ minLength: 1 }), ok: Type.Boolean
 function decodeCapture(m: CaptureMessage, _ctx: DeviceContext<FaceTerminalOptions, undefined>): Emission[] {
   const method = m.image !== undefined ? 'face' : m.card !== undefined ? 'card' : 'qr';
   const credential = m.card ?? m.qr;
-  return [{ kind: 'event', type: 'access.denied', data: { method, ...(credential && !m.image ? { credential } : {}), reason: 'face decisions are not enabled on this gateway' }, ts: epochMs(m.t) }];
+  return [event('access.denied', { method, ...(credential && !m.image ? { credential } : {}), reason: 'face decisions are not enabled on this gateway' }, epochMs(m.t))];
 }
 
 /** Face terminal at a door, dorm entrance or junction: sends captures, takes results and unlock commands. */
@@ -57,12 +56,9 @@ export default defineDriver<FaceTerminalOptions, undefined>({
   name: 'face-terminal',
   kind: 'face_terminal',
   description: 'face recognition terminal (camera + card/QR reader + lock output); decisions made on the gateway',
+  transport: 'field-mqtt',
   options: Options,
-  initialState: () => undefined,
   uplinks: { 'face/{id}/capture': uplink(Capture, decodeCapture) },
-  replies: { 'face/{id}/control/reply': replyDecoder(Reply, (r) => ({ ref: r.ref, ok: r.ok, error: r.ok ? undefined : r.err || 'terminal reported failure' })) },
-  commands: {
-    'door.unlock': (p, c) => ({ topic: `face/${c.id}/control`, payload: { op: 'UNLOCK', seconds: p.seconds ?? c.options.unlockSeconds, ref: c.ref } }),
-    'door.lock': (_p, c) => ({ topic: `face/${c.id}/control`, payload: { op: 'LOCK', ref: c.ref } }),
-  },
+  replies: { 'face/{id}/control/reply': okReply('terminal reported failure') },
+  commands: lockControl<FaceTerminalOptions>('face/{id}/control'),
 });

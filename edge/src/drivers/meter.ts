@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import { telemetry } from '../driver-kit.ts';
 import { defineDriver, epochSeconds, oneOf, uplink, type DeviceContext, type Emission } from '../driver.ts';
 
 const Options = Type.Object(
@@ -19,17 +20,15 @@ function decodeReading(m: Static<typeof Reading>, ctx: Ctx): Emission[] {
   const [totalName, instantName] = ctx.options.medium === 'power' ? ['energy_kwh', 'power_kw'] : ['volume_m3', 'flow_m3h'];
   const metrics: Record<string, number> = { [totalName]: m.total };
   if (m.instant !== undefined) metrics[instantName] = m.instant;
-  return [{ kind: 'telemetry', metrics, ts: epochSeconds(m.ts) }];
+  return [telemetry(metrics, epochSeconds(m.ts))];
 }
 
-/** Utility meter (power, water or gas, from the device option `medium`). */
+/** Utility meter (power, water or gas, from the device option `medium`) publishing on the field broker. */
 export default defineDriver<Static<typeof Options>, undefined>({
   name: 'meter',
   kind: 'meter',
   description: 'power, water or gas meter',
+  transport: 'field-mqtt',
   options: Options,
-  initialState: () => undefined,
   uplinks: { 'meter/{id}/reading': uplink(Reading, decodeReading) },
-  replies: {},
-  commands: {},
 });

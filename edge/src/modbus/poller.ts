@@ -2,23 +2,29 @@ import ModbusSerial from 'modbus-serial';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { RateLimitedLog } from '@warden/contract';
-import type { Emission } from '../driver.ts';
+import Type, { type Static } from 'typebox';
+import { oneOf, type Emission } from '../driver.ts';
 import { decodeBlock } from './codec.ts';
 import { span, type RegisterMap } from './register-map.ts';
-import { REGISTER_MAPS } from './register-maps/index.ts';
+import { REGISTER_MAPS, REGISTER_MAP_NAMES } from './register-maps/index.ts';
 
 // modbus-serial is CommonJS: under NodeNext its default import is module.exports, which is the client class itself.
 const ModbusRTU = ModbusSerial as unknown as typeof ModbusSerial.default;
 
-export interface ModbusMeterOptions {
-  host: string;
-  port: number;
-  unitId: number;
-  map: string;
-  pollSeconds: number;
-  timeoutMs: number;
-  offlineAfterFailures: number;
-}
+/**
+ * Per-device connection settings of a polled Modbus TCP device: the modbus-tcp transport's options,
+ * which every driver on that transport includes in its options schema (drivers/modbus-meter.ts).
+ */
+export const ModbusConnectionOptions = Type.Object({
+  host: Type.String({ minLength: 1, description: 'address of the meter or its Modbus TCP converter' }),
+  port: Type.Integer({ minimum: 1, maximum: 65535, default: 502, description: 'Modbus TCP port' }),
+  unitId: Type.Integer({ minimum: 0, maximum: 255, default: 1, description: 'Modbus unit (slave) id' }),
+  map: oneOf(REGISTER_MAP_NAMES as [string, ...string[]]),
+  pollSeconds: Type.Number({ minimum: 0.05, maximum: 3600, default: 60, description: 'reading period' }),
+  timeoutMs: Type.Integer({ minimum: 50, maximum: 60_000, default: 3000, description: 'a request without an answer in this time fails' }),
+  offlineAfterFailures: Type.Integer({ minimum: 1, maximum: 100, default: 2, description: 'consecutive failed polls before device.offline' }),
+});
+export type ModbusMeterOptions = Static<typeof ModbusConnectionOptions>;
 
 export interface ModbusPollerDeps {
   deviceId: string;
