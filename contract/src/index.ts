@@ -6,6 +6,7 @@ export * from './events.ts';
 export * from './records.ts';
 export * from './commands.ts';
 export * from './validate.ts';
+export * from './schema-errors.ts';
 export * from './reject.ts';
 export * from './ids.ts';
 export * from './gallery.ts';

@@ -1,3 +1,4 @@
+import { DEVICE_ID_PATTERN, GATEWAY_ID_PATTERN } from './primitives.ts';
 import { TOPIC_ROOT } from './version.ts';
 
 /**
@@ -18,8 +19,8 @@ export const GATEWAY_PUBLISHES: readonly GatewayChannel[] = ['up', 'status', 'in
 /** Channels a gateway may subscribe to (all inside its own subtree). */
 export const GATEWAY_SUBSCRIBES: readonly GatewayChannel[] = ['ack', 'cmd', 'config', 'gallery'];
 
-const GATEWAY_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-export const DEVICE_ID = /^[a-z0-9][a-z0-9_.-]{0,127}$/;
+const GATEWAY_ID = new RegExp(GATEWAY_ID_PATTERN);
+export const DEVICE_ID = new RegExp(DEVICE_ID_PATTERN);
 
 export function isValidGatewayId(id: string): boolean {
   return GATEWAY_ID.test(id);

@@ -15,6 +15,7 @@ import {
   type UplinkRecord,
 } from './records.ts';
 import type { RejectReason } from './reject.ts';
+import { schemaErrors } from './schema-errors.ts';
 
 export type Result<T> = { ok: true; value: T } | { ok: false; reason: RejectReason; detail: string };
 
@@ -28,17 +29,7 @@ export function compile<S extends TSchema>(schema: S): Validator<Static<S>> {
   const c = Compile(schema);
   return {
     check: (value: unknown): value is Static<S> => c.Check(value),
-    explain(value, max = 3) {
-      const out: string[] = [];
-      for (const e of c.Errors(value)) {
-        // typebox reports `additionalProperties: false` twice; keep the readable one.
-        if (e.keyword === 'boolean') continue;
-        const extra = e.keyword === 'additionalProperties' ? ` (${(e.params as { additionalProperties: string[] }).additionalProperties.join(', ')})` : '';
-        out.push(`${e.instancePath || '/'}: ${e.message}${extra}`);
-        if (out.length >= max) break;
-      }
-      return out.join('; ');
-    },
+    explain: (value, max = 3) => schemaErrors(schema, value, { max, errors: c.Errors(value) }).join('; '),
   };
 }
 

@@ -5,7 +5,7 @@ import { Compile } from 'typebox/compile';
 import { Settings } from 'typebox/system';
 import { Value } from 'typebox/value';
 import { parse as parseYaml } from 'yaml';
-import { DEVICE_ID } from '@warden/contract';
+import { DEVICE_ID, schemaErrors as contractSchemaErrors, type SchemaError } from '@warden/contract';
 import { DRIVERS, DRIVER_NAMES } from './drivers/index.ts';
 import { TRANSPORTS } from './transports/index.ts';
 import { FailsafeSection, checkFailsafe } from './failsafe/config.ts';
@@ -146,54 +146,9 @@ export class EdgeConfigError extends Error {
 const checker = Compile(EdgeConfigSchema);
 const optionCheckers = new Map([...DRIVERS].map(([name, d]) => [name, Compile(d.options)]));
 
-function subschema(root: TSchema, pointer: string): Record<string, unknown> | undefined {
-  let node: unknown = root;
-  for (const part of pointer.replace(/^#\/?/, '').split('/').filter(Boolean)) {
-    node = (node as Record<string, unknown> | undefined)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')];
-  }
-  return node as Record<string, unknown> | undefined;
-}
-
-const toPath = (pointer: string, prefix = ''): string => (prefix + pointer).replace(/^\//, '') || '(root)';
-
-/** Schema errors as `path: message`, with readable wording for unknown keys and patterns. */
-function schemaErrors(schema: TSchema, errors: Iterable<{ keyword: string; instancePath: string; schemaPath: string; message: string; params: unknown }>, value: unknown, prefix = ''): string[] {
-  const out: string[] = [];
-  const all = [...errors];
-  const anyOfAt = new Set(all.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
-  for (const e of all) {
-    if (e.keyword === 'additionalProperties') continue; // reported per key by the 'boolean' error below
-    if (e.keyword === 'const' && anyOfAt.has(e.instancePath)) continue; // summarised by the anyOf error
-    if (e.keyword === 'anyOf') {
-      const options = (subschema(schema, e.schemaPath)?.anyOf as Array<{ const?: unknown }> | undefined) ?? [];
-      const consts = options.map((o) => o.const).filter((c) => c !== undefined);
-      if (consts.length === options.length && consts.length > 0) {
-        const actual = Value.Pointer.Get(value as object, e.instancePath);
-        out.push(`${toPath(e.instancePath, prefix)}: ${JSON.stringify(actual)} is not one of ${consts.join(', ')}`);
-        continue;
-      }
-    }
-    if (e.keyword === 'boolean') {
-      const parent = subschema(schema, e.schemaPath.replace(/\/additionalProperties$/, ''));
-      const known = Object.keys((parent?.properties as object | undefined) ?? {});
-      out.push(`${toPath(e.instancePath, prefix)}: unknown key${known.length ? ` (known: ${known.join(', ')})` : ''}`);
-      continue;
-    }
-    if (e.keyword === 'pattern') {
-      const hint = subschema(schema, e.schemaPath)?.hint;
-      const actual = Value.Pointer.Get(value as object, e.instancePath);
-      out.push(`${toPath(e.instancePath, prefix)}: ${JSON.stringify(actual)} ${typeof hint === 'string' ? hint : e.message}`);
-      continue;
-    }
-    if (e.keyword === 'required') {
-      const missing = (e.params as { requiredProperties?: string[] }).requiredProperties ?? [];
-      for (const m of missing) out.push(`${toPath(`${e.instancePath}/${m}`, prefix)}: required`);
-      if (missing.length) continue;
-    }
-    out.push(`${toPath(e.instancePath, prefix)}: ${e.message}`);
-  }
-  return out;
-}
+/** Schema errors as `path: message` in the contract's config style (unknown keys, value lists, pattern hints). */
+const schemaErrors = (schema: TSchema, errors: Iterable<SchemaError>, value: unknown, prefix = ''): string[] =>
+  contractSchemaErrors(schema, value, { style: 'config', base: prefix, errors });
 
 /**
  * TypeBox buffers at most `maxErrors` (default 8, a DoS guard for untrusted input) per check. A config

@@ -9,6 +9,8 @@ import {
   parseJson,
   type RejectReason,
   type UplinkRecord,
+  MAX_TS,
+  MIN_TS,
 } from '@warden/contract';
 import type { DeviceRuntime } from './devices.ts';
 import { NativeInputError, isRejection, type CommandReply, type DeviceContext, type Emission, type Rejection } from './driver.ts';
@@ -24,8 +26,6 @@ const telemetryCheck = compile(Type.Omit(TelemetryRecordSchema, ['id', 'seq']));
 const dataChecks = new Map(Object.entries(EVENT_SCHEMAS).map(([type, schema]) => [type, compile(schema)]));
 
 // The contract's timestamp range; a device clock outside it (an unset RTC says 1970) is not believed.
-const MIN_TS = 946_684_800_000;
-const MAX_TS = 4_102_444_800_000;
 
 export interface IngestDeps {
   devices: ReadonlyMap<string, DeviceRuntime>;

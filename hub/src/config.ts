@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import Type, { type Static, type TProperties } from 'typebox';
 import Value from 'typebox/value';
 import { parse as parseYaml } from 'yaml';
-import { GATEWAY_ID_PATTERN, RoleSchema } from '@warden/contract';
+import { GATEWAY_ID_PATTERN, RoleSchema, schemaErrors } from '@warden/contract';
 import { AlarmsConfigSchema, SiteConfigSchema, checkAlarmsConfig } from './alarms/settings.ts';
 import { EnergyConfigSchema, checkEnergyConfig } from './energy/config.ts';
 import { FacesConfigSchema } from './faces/config.ts';
@@ -107,17 +107,8 @@ export class ConfigError extends Error {
   }
 }
 
-function explain(value: unknown): string[] {
-  const out: string[] = [];
-  for (const e of Value.Errors(HubConfigSchema, value)) {
-    // typebox reports a forbidden key twice; keep the message that names it.
-    if (e.keyword === 'boolean') continue;
-    const extra =
-      e.keyword === 'additionalProperties' ? `: ${(e.params as { additionalProperties: string[] }).additionalProperties.join(', ')}` : '';
-    out.push(`${e.instancePath || '/'}: ${e.message}${extra}`);
-  }
-  return out;
-}
+/** Every schema problem as `/path: message` (the contract's one formatter). */
+const explain = (value: unknown): string[] => schemaErrors(HubConfigSchema, value);
 
 const ENV_PORTS = { WARDEN_HTTP_PORT: 'http', WARDEN_MQTT_PORT: 'mqtt' } as const;
 
