@@ -27,6 +27,9 @@ export interface CameraConfig {
   password: string;
   /** Subscribe to its events (default true). */
   events?: boolean;
+  /** This camera's probe period and offline debounce, when not the service's. */
+  cycleMs?: number;
+  offlineAfter?: number;
 }
 
 export interface CameraServiceOptions {
@@ -143,14 +146,14 @@ export class CameraService {
   start(): void {
     if (this.started) return;
     this.started = true;
-    for (const c of this.cams.values()) this.schedule(c, cycleOffset(c.cfg.id, this.cycleMs));
+    for (const c of this.cams.values()) this.schedule(c, cycleOffset(c.cfg.id, c.cfg.cycleMs ?? this.cycleMs));
   }
 
   private schedule(c: Cam, delay: number): void {
     if (this.stopped) return;
     c.timer = setTimeout(() => {
       c.timer = null;
-      void this.probe(c.cfg.id).finally(() => this.schedule(c, this.cycleMs));
+      void this.probe(c.cfg.id).finally(() => this.schedule(c, c.cfg.cycleMs ?? this.cycleMs));
     }, delay);
   }
 
@@ -197,7 +200,7 @@ export class CameraService {
     } else {
       c.st.failures++;
       c.st.lastError = error;
-      if (c.st.failures >= this.offlineAfter && c.st.online !== false) this.setOnline(c, false, `${c.st.failures} failed probes: ${error}`.slice(0, 120));
+      if (c.st.failures >= (c.cfg.offlineAfter ?? this.offlineAfter) && c.st.online !== false) this.setOnline(c, false, `${c.st.failures} failed probes: ${error}`.slice(0, 120));
     }
     return { id: c.cfg.id, ok: !error, ms };
   }

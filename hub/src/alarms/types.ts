@@ -20,6 +20,7 @@ export const ALARM_TYPES = {
   'emergency.call': { priority: 'critical', latching: true, title: 'Emergency call' },
   'intrusion.alarm': { priority: 'critical', latching: true, title: 'Intrusion' },
   'intrusion.tamper': { priority: 'high', latching: true, title: 'Intrusion system tamper' },
+  'camera.tamper': { priority: 'high', latching: true, title: 'Camera tampered with' },
   'device.offline': { priority: 'medium', latching: false, title: 'Device offline' },
   'device.trouble': { priority: 'high', latching: false, title: 'Life-safety device silent' },
   'gateway.offline': { priority: 'high', latching: false, title: 'Building gateway lost' },

@@ -1,5 +1,6 @@
 import type { AlarmRule } from '../types.ts';
 import { afterHours } from './after-hours.ts';
+import { cameraTamper } from './camera-tamper.ts';
 import { deviceOffline } from './device-offline.ts';
 import { doorForced } from './door-forced.ts';
 import { doorHeldOpen } from './door-held-open.ts';
@@ -21,6 +22,7 @@ export const RULES: readonly AlarmRule[] = [
   fire,
   emergencyCall,
   intrusion,
+  cameraTamper,
   deviceOffline,
   gatewayOffline,
   afterHours,
