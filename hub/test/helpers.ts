@@ -13,12 +13,18 @@ export interface TestHub {
   close(): Promise<void>;
 }
 
-/** A real hub on ephemeral ports with its own temp data dir. */
-export async function testHub(extra: Record<string, unknown> = {}, dataDir?: string): Promise<TestHub> {
+/** The wall clock moved so that it reads `at` now and runs on from there: a hub living on a fixed date that still ticks. */
+export function clockAt(at: number): () => number {
+  const offset = at - Date.now();
+  return () => Date.now() + offset;
+}
+
+/** A real hub on ephemeral ports with its own temp data dir; `clock` is the hub clock (default the wall clock). */
+export async function testHub(extra: Record<string, unknown> = {}, dataDir?: string, clock?: () => number): Promise<TestHub> {
   const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'warden-hub-test-')));
   const hub = await startHub(
     parseHubConfig({ http: { port: 0 }, mqtt: { port: 0 }, dataDir: dir, admin: { password: ADMIN_PASSWORD }, dashboard: { dir: join(dir, 'no-dist') }, ...extra }),
-    { logger: false },
+    { logger: false, ...(clock ? { clock } : {}) },
   );
   return {
     hub,
