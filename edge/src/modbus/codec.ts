@@ -20,7 +20,7 @@ export function decodeRegister(words: readonly number[], type: RegisterType, wor
   }
 }
 
-/** The inverse, for simulated meters and tests: a raw number → its register words. */
+/** The inverse, for tests: a raw number → its register words. (The simulators encode their registers on their own, from the datasheets.) */
 export function encodeRegister(raw: number, type: RegisterType, wordOrder: 'big' | 'little' = 'big'): number[] {
   const buf = Buffer.alloc(wordsOf(type) * 2);
   switch (type) {
