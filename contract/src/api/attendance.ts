@@ -36,6 +36,8 @@ export const AttendanceSettingsSchema = Type.Object(
     examWeeks: Type.Array(DateRange, { default: [], maxItems: 50 }),
     /** The late/absent list is pushed this many minutes after curfew. */
     reportDelayMinutes: Type.Integer({ minimum: 0, maximum: 360, default: 30 }),
+    /** How often the hub checks whether a building's report is due (seconds). */
+    reportCheckSeconds: Type.Integer({ minimum: 1, maximum: 600, default: 30 }),
     /** Check-in point (device id) -> building, beside what the device inventory says. */
     points: Type.Record(Type.String(), Type.String(), { default: {} }),
     webhooks: Type.Array(
@@ -56,6 +58,8 @@ export const AttendanceSettingsSchema = Type.Object(
   { additionalProperties: false },
 );
 export type AttendanceSettings = Static<typeof AttendanceSettingsSchema>;
+/** What PUT takes: any field left out gets its default. */
+export const AttendanceSettingsInputSchema = Type.Partial(AttendanceSettingsSchema);
 
 export const NIGHT_STATES = ['pending', 'in', 'late', 'absent', 'leave', 'unknown', 'exempt'] as const;
 export type NightStateName = (typeof NIGHT_STATES)[number];
@@ -199,7 +203,7 @@ const LeaveId = Type.Object({ id: Type.Integer({ minimum: 1 }) });
 
 export const ATTENDANCE_ROUTES = {
   'GET /api/attendance/settings': { summary: 'Calendar, curfews, check-in points and robot webhooks (admin)', response: AttendanceSettingsSchema },
-  'PUT /api/attendance/settings': { summary: 'Replace the attendance settings (admin; audited)', body: AttendanceSettingsSchema, response: AttendanceSettingsSchema },
+  'PUT /api/attendance/settings': { summary: 'Replace the attendance settings (admin; audited); fields left out get their defaults', body: AttendanceSettingsInputSchema, response: AttendanceSettingsSchema },
   'POST /api/attendance/roster': {
     summary: 'Import a roster (CSV or XLSX): every bad row listed and nothing imported, else the diff (moves, leavers, new); apply=true applies it in one transaction (admin)',
     body: RosterUploadSchema,

@@ -6,6 +6,7 @@ import { HubError, errorBody } from '../errors.ts';
 import { registerAccess } from './access.ts';
 import { registerDashboard } from './dashboard.ts';
 import { alarmRoutes } from './routes/alarms.ts';
+import { attendanceRoutes } from './routes/attendance.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { authRoutes } from './routes/auth.ts';
 import { deviceRoutes } from './routes/devices.ts';
@@ -53,7 +54,7 @@ export async function buildApi(s: ApiServices, log: Logger | false): Promise<Api
   });
   registerAccess(app, s);
   app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
-  for (const routes of [healthRoutes, authRoutes, gatewayRoutes, deviceRoutes, eventRoutes, telemetryRoutes, auditRoutes, alarmRoutes, siteRoutes, energyRoutes, faceRoutes]) {
+  for (const routes of [healthRoutes, authRoutes, gatewayRoutes, deviceRoutes, eventRoutes, telemetryRoutes, auditRoutes, alarmRoutes, siteRoutes, energyRoutes, faceRoutes, attendanceRoutes]) {
     await app.register(routes, { s });
   }
   await registerDashboard(app, s.config.dashboard.dir);

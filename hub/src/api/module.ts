@@ -2,6 +2,7 @@ import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { AlarmsModule } from '../alarms/module.ts';
+import type { AttendanceModule } from '../attendance/module.ts';
 import { LoginLimiter } from '../auth/login-limiter.ts';
 import type { EnergyModule } from '../energy/module.ts';
 import type { FacesModule } from '../faces/module.ts';
@@ -15,6 +16,7 @@ export interface ApiModuleOptions {
   alarms: AlarmsModule;
   faces: FacesModule;
   energy: EnergyModule;
+  attendance?: AttendanceModule;
   createGateway(id: string, name: string | undefined): Promise<{ id: string; password: string }>;
   /** false: no request log at all (tests). */
   logger: Logger | false;
@@ -57,6 +59,7 @@ export class ApiModule implements HubModule {
         alarms: { engine: o.alarms.engine, repo: o.alarms.repo },
         faces: o.faces.admin,
         energy: o.energy,
+        ...(o.attendance ? { attendance: o.attendance.service } : {}),
         mqttClients: () => broker.aedes.connectedClients,
         createGateway: o.createGateway,
       },

@@ -16,6 +16,7 @@ import type { GatewayRepo } from '../store/gateways.ts';
 import type { TelemetryStore } from '../store/telemetry.ts';
 import type { FaceAdmin } from '../faces/service.ts';
 import type { EnergyModule } from '../energy/module.ts';
+import type { AttendanceService } from '../attendance/service.ts';
 
 /** What the routes work with; built once by startHub. */
 export interface ApiServices {
@@ -39,6 +40,8 @@ export interface ApiServices {
   faces?: FaceAdmin;
   /** Energy queries and schedules (hub/src/energy/module.ts). */
   energy: EnergyModule;
+  /** Dorm attendance (hub/src/attendance). */
+  attendance?: AttendanceService;
   mqttClients(): number;
   /** Creates a gateway with a fresh password; refuses an existing id. */
   createGateway(id: string, name: string | undefined): Promise<{ id: string; password: string }>;

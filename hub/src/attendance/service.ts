@@ -45,6 +45,7 @@ export class AttendanceService {
   private timer: NodeJS.Timeout | undefined;
   private readonly metrics;
   private pendingSends = new Set<Promise<unknown>>();
+  private started = false;
 
   constructor(private readonly d: AttendanceDeps) {
     this.roster = d.store.loadRoster();
@@ -59,7 +60,8 @@ export class AttendanceService {
   }
 
   start(): void {
-    const ms = this.d.tickMs ?? 30_000;
+    this.started = true;
+    const ms = this.d.tickMs ?? this.cal.settings.reportCheckSeconds * 1000;
     if (ms > 0 && !this.timer) {
       this.timer = setInterval(() => void this.tick().catch((err: unknown) => this.d.log?.error({ err }, 'attendance report failed')), ms);
       this.timer.unref();
@@ -67,6 +69,7 @@ export class AttendanceService {
   }
 
   async stop(): Promise<void> {
+    this.started = false;
     clearInterval(this.timer);
     this.timer = undefined;
     await Promise.allSettled([...this.pendingSends]);
@@ -89,6 +92,12 @@ export class AttendanceService {
     }
     this.d.store.saveSettings(s, actor, this.d.now());
     this.cal = new AttendanceCalendar(s);
+    if (this.started && this.d.tickMs === undefined) {
+      // The check interval may have changed.
+      clearInterval(this.timer);
+      this.timer = undefined;
+      this.start();
+    }
     this.d.audit.record(actor, 'attendance.settings', null, { curfew: s.curfew, buildings: Object.keys(s.buildings), webhooks: s.webhooks.length }, this.d.now());
     return s;
   }

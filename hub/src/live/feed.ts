@@ -6,6 +6,9 @@ import type { TokenService } from '../auth/tokens.ts';
 import type { UserRepo } from '../auth/users.ts';
 import type { HubBus, LiveMessages } from './bus.ts';
 
+/** May this user receive this message? (default: every authenticated user receives everything) */
+export type LiveFilter = (user: { username: string; roles: readonly string[] }, channel: string, msg: unknown) => boolean;
+
 export interface LiveFeed {
   close(): Promise<void>;
 }
@@ -14,7 +17,7 @@ export interface LiveFeed {
  * socket.io on the hub's HTTP server. A client authenticates with its login token (`auth.token`); stored events,
  * device availability and gateway status are pushed to every authenticated client.
  */
-export function startLiveFeed(http: HttpServer, d: { bus: HubBus; tokens: TokenService; users: UserRepo; metrics: HubMetrics; log: Logger }): LiveFeed {
+export function startLiveFeed(http: HttpServer, d: { bus: HubBus; tokens: TokenService; users: UserRepo; metrics: HubMetrics; log: Logger; filter?: LiveFilter }): LiveFeed {
   // destroyUpgrade: false leaves upgrades on other paths (MQTT over WebSocket) to their own handler.
   const io = new Server(http, { path: '/socket.io', serveClient: false, destroyUpgrade: false });
   io.use((socket, next) => {
@@ -32,12 +35,14 @@ export function startLiveFeed(http: HttpServer, d: { bus: HubBus; tokens: TokenS
   });
   const forward = <K extends keyof LiveMessages>(name: K) => {
     const fn = (msg: LiveMessages[K]) => {
-      io.emit(name, msg as never);
+      const filter = d.filter;
+      if (!filter) return void io.emit(name, msg as never);
+      for (const socket of io.sockets.sockets.values()) if (filter(socket.data.user as { username: string; roles: string[] }, name, msg)) socket.emit(name, msg as never);
     };
     d.bus.on(name, fn as never);
     return () => d.bus.off(name, fn as never);
   };
-  const unsubscribe = [forward('event'), forward('device'), forward('gateway'), forward('alarm'), forward('linkage')];
+  const unsubscribe = [forward('event'), forward('device'), forward('gateway'), forward('alarm'), forward('linkage'), forward('attendance')];
   return {
     async close() {
       for (const u of unsubscribe) u();

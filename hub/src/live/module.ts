@@ -1,6 +1,6 @@
 import type { Server as HttpServer } from 'node:http';
 import type { HubContext, HubModule } from '../module.ts';
-import { startLiveFeed, type LiveFeed } from './feed.ts';
+import { startLiveFeed, type LiveFeed, type LiveFilter } from './feed.ts';
 
 /**
  * The socket.io live feed as a hub module: forwards the hub bus (`event`, `device`, `gateway`, `alarm`, `linkage`) to
@@ -10,10 +10,14 @@ export class LiveFeedModule implements HubModule {
   readonly name = 'live';
   private feed: LiveFeed | undefined;
 
-  constructor(private readonly server: () => HttpServer) {}
+  constructor(
+    private readonly server: () => HttpServer,
+    /** Per-user narrowing of what a client receives (attendance: a dorm manager's own buildings). */
+    private readonly filter?: LiveFilter,
+  ) {}
 
   async start(ctx: HubContext): Promise<void> {
-    this.feed = startLiveFeed(this.server(), { bus: ctx.bus, tokens: ctx.tokens, users: ctx.stores.users, metrics: ctx.metrics, log: ctx.log });
+    this.feed = startLiveFeed(this.server(), { bus: ctx.bus, tokens: ctx.tokens, users: ctx.stores.users, metrics: ctx.metrics, log: ctx.log, ...(this.filter ? { filter: this.filter } : {}) });
   }
 
   async stop(): Promise<void> {
