@@ -21,7 +21,7 @@ describe('field broker', () => {
     for (const c of cleanups.splice(0).reverse()) await c();
   });
 
-  async function agentWith(field: Record<string, unknown>): Promise<{ agent: EdgeAgent; outbox: string }> {
+  async function agentWith(field: Record<string, unknown>, more: Array<Record<string, unknown>> = []): Promise<{ agent: EdgeAgent; outbox: string }> {
     const tmp = tempDir();
     cleanups.push(() => tmp.remove());
     const outbox = join(tmp.dir, 'outbox.db');
@@ -34,6 +34,7 @@ describe('field broker', () => {
         devices: [
           { id: 'door-1', driver: 'door-controller', secret: 'door-1-secret' },
           { id: 'door-2', driver: 'door-controller', secret: 'door-2-secret' },
+          ...more,
         ],
       },
       'test',
@@ -58,6 +59,21 @@ describe('field broker', () => {
     await expect(fieldDevice(agent.field.port, 'ghost', { password: 'whatever-secret' })).rejects.toThrow(/Bad username or password/i);
     await expect(fieldDevice(agent.field.port, 'door-2')).rejects.toThrow(/Bad username or password/i);
     expect(agent.metrics.get('rejected.auth_failed')).toBe(4);
+  });
+
+  it('admits only field-mqtt devices: a polled Modbus meter cannot log in or be marked online over MQTT', async () => {
+    // The meter's converter is unreachable and it would take 100 failed polls to report it offline.
+    const meter = { id: 'pm-9', driver: 'modbus-meter', options: { medium: 'power', host: '127.0.0.1', port: await deadPort(), map: 'sdm630', pollSeconds: 3600, offlineAfterFailures: 100 } };
+    const secured = await agentWith({ requireAuth: true }, [meter]);
+    await expect(fieldDevice(secured.agent.field.port, 'pm-9', { password: 'any-password-at-all' })).rejects.toThrow(/Bad username or password/i);
+
+    const open = await agentWith({}, [meter]);
+    const impostor = track(await fieldDevice(open.agent.field.port, 'pm-9'));
+    await impostor.publishAsync('avail/pm-9', 'online', { qos: 1, retain: true });
+    const d1 = track(await fieldDevice(open.agent.field.port, 'door-1'));
+    await eventually(() => open.agent.devicesOnline() === 1, 'door-1 online');
+    expect(d1.connected).toBe(true);
+    expect((await outboxRecords(open.outbox)).filter((r) => r.device === 'pm-9')).toEqual([]);
   });
 
   it('keeps each device to its own topics', async () => {
