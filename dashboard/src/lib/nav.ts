@@ -12,6 +12,7 @@ export const PAGES = [
   { id: 'energyAnomalies', label: 'nav.energyAnomalies', roles: ['facilities'] },
   { id: 'energySchedules', label: 'nav.energySchedules', roles: ['facilities'] },
   { id: 'faces', label: 'nav.faces', roles: ['security', 'dorm'] },
+  { id: 'attendance', label: 'nav.attendance', roles: ['dorm'] },
   { id: 'gateways', label: 'nav.gateways', roles: [] },
   { id: 'audit', label: 'nav.audit', roles: ['facilities'] },
 ] as const satisfies readonly PageDef[];

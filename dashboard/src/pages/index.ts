@@ -1,6 +1,7 @@
 import type { ComponentType } from 'react';
 import type { PageId } from '../lib/nav.ts';
 import { AlarmsPage } from './AlarmsPage.tsx';
+import { AttendancePage } from './AttendancePage.tsx';
 import { AuditPage } from './AuditPage.tsx';
 import { DevicesPage } from './DevicesPage.tsx';
 import { EnergyAnomaliesPage } from './EnergyAnomaliesPage.tsx';
@@ -23,6 +24,7 @@ export const PAGE_COMPONENTS: Record<PageId, ComponentType> = {
   energyAnomalies: EnergyAnomaliesPage,
   energySchedules: EnergySchedulesPage,
   faces: FacesPage,
+  attendance: AttendancePage,
   gateways: GatewaysPage,
   audit: AuditPage,
 };
