@@ -20,20 +20,29 @@ export class Supervisor {
 
   constructor(private readonly out: (line: string) => void = (l) => process.stdout.write(l + '\n')) {}
 
-  /** Starts a component and resolves once it prints a line matching `ready` (its "listening" line). */
+  /** Components waited for by startAndWait: the ready line may come from a restarted incarnation. */
+  private readonly waiters = new Map<string, { ready: RegExp; done: () => void }>();
+
+  /**
+   * Starts a component and resolves once it prints a line matching `ready` (its "listening" line). A component
+   * that dies first is restarted as always (a port briefly taken, a crash at start-up) and waited for again;
+   * only the timeout rejects.
+   */
   startAndWait(spec: ProcessSpec, ready: RegExp, timeoutMs = 60_000): Promise<ChildProcess> {
     return new Promise((resolve, reject) => {
-      const child = this.start(spec);
-      const timer = setTimeout(() => reject(new Error(`${spec.name} did not become ready within ${timeoutMs} ms`)), timeoutMs);
-      for (const stream of [child.stdout!, child.stderr!]) {
-        createInterface({ input: stream }).on('line', (line) => {
-          if (ready.test(line)) {
-            clearTimeout(timer);
-            resolve(child);
-          }
-        });
-      }
-      child.once('exit', () => reject(new Error(`${spec.name} exited before it was ready`)));
+      const timer = setTimeout(() => {
+        this.waiters.delete(spec.name);
+        reject(new Error(`${spec.name} did not become ready within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiters.set(spec.name, {
+        ready,
+        done: () => {
+          clearTimeout(timer);
+          this.waiters.delete(spec.name);
+          resolve(this.children.get(spec.name)!);
+        },
+      });
+      this.start(spec);
     });
   }
 
@@ -45,7 +54,11 @@ export class Supervisor {
     this.children.set(spec.name, child);
     const tag = spec.name.padEnd(14).slice(0, 14);
     for (const stream of [child.stdout!, child.stderr!]) {
-      createInterface({ input: stream }).on('line', (line) => this.out(`${tag}| ${compactLogLine(line)}`));
+      createInterface({ input: stream }).on('line', (line) => {
+        this.out(`${tag}| ${compactLogLine(line)}`);
+        const w = this.waiters.get(spec.name);
+        if (w?.ready.test(line)) w.done();
+      });
     }
     child.on('exit', (code, signal) => {
       if (this.children.get(spec.name) === child) this.children.delete(spec.name);
