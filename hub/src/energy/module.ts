@@ -1,13 +1,19 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import type { AlarmEngine } from '../alarms/engine.ts';
+import type { AuditLog } from '../audit.ts';
+import { HubError } from '../errors.ts';
 import type { Clock, HubContext, HubModule } from '../module.ts';
 import { startedOr } from '../module.ts';
+import type { AlertKind } from './detection/detector.ts';
+import { AnomalyFeedbackStore, type AnomalyFeedback } from './feedback.ts';
 import { DemandLimiter } from './schedules/demand.ts';
 import { ScheduleEditor, type EditedSchedule } from './schedules/editor.ts';
 import { SchedulePlanStore, type SchedulePlan } from './schedules/plan-store.ts';
 import { ScheduleRunner, type CircuitStatus } from './schedules/runner.ts';
 import type { WeeklySchedule } from './schedules/weekly.ts';
 import { EnergyService } from './service.ts';
+import { EnergyWatch } from './watch.ts';
 
 const ROLLUP_EVERY_MS = 60_000;
 const SCHEDULE_TICK_MS = 30_000;
@@ -23,6 +29,14 @@ interface Running {
   limiter: DemandLimiter;
   clock: Clock;
   log: Logger;
+  feedback: AnomalyFeedbackStore;
+  watch: EnergyWatch;
+  audit: AuditLog;
+}
+
+/** What the energy module needs of the alarms module (started before it): its engine, for energy alarms. */
+export interface EnergyModuleDeps {
+  alarms?: { readonly engine: AlarmEngine };
 }
 
 /**
@@ -41,6 +55,8 @@ export class EnergyModule implements HubModule {
   private rolling: Promise<unknown> = Promise.resolve();
   private ticking: Promise<unknown> = Promise.resolve();
   private unsubscribe: (() => void) | undefined;
+
+  constructor(private readonly deps: EnergyModuleDeps = {}) {}
 
   private get running(): Running {
     return startedOr(this.r, this.name);
@@ -85,7 +101,19 @@ export class EnergyModule implements HubModule {
         return points.at(-1)?.[1] ?? null;
       },
     });
-    this.r = { service, editor, runner, limiter, clock, log };
+    const feedback = new AnomalyFeedbackStore(stores.db);
+    const alarmsOn = config.alarms.enabled;
+    const watch = new EnergyWatch({
+      config: energy,
+      // An hour that closes a gap holds the use of the whole gap: not a measured hour, so left out (missing).
+      hourly: async (meter, from, to) => (await service.consumption(meter, from, to, '1h'))?.points.filter((p) => !p[2].includes('gap')).map(([t, v]) => [t, v] as const) ?? [],
+      feedback,
+      emit: (e) => {
+        if (alarmsOn) this.deps.alarms?.engine.handle(e);
+      },
+      log,
+    });
+    this.r = { service, editor, runner, limiter, clock, log, feedback, watch, audit: stores.audit };
 
     const rollupTimer = setInterval(() => void this.rollup(), ROLLUP_EVERY_MS);
     const scheduleTimer = setInterval(() => void this.scheduleTick(), SCHEDULE_TICK_MS);
@@ -98,9 +126,37 @@ export class EnergyModule implements HubModule {
 
   /** Rolls the newest register readings into consumption (also once a minute by itself); errors are logged. */
   rollup(): Promise<unknown> {
-    const { service, clock, log } = this.running;
-    this.rolling = this.rolling.then(() => service.rollup(clock())).catch((err: unknown) => log.error({ err }, 'energy rollup failed'));
+    const { service, clock, log, watch } = this.running;
+    this.rolling = this.rolling
+      .then(() => service.rollup(clock()))
+      // Each completed hour, the anomaly detector over every meter: energy alarms as data arrives.
+      .then(() => watch.tick(clock()))
+      .catch((err: unknown) => log.error({ err }, 'energy rollup failed'));
     return this.rolling;
+  }
+
+  /**
+   * Facilities: "not an anomaly" for a meter's window (optionally one kind). Kept (state.db), audited, and used:
+   * the detector leaves the window out of its baselines and suppresses the same pattern afterwards. An energy
+   * alarm named by `alarm` is resolved with the note.
+   */
+  dismissAnomaly(input: { meter: string; kind?: AlertKind | undefined; from: number; to: number; note?: string | undefined; alarm?: string | undefined }, by: string): AnomalyFeedback {
+    const { feedback, clock, audit } = this.running;
+    if (!this.running.service.config.meters.some((m) => m.id === input.meter)) throw new HubError('not_found', `energy meter ${input.meter}`);
+    if (input.from >= input.to) throw new HubError('bad_request', '`from` must be before `to`');
+    const alarmEngine = this.deps.alarms?.engine;
+    const alarm = input.alarm === undefined ? null : (alarmEngine?.get(input.alarm) ?? null);
+    if (input.alarm !== undefined && (!alarm || !alarm.type.startsWith('energy.') || alarm.device !== input.meter)) throw new HubError('not_found', `energy alarm ${input.alarm} of meter ${input.meter}`);
+    const now = clock();
+    const f = feedback.add({ meter: input.meter, kind: input.kind ?? null, from: input.from, to: input.to, note: input.note ?? null, by, at: now });
+    audit.record(by, 'energy.anomaly_dismissed', input.meter, { feedback: f.id, kind: f.kind, from: f.from, to: f.to, note: f.note, alarm: input.alarm ?? null }, now);
+    if (alarm && alarm.state !== 'resolved') alarmEngine!.resolve(alarm.id, by, `not an anomaly${f.note ? `: ${f.note}` : ''}`);
+    return f;
+  }
+
+  /** The "not an anomaly" feedback kept so far, oldest first (of one meter, or all). */
+  anomalyFeedback(meter?: string): AnomalyFeedback[] {
+    return this.running.feedback.list(meter);
   }
 
   /** Demand limits first (they may shed circuits), then the schedules; every 30 s by itself. */

@@ -207,4 +207,18 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // dorm attendance (hub/src/attendance): roster, check-ins, outages, leave, reported nights, settings.
   ATTENDANCE_MIGRATION,
+  // energy: facilities' "not an anomaly" feedback (hub/src/energy/feedback.ts).
+  `
+  CREATE TABLE energy_anomaly_feedback (
+    id TEXT PRIMARY KEY,
+    meter TEXT NOT NULL,
+    kind TEXT,
+    from_ts INTEGER NOT NULL,
+    to_ts INTEGER NOT NULL,
+    note TEXT,
+    by_user TEXT NOT NULL,
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX energy_anomaly_feedback_meter ON energy_anomaly_feedback (meter, at);
+  `,
 ];

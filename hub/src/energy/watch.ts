@@ -1,0 +1,101 @@
+import type { Logger } from 'pino';
+import type { StoredEvent } from '../store/events.ts';
+import { ENERGY_ANOMALY_EVENT, ENERGY_NORMAL_EVENT } from '../alarms/rules/energy-anomaly.ts';
+import type { EnergyConfig } from './config.ts';
+import { detect, type AlertKind, type EnergyAlert } from './detection/detector.ts';
+import type { AnomalyFeedbackStore } from './feedback.ts';
+
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+const UNIT = { power: 'kWh', water: 'm³', gas: 'm³' } as const;
+
+export interface EnergyWatchDeps {
+  config: EnergyConfig;
+  /** A meter's hourly consumption in [from, to): [hour start, amount], oldest first; absent hours were not measured. */
+  hourly(meter: string, from: number, to: number): Promise<ReadonlyArray<readonly [number, number]>>;
+  feedback: AnomalyFeedbackStore;
+  /** Hands a hub-made `energy.anomaly` / `energy.normal` event to the alarm engine. */
+  emit(e: StoredEvent): void;
+  log: Logger;
+  /** History each evaluation looks at. Default 91 days. */
+  windowDays?: number;
+  /** An hour is judged this long after it ends, so its last readings have arrived. Default 10 minutes. */
+  graceMs?: number;
+}
+
+/**
+ * Anomalies as data arrives: once per completed hour, the detector (detection/) runs over each physical meter's
+ * hourly use of the last `windowDays`, with the campus calendar and the facilities' "not an anomaly" windows, and
+ * every alert that is new or still going becomes an `energy.anomaly` for the alarm engine (rule energy-anomaly);
+ * an alert that has ended, or was dismissed, becomes `energy.normal`.
+ */
+export class EnergyWatch {
+  /** End of the last hour judged. */
+  private judgedTo: number | null = null;
+  /** meter|kind → the alert going on at the last hour judged. */
+  private readonly ongoing = new Map<string, EnergyAlert>();
+
+  constructor(private readonly d: EnergyWatchDeps) {}
+
+  /** Judges the hours completed since the last call; returns how many meters were looked at (0 when none is due). */
+  async tick(now: number): Promise<number> {
+    const end = Math.floor((now - (this.d.graceMs ?? 10 * 60_000)) / HOUR) * HOUR;
+    if (this.judgedTo !== null && end <= this.judgedTo) return 0;
+    // After a start, only what is going on now or ended in the last two hours is (re)announced; open alarms fold it.
+    const since = this.judgedTo ?? end - 2 * HOUR;
+    const from = end - (this.d.windowDays ?? 91) * DAY;
+    let meters = 0;
+    for (const m of this.d.config.meters) {
+      try {
+        const rows = await this.d.hourly(m.id, from, end);
+        if (!rows.length) continue;
+        meters++;
+        this.judge(m.id, m.medium, rows, end, since, now);
+      } catch (err) {
+        this.d.log.error({ err, meter: m.id }, 'energy anomaly detection failed');
+      }
+    }
+    this.judgedTo = end;
+    return meters;
+  }
+
+  private judge(meter: string, medium: 'power' | 'water' | 'gas', rows: ReadonlyArray<readonly [number, number]>, end: number, since: number, now: number): void {
+    const start = rows[0]![0];
+    const values: Array<number | null> = new Array(Math.max(0, Math.round((end - start) / HOUR))).fill(null);
+    for (const [t, v] of rows) {
+      const i = Math.round((t - start) / HOUR);
+      if (i >= 0 && i < values.length) values[i] = v;
+    }
+    const cal = this.d.config.calendar;
+    const dismissed = this.d.feedback.list(meter).map((f) => ({ id: f.id, from: f.from, to: f.to, at: f.at, ...(f.kind ? { kind: f.kind } : {}) }));
+    const { alerts } = detect({ start, values }, { calendar: { utcOffsetHours: this.d.config.utcOffsetHours, holidays: cal.holidays, vacations: cal.vacations }, medium, unit: UNIT[medium], dismissed });
+    const goingOn = new Map<AlertKind, EnergyAlert>();
+    for (const a of alerts) {
+      if (a.suppressedBy || a.to <= since) continue;
+      this.emit(ENERGY_ANOMALY_EVENT, meter, a.kind, now, {
+        kind: a.kind,
+        direction: a.direction,
+        from: a.from,
+        to: a.to,
+        hours: a.hours,
+        numbers: a.numbers,
+        key: a.text.key,
+        params: a.text.params,
+        en: a.text.en,
+        zh: a.text.zh,
+      });
+      if (a.to === end) goingOn.set(a.kind, a);
+      else this.emit(ENERGY_NORMAL_EVENT, meter, a.kind, now, { kind: a.kind, endedAt: a.to });
+    }
+    for (const [key, a] of this.ongoing) {
+      if (!key.startsWith(`${meter}|`) || goingOn.has(a.kind)) continue;
+      this.ongoing.delete(key);
+      this.emit(ENERGY_NORMAL_EVENT, meter, a.kind, now, { kind: a.kind, endedAt: end });
+    }
+    for (const [kind, a] of goingOn) this.ongoing.set(`${meter}|${kind}`, a);
+  }
+
+  private emit(type: string, meter: string, kind: AlertKind, now: number, data: Record<string, unknown>): void {
+    this.d.emit({ id: `hub-${type}-${meter}-${kind}-${now}`, seq: 0, gateway: 'hub', device: meter, type, ts: now, receivedAt: now, data });
+  }
+}
