@@ -62,7 +62,7 @@ describe('transports', () => {
   it('refuses a driver with an unknown transport or without the transport options', () => {
     const base = { name: 'x', kind: 'meter', description: '', initialState: () => undefined, uplinks: {}, replies: {}, commands: {} } as const;
     expect(checkDriver({ ...base, transport: 'carrier-pigeon', options: Type.Object({}) })).toEqual([
-      'driver x: unknown transport "carrier-pigeon" (known: field-mqtt, modbus-tcp)',
+      'driver x: unknown transport "carrier-pigeon" (known: field-mqtt, modbus-tcp, onvif)',
     ]);
     const problems = checkDriver({ ...base, transport: 'modbus-tcp', options: Type.Object({ host: Type.String() }) });
     expect(problems).toContain("driver x: options must include the modbus-tcp transport's option host");

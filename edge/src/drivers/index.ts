@@ -9,10 +9,11 @@ import intrusionZone from './intrusion-zone.ts';
 import meter from './meter.ts';
 import modbusMeter from './modbus-meter.ts';
 import relayActuator from './relay-actuator.ts';
+import onvifCamera from './onvif-camera.ts';
 
 /** Every driver, keyed by the `driver` name used in gateway configs. A test checks each file here is listed. */
 export const DRIVERS: ReadonlyMap<string, AnyDriver> = new Map(
-  [doorController, turnstile, fireSensor, emergencyPost, intrusionZone, faceTerminal, meter, modbusMeter, relayActuator].map((d): [string, AnyDriver] => [d.name, d]),
+  [doorController, turnstile, fireSensor, emergencyPost, intrusionZone, faceTerminal, meter, modbusMeter, relayActuator, onvifCamera].map((d): [string, AnyDriver] => [d.name, d]),
 );
 
 export const DRIVER_NAMES: readonly string[] = [...DRIVERS.keys()];
