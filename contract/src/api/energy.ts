@@ -89,6 +89,23 @@ export const AnomalySchema = Type.Object({
 });
 export type Anomaly = Static<typeof AnomalySchema>;
 
+/** What the hub's energy anomaly detector reports (hub/src/energy/detection); energy alarm types are `energy.<kind>`. */
+export const ENERGY_ANOMALY_KINDS = ['spike', 'drop', 'dropout', 'flat', 'missing', 'night_base_load', 'leak'] as const;
+export type EnergyAnomalyKind = (typeof ENERGY_ANOMALY_KINDS)[number];
+
+/** Facilities' "not an anomaly" for a meter's window: kept, and used by the detector (baselines, suppression). */
+export const AnomalyFeedbackSchema = Type.Object({
+  id: Type.String(),
+  meter: Type.String(),
+  kind: Nullable(literalUnion(ENERGY_ANOMALY_KINDS, { description: 'only this kind is dismissed; null = any' })),
+  from: Type.Number(),
+  to: Type.Number(),
+  note: Nullable(Type.String()),
+  by: Type.String(),
+  at: Type.Number(),
+});
+export type AnomalyFeedback = Static<typeof AnomalyFeedbackSchema>;
+
 export const RegisterProblemSchema = Type.Object({ meter: Type.String(), from: Type.Number(), to: Type.Number(), message: Type.String() });
 export type RegisterProblem = Static<typeof RegisterProblemSchema>;
 
@@ -194,6 +211,26 @@ export const ENERGY_ROUTES = {
     summary: 'Energy anomalies (night base load, night-flow leak, spike, stuck, zero) with their explanation, plus register problems',
     query: Type.Object({ from: Type.Optional(MsEpoch('inclusive; default: 7 days before `to`')), to: Type.Optional(MsEpoch('exclusive; default: now')) }, { additionalProperties: false }),
     response: AnomaliesSchema,
+  },
+  'POST /api/energy/anomalies/feedback': {
+    summary: 'Not an anomaly: a meter window (optionally one kind) the detector leaves out of its baselines and whose pattern it stops raising; audited; resolves the named energy alarm',
+    body: Type.Object(
+      {
+        meter: Type.String({ minLength: 1, maxLength: 128 }),
+        kind: Type.Optional(literalUnion(ENERGY_ANOMALY_KINDS)),
+        from: MsEpoch('inclusive'),
+        to: MsEpoch('exclusive'),
+        note: Type.Optional(Type.String({ maxLength: 500 })),
+        alarm: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'an energy alarm of this meter to resolve with the note' })),
+      },
+      { additionalProperties: false },
+    ),
+    response: AnomalyFeedbackSchema,
+  },
+  'GET /api/energy/anomalies/feedback': {
+    summary: '"Not an anomaly" feedback kept so far, oldest first',
+    query: Type.Object({ meter: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })) }, { additionalProperties: false }),
+    response: Type.Object({ feedback: Type.Array(AnomalyFeedbackSchema) }),
   },
   'GET /api/energy/schedules': {
     summary: 'Scheduled circuits: what each schedule (or a live override) wants now, and the last command sent with its confirmation',

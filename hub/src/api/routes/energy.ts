@@ -85,6 +85,24 @@ export const energyRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async
     },
   );
 
+  app.post(
+    '/api/energy/anomalies/feedback',
+    {
+      config: { access: ACCESS },
+      schema: { ...route('POST /api/energy/anomalies/feedback', 400, 401, 403, 404), tags, security },
+    },
+    async (req) => en.dismissAnomaly(req.body, req.user!.username),
+  );
+
+  app.get(
+    '/api/energy/anomalies/feedback',
+    {
+      config: { access: ACCESS },
+      schema: { ...route('GET /api/energy/anomalies/feedback', 401, 403), tags, security },
+    },
+    async (req) => ({ feedback: en.anomalyFeedback(req.query.meter) }),
+  );
+
   app.get(
     '/api/energy/schedules',
     {

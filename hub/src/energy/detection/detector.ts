@@ -1,3 +1,4 @@
+import { ENERGY_ANOMALY_KINDS, type EnergyAnomalyKind } from '@warden/contract';
 import { dayKey, dayKindOf, localDayIndex, localHourOf, type DayClass, type EnergyCalendar } from './calendar.ts';
 import { explain, type AlertText } from './messages.ts';
 import { HOUR_MS, type HourlySeries } from './series.ts';
@@ -14,8 +15,8 @@ import { MAD_TO_SIGMA, mad, median, quantile, round2 } from './stats.ts';
  *   its own base load to its own daytime use (gas heating at night and water are judged otherwise);
  * - leak: water that never stops at night, night after night.
  */
-export type AlertKind = 'spike' | 'drop' | 'dropout' | 'flat' | 'missing' | 'night_base_load' | 'leak';
-export const ALERT_KINDS: readonly AlertKind[] = ['spike', 'drop', 'dropout', 'flat', 'missing', 'night_base_load', 'leak'];
+export type AlertKind = EnergyAnomalyKind;
+export const ALERT_KINDS: readonly AlertKind[] = ENERGY_ANOMALY_KINDS;
 
 export type Medium = 'power' | 'water' | 'gas';
 
