@@ -1,17 +1,16 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { compile, isValidGatewayId } from '@warden/contract';
 
 import { AlarmsModule } from './alarms/module.ts';
+import { AttendanceModule } from './attendance/module.ts';
 import { ApiModule } from './api/module.ts';
 import { AuditLog } from './audit.ts';
-import { hashPassword, randomPassword, verifyPassword } from './auth/passwords.ts';
 import { TokenService } from './auth/tokens.ts';
 import { UserRepo } from './auth/users.ts';
 import { BrokerPolicy } from './broker/policy.ts';
 import { startBroker, type RunningBroker } from './broker/server.ts';
-import { UserSchema, durationMs, type HubConfig, type Role } from './config.ts';
+import { durationMs, type HubConfig } from './config.ts';
 import { EnergyModule } from './energy/module.ts';
 import { HubError } from './errors.ts';
 import { FacesModule } from './faces/module.ts';
@@ -25,16 +24,10 @@ import { DuckDbTelemetryStore } from './store/duckdb-telemetry.ts';
 import { DeadLetterRepo, EventRepo, TelemetryIdRepo } from './store/events.ts';
 import { GatewayRepo } from './store/gateways.ts';
 import { openStateDb } from './store/state-db.ts';
+import { Provisioning, type NewUser } from './provisioning.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-const userV = compile(UserSchema);
-
-export interface NewUser {
-  username: string;
-  displayName?: string;
-  roles: Role[];
-  password: string;
-}
+export type { NewUser } from './provisioning.ts';
 
 export interface Hub {
   httpUrl: string;
@@ -95,36 +88,8 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
     const tokens = new TokenService(config.dataDir, durationMs(config.auth.tokenTtl));
     gateways.markAllOffline();
 
-    const provisionGateway = async (id: string, name?: string, password?: string, actor = 'system') => {
-      if (!isValidGatewayId(id)) throw new Error(`invalid gateway id ${JSON.stringify(id)}`);
-      const pw = password ?? randomPassword();
-      if (pw.length < 8) throw new Error('a gateway password needs at least 8 characters');
-      const existing = gateways.passwordHash(id);
-      if (existing && (await verifyPassword(existing, pw))) {
-        if (name !== undefined) gateways.setPassword(id, existing, name);
-        return { id, password: pw };
-      }
-      const hash = await hashPassword(pw);
-      if (existing) gateways.setPassword(id, hash, name ?? null);
-      else gateways.create(id, name ?? null, hash);
-      audit.record(actor, existing ? 'gateway.password_reset' : 'gateway.create', id, { name: name ?? null });
-      return { id, password: pw };
-    };
-    const createUser = async (u: NewUser, actor = 'system') => {
-      if (!userV.check(u)) throw new Error(`invalid user: ${userV.explain(u)}`);
-      if (users.exists(u.username)) throw new Error(`user ${u.username} already exists`);
-      users.create({ username: u.username, displayName: u.displayName ?? u.username, roles: [...u.roles] }, await hashPassword(u.password));
-      audit.record(actor, 'user.create', u.username, { roles: u.roles });
-    };
-
-    let initialAdminPassword: string | undefined;
-    if (!users.exists('admin')) {
-      const password = config.admin.password ?? randomPassword(12);
-      if (!config.admin.password) initialAdminPassword = password;
-      await createUser({ username: 'admin', displayName: 'Administrator', roles: ['admin'], password });
-    }
-    for (const u of config.users) if (!users.exists(u.username)) await createUser({ ...u, roles: [...u.roles] }, 'config');
-    await Promise.all(config.gateways.map((g) => provisionGateway(g.id, g.name, g.password, 'config')));
+    const provisioning = new Provisioning({ gateways, users, audit });
+    const initialAdminPassword = await provisioning.fromConfig(config);
 
     let broker: RunningBroker | undefined;
     const policy = new BrokerPolicy({ gateways, metrics, log, clientById: (id) => broker?.clientById(id) });
@@ -154,21 +119,23 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
     // live feed on the API's HTTP server. A new feature is one more module in this list.
     const alarms = new AlarmsModule();
     const faces = new FacesModule();
-    const energy = new EnergyModule();
+    const energy = new EnergyModule({ alarms });
+    const attendance = new AttendanceModule();
     const ingest = new IngestModule((client) => policy.gateway(client));
     const api = new ApiModule({
       version: VERSION,
       alarms,
       faces,
       energy,
+      attendance,
       createGateway: async (id, name) => {
         if (gateways.exists(id)) throw new HubError('gateway_exists', id);
-        return provisionGateway(id, name, undefined, 'api');
+        return provisioning.gateway(id, name, undefined, 'api');
       },
       logger: opts.logger === false ? false : log,
     });
-    const live = new LiveFeedModule(() => api.server);
-    const modules = await startModules([alarms, faces, energy, ingest, api, live], ctx);
+    const live = new LiveFeedModule(() => api.server, (user, channel, msg) => attendance.mayReceive(user, config, channel, msg));
+    const modules = await startModules([alarms, faces, energy, attendance, ingest, api, live], ctx);
     cleanup.push(() => modules.stop());
 
     const http = api.address;
@@ -181,8 +148,8 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
       http,
       mqtt,
       ...(initialAdminPassword ? { initialAdminPassword } : {}),
-      provisionGateway: (id, name, password) => provisionGateway(id, name, password),
-      createUser: (u) => createUser(u),
+      provisionGateway: (id, name, password) => provisioning.gateway(id, name, password),
+      createUser: (u) => provisioning.user(u),
       stop: () => {
         // The modules in reverse (live feed, API, ingest drains, energy, faces, alarms), then the broker, the stores last.
         stopping ??= undo();
