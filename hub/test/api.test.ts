@@ -289,6 +289,8 @@ describe('REST API', () => {
         'GET /api/energy/consumption',
         'GET /api/energy/cost',
         'GET /api/energy/anomalies',
+        'GET /api/energy/anomalies/feedback',
+        'POST /api/energy/anomalies/feedback',
         'GET /api/energy/schedules',
         'POST /api/energy/schedules/override',
         'PUT /api/energy/schedules/{id}',
