@@ -119,4 +119,15 @@ export async function benchAnomalies(): Promise<void> {
   console.log(`macro-average F1 over ${all.length} series: warden ${pct(macro(warden))}  robust z ${pct(macro(base))}`);
   const hours = all.reduce((a, s) => a + s.labels.length, 0);
   console.log(`detector time: ${ms.toFixed(0)} ms for ${hours.toLocaleString('en-US')} hours (${((ms / hours) * 1000).toFixed(1)} µs/hour, whole-year batch)`);
+  // What the hub's energy watch pays each hour: one detection over a meter's last 91 days.
+  const windows = all.flatMap((s) => Array.from({ length: 8 }, (_, k) => ({ s, from: (40 + k * 30) * 24 })).filter((w) => w.from + 91 * 24 <= s.labels.length));
+  for (const w of windows.slice(0, 4)) detect({ start: w.s.series.start, values: w.s.series.values.slice(w.from, w.from + 91 * 24) }, benchOptions(w.s)); // warm-up
+  const samples = windows.map((w) => {
+    const t = performance.now();
+    detect({ start: w.s.series.start + w.from * 3_600_000, values: w.s.series.values.slice(w.from, w.from + 91 * 24) }, benchOptions(w.s));
+    return performance.now() - t;
+  });
+  samples.sort((a, b) => a - b);
+  const p50 = samples[Math.floor(samples.length / 2)]!;
+  console.log(`hourly watch cost: one 91-day detection p50 ${p50.toFixed(1)} ms, max ${samples.at(-1)!.toFixed(1)} ms over ${samples.length} windows; 2,000 meters ≈ ${((p50 * 2000) / 1000).toFixed(0)} s of one core per hour`);
 }
