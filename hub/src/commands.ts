@@ -9,6 +9,7 @@ const ACTION_KIND: Record<string, DeviceKind> = {
   turnstile: 'turnstile',
   intrusion: 'intrusion_zone',
   actuator: 'actuator',
+  camera: 'camera',
 };
 
 /** Who besides admin may command a device of this kind (docs/API.md). */
@@ -17,6 +18,7 @@ const KIND_ROLES: Partial<Record<DeviceKind, readonly Role[]>> = {
   turnstile: ['security'],
   intrusion_zone: ['security'],
   actuator: ['facilities'],
+  camera: ['security'],
 };
 
 export interface CommandDeps {
