@@ -31,6 +31,8 @@ export interface DeviceContext {
   topic(...suffix: string[]): string;
   /** JSON-encodes objects; QoS 1 unless told. While dropped off, messages wait in the device's buffer. */
   publish(topic: string, payload: unknown, opts?: { qos?: 0 | 1; retain?: boolean }): void;
+  /** Settles once every message published so far is handed to the connection: a device sending a lot at once goes no faster than that. */
+  drain(): Promise<void>;
   /** Runs once after `seconds` of simulated time, whatever the connection state (the physical world goes on). */
   after(seconds: number, fn: () => void): Timer;
   /** Autonomous behaviour: every `seconds` of simulated time, skipped while offline. */

@@ -63,6 +63,8 @@ export class DeviceRuntime<S extends TObject = TObject> implements SimDevice {
   private dropped = false;
   private stopped = false;
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Publishes handed to the client and not yet written (drain()). */
+  private readonly inFlight = new Set<Promise<unknown>>();
   private readonly buffer: Outgoing[] = [];
   /** Publishes issued during an act(), awaited so act() resolves once its messages are handed over. */
   private collecting: Array<Promise<unknown>> | null = null;
@@ -288,6 +290,8 @@ export class DeviceRuntime<S extends TObject = TObject> implements SimDevice {
       },
     );
     this.collecting?.push(p);
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p));
   }
 
   private timer(seconds: number, fn: () => void): NodeJS.Timeout {
@@ -326,6 +330,9 @@ export class DeviceRuntime<S extends TObject = TObject> implements SimDevice {
       },
       topic: (...suffix) => this.topic(...suffix),
       publish: (topic, payload, opts) => this.publish(topic, payload, opts),
+      drain: async () => {
+        await Promise.all([...this.inFlight]);
+      },
       after: (seconds, fn) => {
         const box: { t?: NodeJS.Timeout; done?: boolean } = {};
         box.t = this.timer(seconds, fn);

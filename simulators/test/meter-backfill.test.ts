@@ -27,6 +27,11 @@ describe('meter backfill', () => {
       { id: 'meter-bf', type: 'meter', options: { medium: 'power', profile: 'office', peak: 50, initialTotal: 1000, backfillDays: 3, backfillStepS: 900, intervalS: 60 } },
       { url: broker.url, speed: 600, logger: silent },
     );
+    // The history goes out a few simulated seconds after the connection, in chunks the connection takes.
+    for (let i = 0; meter.state().backfill !== 'done'; i++) {
+      if (i > 300) throw new Error(`backfill not done: ${JSON.stringify(meter.state())}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
     const n = meter.state().backfilled as number;
     // Three days of quarter hours, give or take the one the start falls in.
     expect(n).toBeGreaterThanOrEqual(3 * 96 - 1);

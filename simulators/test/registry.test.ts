@@ -22,6 +22,7 @@ const inertContext = (id: string): DeviceContext => ({
   online: false,
   topic: (...s) => [id, ...s].join('/'),
   publish: () => undefined,
+  drain: () => Promise.resolve(),
   after: () => ({ cancel: () => undefined }),
   every: () => ({ cancel: () => undefined }),
   poisson: () => ({ cancel: () => undefined }),

@@ -72,22 +72,18 @@ export const meter = defineDevice({
       instant = next;
     };
 
-    const reading = (): void => {
-      advance();
-      const digits = medium === 'power' ? 2 : 3;
-      ctx.publish(ctx.topic('reading'), { total: round(total, digits), instant: round(instant, digits), ts: epochSeconds() }, { qos: 0 });
-    };
-
     /**
      * The month before going live, published in order with its own past timestamps (real time: the gateway
      * and hub judge timestamps on their clocks). The register starts at the initial total at the oldest
      * reading, so the live readings continue it. QoS 0 like every reading of this meter, so history and live
      * readings reach the gateway in the order they were sent (a broker may hold QoS 1 back behind QoS 0).
      */
-    let backfilled = o.backfillDays === 0;
+    let backfillState: 'pending' | 'running' | 'done' = o.backfillDays === 0 ? 'done' : 'pending';
     let backfillCount = 0;
-    const backfill = (): void => {
-      backfilled = true;
+    /** Readings handed over before waiting for the connection to take them: the gateway stays responsive to its other devices. */
+    const CHUNK = 50;
+    const backfill = async (): Promise<void> => {
+      backfillState = 'running';
       const step = o.backfillStepS * 1000;
       const now = Date.now();
       const digits = medium === 'power' ? 2 : 3;
@@ -99,17 +95,35 @@ export const meter = defineDevice({
         inst = next;
         backfillCount++;
         ctx.publish(ctx.topic('reading'), { total: round(total, digits), instant: round(inst, digits), ts: t / 1000 }, { qos: 0 });
+        if (backfillCount % CHUNK === 0) {
+          await ctx.drain();
+          await new Promise((r) => setImmediate(r));
+        }
       }
+      await ctx.drain();
       lastSim = ctx.clock.now();
       instant = inst;
+      backfillState = 'done';
       ctx.log.info({ readings: backfillCount, days: o.backfillDays }, 'meter history backfilled');
+    };
+
+    /** Live readings wait until the history is out, so the gateway receives every reading in time order. */
+    const reading = (): void => {
+      if (backfillState !== 'done') return;
+      advance();
+      const digits = medium === 'power' ? 2 : 3;
+      ctx.publish(ctx.topic('reading'), { total: round(total, digits), instant: round(instant, digits), ts: epochSeconds() }, { qos: 0 });
     };
 
     instant = draw();
     return {
-      state: () => ({ medium, total, instant, extra, backfilled: backfillCount }),
+      state: () => ({ medium, total, instant, extra, backfilled: backfillCount, backfill: backfillState }),
       onConnect() {
-        if (!backfilled) backfill();
+        // A few seconds after the connection, so a campus of devices connects first and then sends its past.
+        if (backfillState === 'pending') {
+          backfillState = 'running';
+          ctx.after(5, () => void backfill().catch((err: Error) => ctx.log.error({ err: err.message }, 'meter backfill failed')));
+        }
       },
       behave() {
         ctx.every(o.intervalS, reading);
