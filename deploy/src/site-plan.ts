@@ -1,7 +1,7 @@
 import type { CampusPlan } from '@warden/simulators';
 
 /** Kinds an operator looks for on the plan, in the order they get a place when a building has too many. */
-const SHOWN = ['door', 'turnstile', 'emergency_post', 'intrusion_zone', 'camera', 'fire_sensor'] as const;
+const SHOWN = ['door', 'face_terminal', 'turnstile', 'emergency_post', 'intrusion_zone', 'camera', 'fire_sensor'] as const;
 const MAX_PER_BUILDING = 40;
 const CELL_W = 320;
 const CELL_H = 240;
