@@ -7,14 +7,22 @@ import type { StoredEvent } from '../store/events.ts';
 import { AttendanceCalendar, parseSettings } from './calendar.ts';
 import { diffRoster, parseRosterFile } from './import.ts';
 import { reportMarkdown, sendWebhook, webhookBody } from './notify.ts';
-import { resolveNight, type Outage } from './resolver.ts';
+import { resolveNight, type Crossing, type Outage } from './resolver.ts';
 import type { Roster, Student } from './roster.ts';
-import { AttendanceStore } from './store.ts';
+import { AttendanceStore, type StoredCrossing } from './store.ts';
 import { addDays, daysBetween, isDate, weekday } from './tz.ts';
 
 const DAY = 86_400_000;
 /** A report missed while the hub was down is still made up to this long after its time (e.g. a restart next morning). */
 const CATCH_UP_MS = 12 * 3_600_000;
+/** Crossings kept in memory: a week back plus the lookback day. */
+const RECENT_DAYS = 8;
+
+function insertSorted(list: Crossing[], c: Crossing): void {
+  let i = list.length;
+  while (i > 0 && list[i - 1]!.ts > c.ts) i--;
+  list.splice(i, 0, c);
+}
 
 /** Buildings a user may see: null = all (admin). */
 export type Scope = ReadonlySet<string> | null;
@@ -46,10 +54,24 @@ export class AttendanceService {
   private readonly metrics;
   private pendingSends = new Set<Promise<unknown>>();
   private started = false;
+  private readonly queue: StoredCrossing[] = [];
+  private flushScheduled = false;
+  /** device -> "gateway|building" already written to attendance_points. */
+  private readonly knownPoints = new Map<string, string>();
+  /**
+   * The last RECENT_MS of crossings per student, sorted by time, in memory: the curfew report of 30,000 students
+   * reads them without a table scan. Older nights are read from SQLite.
+   */
+  private recent = new Map<string, Crossing[]>();
+  private recentFrom = 0;
+  /** Nights with a report (only those can be corrected). */
+  private reportedNights = new Set<string>();
 
   constructor(private readonly d: AttendanceDeps) {
     this.roster = d.store.loadRoster();
     this.cal = new AttendanceCalendar(parseSettings(d.store.settings() ?? {}));
+    this.loadRecent();
+    this.reportedNights = d.store.reportedNights(addDays(this.cal.nightOf(d.now()), -RECENT_DAYS - 2));
     const registers = d.registry ? [d.registry] : [];
     this.metrics = {
       checkins: new Counter({ name: 'warden_hub_attendance_checkins_total', help: 'Dorm check-ins taken into attendance, by outcome', labelNames: ['outcome'] as const, registers }),
@@ -57,6 +79,22 @@ export class AttendanceService {
       webhooks: new Counter({ name: 'warden_hub_attendance_webhooks_total', help: 'Curfew list notifications sent to robot webhooks, by kind and outcome', labelNames: ['kind', 'outcome'] as const, registers }),
       reports: new Counter({ name: 'warden_hub_attendance_reports_total', help: 'Curfew reports produced (one per building and night)', registers }),
     };
+  }
+
+  private loadRecent(): void {
+    this.recentFrom = this.d.now() - RECENT_DAYS * DAY;
+    this.recent = this.d.store.crossingsBetween(this.recentFrom, Number.MAX_SAFE_INTEGER);
+    for (const list of this.recent.values()) list.sort((a, b) => a.ts - b.ts);
+  }
+
+  /** Crossings of the students in [from, to): from memory when the window is recent enough. */
+  private crossings(from: number, to: number, only?: readonly string[]): Map<string, Crossing[]> {
+    if (from < this.recentFrom) {
+      return only && only.length <= 10 ? new Map(only.map((s) => [s, this.d.store.crossingsOf(s, from, to)])) : this.d.store.crossingsBetween(from, to);
+    }
+    // Sorted lists as they are: the resolver skips what lies outside its window without copying.
+    if (only) return new Map(only.map((s) => [s, this.recent.get(s) ?? []]));
+    return this.recent;
   }
 
   start(): void {
@@ -70,6 +108,7 @@ export class AttendanceService {
 
   async stop(): Promise<void> {
     this.started = false;
+    this.flush();
     clearInterval(this.timer);
     this.timer = undefined;
     await Promise.allSettled([...this.pendingSends]);
@@ -130,25 +169,78 @@ export class AttendanceService {
 
   // ---- ingest ---------------------------------------------------------------------------------------------------
 
-  /** A stored event from the hub bus; only attendance.checkin matters. */
+  /**
+   * A stored event from the hub bus; only attendance.checkin matters. Check-ins are queued and written in one
+   * transaction per burst (an ingest batch emits hundreds at once); every read flushes the queue first.
+   */
   onEvent(e: StoredEvent): void {
     if (e.type !== 'attendance.checkin') return;
     const person = e.data.person;
     const direction = e.data.direction;
-    if (typeof person !== 'string' || (direction !== 'in' && direction !== 'out')) return;
-    const added = this.d.store.addCrossing({ eventId: e.id, student: person, ts: e.ts, direction, device: e.device, gateway: e.gateway, receivedAt: e.receivedAt });
-    if (!added) return void this.metrics.checkins.inc({ outcome: 'duplicate' });
-    const night = this.cal.nightOf(e.ts);
-    const place = this.roster.placementOn(person, night);
-    this.d.store.notePoint(e.device, e.gateway, this.d.deviceBuilding?.(e.device) ?? this.cal.settings.points[e.device] ?? place?.building ?? null);
-    this.metrics.checkins.inc({ outcome: place ? 'resident' : 'not_on_roster' });
-    if (!place) return;
-    // A crossing also counts for the next night (who stays in all day is still in), so both may change.
-    for (const n of [night, addDays(night, 1)]) {
-      const corrected = this.refresh(person, n, 'late_checkin');
-      if (!corrected && n === night && night === this.cal.nightOf(this.d.now()) && this.d.publish) {
-        const row = this.resolve(night, null, [person])[0];
-        if (row) this.d.publish({ kind: 'state', night, building: row.building, row });
+    if (typeof person !== 'string' || (direction !== 'in' && direction !== 'out')) return void this.metrics.checkins.inc({ outcome: 'malformed' });
+    this.queue.push({ eventId: e.id, student: person, ts: e.ts, direction, device: e.device, gateway: e.gateway, receivedAt: e.receivedAt });
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => {
+        try {
+          this.flush();
+        } catch (err) {
+          this.d.log?.error({ err }, 'attendance: storing check-ins failed');
+        }
+      });
+    }
+  }
+
+  /** Writes queued check-ins, then corrects reported nights they change and pushes tonight's changes. */
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.queue.length === 0) return;
+    const batch = this.queue.splice(0);
+    const added: typeof batch = [];
+    this.d.store.transaction(() => {
+      for (const c of batch) {
+        if (!this.d.store.addCrossing(c)) {
+          this.metrics.checkins.inc({ outcome: 'duplicate' });
+          continue;
+        }
+        added.push(c);
+        if (c.ts >= this.recentFrom) {
+          const list = this.recent.get(c.student);
+          if (list) insertSorted(list, { ts: c.ts, direction: c.direction });
+          else this.recent.set(c.student, [{ ts: c.ts, direction: c.direction }]);
+        }
+        const night = this.cal.nightOf(c.ts);
+        const building = this.d.deviceBuilding?.(c.device) ?? this.cal.settings.points[c.device] ?? this.roster.placementOn(c.student, night)?.building ?? null;
+        const key = `${c.gateway}|${building ?? ''}`;
+        if (this.knownPoints.get(c.device) !== key) {
+          this.d.store.notePoint(c.device, c.gateway, building);
+          this.knownPoints.set(c.device, key);
+        }
+      }
+    });
+    const today = this.cal.nightOf(this.d.now());
+    const touched = new Map<string, Set<string>>();
+    for (const c of added) {
+      const night = this.cal.nightOf(c.ts);
+      const place = this.roster.placementOn(c.student, night);
+      this.metrics.checkins.inc({ outcome: place ? 'resident' : 'not_on_roster' });
+      if (!place) continue;
+      // A crossing also counts for the next night (who stays in all day is still in), so both may change.
+      for (const n of [night, addDays(night, 1)]) {
+        const set = touched.get(n) ?? new Set<string>();
+        set.add(c.student);
+        touched.set(n, set);
+      }
+    }
+    for (const [night, students] of touched) {
+      const reported = this.reportedNights.has(night);
+      if (!reported && night !== today) continue;
+      for (const student of students) {
+        const corrected = reported ? this.refresh(student, night, 'late_checkin') : null;
+        if (!corrected && night === today && this.d.publish) {
+          const row = this.resolve(night, null, [student])[0];
+          if (row) this.d.publish({ kind: 'state', night, building: row.building, row });
+        }
       }
     }
   }
@@ -180,19 +272,19 @@ export class AttendanceService {
 
   /** Every resident's state on a night (optionally only some buildings or students), as of now. */
   resolve(night: string, scope: Scope, only?: readonly string[]): NightRow[] {
+    this.flush();
     const now = this.d.now();
     const b = this.cal.bounds(night);
     const lookbackStart = b.start - DAY;
     const until = Math.min(now, b.end);
-    let residents = this.roster.residents(night, scope ?? undefined);
-    if (only) {
-      const want = new Set(only);
-      residents = residents.filter((r) => want.has(r.student.id));
-    }
-    const crossings =
-      only && only.length <= 10
-        ? new Map(only.map((s) => [s, this.d.store.crossingsOf(s, lookbackStart, b.end)]))
-        : this.d.store.crossingsBetween(lookbackStart, b.end);
+    const residents = only
+      ? only.flatMap((id) => {
+          const student = this.roster.students.get(id);
+          const place = this.roster.placementOn(id, night);
+          return student && place && (!scope || scope.has(place.building)) ? [{ student, place }] : [];
+        })
+      : this.roster.residents(night, scope ?? undefined);
+    const crossings = this.crossings(lookbackStart, b.end, only);
     const leave = this.d.store.onLeave(night);
     const outagesByTarget = this.d.store.outagesBetween(lookbackStart, until);
     const points = this.pointsByBuilding();
@@ -311,6 +403,7 @@ export class AttendanceService {
   report(night: string, building: string): NightRow[] | null {
     const now = this.d.now();
     if (!this.d.store.markReported(night, building, now)) return null;
+    this.reportedNights.add(night);
     const rows = this.night(night, new Set([building]));
     this.d.store.saveNights(rows, now);
     this.metrics.reports.inc();
@@ -331,6 +424,8 @@ export class AttendanceService {
 
   /** Reports every building whose curfew + N has passed and that was not yet reported (also catches up after downtime). */
   async tick(): Promise<number> {
+    this.flush();
+    if (this.d.now() - this.recentFrom > (RECENT_DAYS + 1) * DAY) this.loadRecent();
     const now = this.d.now();
     const today = this.cal.nightOf(now);
     let n = 0;
@@ -406,6 +501,7 @@ export class AttendanceService {
   }
 
   history(student: string, from: string, to: string, scope: Scope): { student: { id: string; name: string; building: string | null; floor: string | null; room: string | null; exempt: boolean }; nights: NightRow[] } {
+    this.flush();
     const s = this.roster.students.get(student);
     if (!s || !this.inScope(student, scope)) throw new HubError('not_found', `student ${student}`);
     const today = this.cal.nightOf(this.d.now());
@@ -421,6 +517,7 @@ export class AttendanceService {
 
   /** Reported nights per building between two dates, with the late+absent rate per week (weeks start on Monday). */
   summary(from: string, to: string, period: 'week' | 'semester', scope: Scope): Summary {
+    this.flush();
     const rows = this.d.store.nightsBetween(from, to).filter((r) => scope === null || scope.has(r.building));
     const byBuilding = new Map<string, { counts: Record<string, number>; weeks: Map<string, { nights: number; late: number; absent: number }> }>();
     for (const r of rows) {

@@ -90,7 +90,7 @@ export class AttendanceStore {
         'INSERT INTO attendance_crossings (event_id, student, ts, direction, device, gateway, received_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(event_id) DO NOTHING',
       ),
       crossingsBetween: db.prepare<[number, number], { student: string; ts: number; direction: 'in' | 'out' }>(
-        'SELECT student, ts, direction FROM attendance_crossings WHERE ts >= ? AND ts < ?',
+        'SELECT student, ts, direction FROM attendance_crossings WHERE ts >= ? AND ts < ? ORDER BY ts',
       ),
       crossingsOf: db.prepare<[string, number, number], { ts: number; direction: 'in' | 'out' }>(
         'SELECT ts, direction FROM attendance_crossings WHERE student = ? AND ts >= ? AND ts < ? ORDER BY ts',
@@ -121,6 +121,7 @@ export class AttendanceStore {
       nightsOf: db.prepare<[string, string, string], NightDbRow>('SELECT * FROM attendance_nights WHERE student = ? AND night >= ? AND night <= ? ORDER BY night DESC'),
       nightsBetween: db.prepare<[string, string], NightDbRow>('SELECT * FROM attendance_nights WHERE night >= ? AND night <= ?'),
       reported: db.prepare<[string, string], { reported_at: number }>('SELECT reported_at FROM attendance_reports WHERE night = ? AND building = ?'),
+      reportedNights: db.prepare<[string], { night: string }>('SELECT DISTINCT night FROM attendance_reports WHERE night >= ?'),
       markReported: db.prepare('INSERT INTO attendance_reports (night, building, reported_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
       settings: db.prepare<[], { settings: string }>('SELECT settings FROM attendance_settings WHERE id = 1'),
       saveSettings: db.prepare(
@@ -263,6 +264,11 @@ export class AttendanceStore {
 
   isReported(night: string, building: string): boolean {
     return this.q.reported.get(night, building) !== undefined;
+  }
+
+  /** Nights (from a date on) with at least one building reported. */
+  reportedNights(from: string): Set<string> {
+    return new Set(this.q.reportedNights.all(from).map((r) => r.night));
   }
 
   markReported(night: string, building: string, now: number): boolean {
