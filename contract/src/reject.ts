@@ -11,6 +11,16 @@ export const REJECT_REASONS = [
   'acl_subscribe_denied',
   'unknown_topic',
   'expired',
+  /** Field: a client id that is not a configured field device (or holds MQTT wildcard / separator characters). */
+  'client_id_refused',
+  /** Field: a second connection with the id of a device already connected (refused; the first keeps its session). */
+  'session_taken',
+  /** Hub: a record from a device the hub has not adopted (unknown, or only proposed by a gateway's inventory). */
+  'device_not_adopted',
+  /** Hub: a safety event (fire, intrusion, emergency, door) from a device whose registered kind does not raise it. */
+  'kind_mismatch',
+  /** Hub: a gateway's inventory tried to change an adopted device's kind, building or zone. */
+  'relabel_refused',
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 

@@ -142,7 +142,7 @@ async function doorLatency(enrolImg: RgbImage, person: FaceResult, pipeline: Fac
   const config = parseEdgeConfig({
     gateway: { id: 'gw-bench-face' },
     hub: { url: `mqtt://127.0.0.1:${await deadPort()}`, reconnectMs: 600_000 },
-    field: { host: '127.0.0.1', port: 0 },
+    field: { host: '127.0.0.1', port: 0, requireAuth: false }, // loopback bench; field auth: edge/test/field-security.test.ts
     outbox: { path: join(dir, 'outbox.db') },
     metrics: { enabled: false },
     face: { enabled: true, gallery: join(dir, 'gallery.bin'), galleryKey: key },

@@ -48,7 +48,7 @@ async function wardenLatency(rate: number, count: number): Promise<{ lat: number
     const login = (await (await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'bench-admin-password' }) })).json()) as { token: string };
     const socket = io(base, { auth: { token: login.token }, transports: ['websocket'] });
     await new Promise<void>((resolve, reject) => (socket.once('connect', () => resolve()), socket.once('connect_error', reject)));
-    const devices = await Promise.all(Array.from({ length: DEVICES }, (_, i) => connectMqtt(`mqtt://127.0.0.1:${fieldPort}`, { clientId: `door-b${i}` })));
+    const devices = await Promise.all(Array.from({ length: DEVICES }, (_, i) => connectMqtt(`mqtt://127.0.0.1:${fieldPort}`, { clientId: `door-b${i}`, username: `door-b${i}`, password: layout.deviceSecrets[`door-b${i}`]! })));
     await eventually(async () => {
       const r = (await (await fetch(`${base}/api/devices?gateway=gw-bench`, { headers: { authorization: `Bearer ${login.token}` } })).json()) as { devices: Array<{ online: boolean }> };
       return r.devices.filter((d) => d.online).length === DEVICES;

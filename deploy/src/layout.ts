@@ -27,6 +27,8 @@ export interface SystemLayout {
   edgeConfigs: Map<string, string>;
   scenario: string;
   gatewayPasswords: Record<string, string>;
+  /** Each field device's secret for its gateway's field broker (username = device id). */
+  deviceSecrets: Record<string, string>;
   adminPassword: string;
 }
 
@@ -35,6 +37,8 @@ interface Secrets {
   gateways: Record<string, string>;
   /** Face gallery keys of gateways with face terminals (32 bytes, hex). */
   galleryKeys?: Record<string, string>;
+  /** Field secrets: each device logs in to its gateway's field broker as itself (edge field.requireAuth, on by default). */
+  devices?: Record<string, string>;
 }
 
 function writePrivate(file: string, text: string): void {
@@ -43,13 +47,15 @@ function writePrivate(file: string, text: string): void {
 }
 
 /** Gateway passwords are generated once per data dir and kept, so restarts keep working credentials. */
-function loadSecrets(dataDir: string, gatewayIds: string[], faceGatewayIds: string[], adminPassword: string | undefined): Secrets {
+function loadSecrets(dataDir: string, gatewayIds: string[], faceGatewayIds: string[], adminPassword: string | undefined, deviceIds: string[] = []): Secrets {
   const file = join(dataDir, 'secrets.json');
   const secrets: Secrets = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Secrets) : { gateways: {} };
   secrets.admin = adminPassword ?? secrets.admin ?? randomBytes(12).toString('base64url');
   for (const id of gatewayIds) secrets.gateways[id] ??= randomBytes(18).toString('base64url');
   secrets.galleryKeys ??= {};
   for (const id of faceGatewayIds) secrets.galleryKeys[id] ??= randomBytes(32).toString('hex');
+  secrets.devices ??= {};
+  for (const id of deviceIds) secrets.devices[id] ??= randomBytes(18).toString('base64url');
   writePrivate(file, JSON.stringify(secrets, null, 2));
   return secrets;
 }
@@ -61,7 +67,13 @@ function loadSecrets(dataDir: string, gatewayIds: string[], faceGatewayIds: stri
 export function writeSystemLayout(plan: CampusPlan, o: LayoutOptions): SystemLayout {
   mkdirSync(join(o.dataDir, 'edge'), { recursive: true });
   const faceGateways = plan.gateways.filter((g) => g.devices.some((d) => d.driver === 'face-terminal')).map((g) => g.id);
-  const secrets = loadSecrets(o.dataDir, plan.gateways.map((g) => g.id), faceGateways, o.adminPassword);
+  const secrets = loadSecrets(
+    o.dataDir,
+    plan.gateways.map((g) => g.id),
+    faceGateways,
+    o.adminPassword,
+    plan.gateways.flatMap((g) => g.devices.map((d) => d.id)),
+  );
   const hubConfig = join(o.dataDir, 'hub.yaml');
   const site = schematicSitePlan(plan);
   const sitePlanFile = join(o.dataDir, 'site-plan.svg');
@@ -106,6 +118,8 @@ export function writeSystemLayout(plan: CampusPlan, o: LayoutOptions): SystemLay
             name: d.name,
             ...(d.building ? { building: d.building } : {}),
             ...(d.zone ? { zone: d.zone } : {}),
+            // Polled devices (Modbus, ONVIF) never log in and ignore it; the simulators log in with the same secret.
+            secret: secrets.devices![d.id],
             ...(Object.keys(options).length ? { options } : {}),
           };
         }),
@@ -115,10 +129,14 @@ export function writeSystemLayout(plan: CampusPlan, o: LayoutOptions): SystemLay
   });
   const scenario = join(o.dataDir, 'campus-scenario.yaml');
   const played = scenarioFromPlan(plan, fieldUrls);
+  for (const g of played.gateways) {
+    const ids = new Set(g.devices.map((d) => d.id));
+    g.secrets = Object.fromEntries(Object.entries(secrets.devices!).filter(([id]) => ids.has(id)));
+  }
   for (const d of played.gateways.flatMap((g) => g.devices)) {
     if (d.type === 'meter' && o.backfillDays) d.options = { ...d.options, backfillDays: o.backfillDays };
     if (d.type === 'face-terminal') d.options = { ...d.options, ...(o.faceImages ? { images: o.faceImages } : {}), ...(o.faceCards?.length ? { cards: o.faceCards } : {}) };
   }
   writeFileSync(scenario, stringify(played));
-  return { hubConfig, edgeConfigs, scenario, gatewayPasswords: secrets.gateways, adminPassword: secrets.admin! };
+  return { hubConfig, edgeConfigs, scenario, gatewayPasswords: secrets.gateways, deviceSecrets: secrets.devices!, adminPassword: secrets.admin! };
 }

@@ -69,7 +69,7 @@ beforeAll(async () => {
     parseEdgeConfig({
       gateway: { id: GW, name: 'Teaching A gateway' },
       hub: { url: hub.mqttUrl, password: GW_PASSWORD },
-      field: { host: '127.0.0.1', port: 0 },
+      field: { host: '127.0.0.1', port: 0, requireAuth: false }, // loopback bench; field auth: edge/test/field-security.test.ts
       outbox: { path: join(dataDir, 'outbox.db') },
       devices: [{ id: RELAY, driver: 'relay-actuator', name: 'Teaching A 1F lighting', building: 'teach-a' }],
     }),

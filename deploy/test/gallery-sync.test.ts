@@ -74,7 +74,7 @@ describe('gallery sync into a running edge agent (real hub, real agent, real mod
       parseEdgeConfig({
         gateway: { id: 'gw-dorm-7' },
         hub: { url: hub.mqttUrl, password, reconnectMs: 200 },
-        field: { host: '127.0.0.1', port: 0 },
+        field: { host: '127.0.0.1', port: 0, requireAuth: false }, // loopback bench; field auth: edge/test/field-security.test.ts
         outbox: { path: join(tmp.dir, 'outbox.db') },
         metrics: { enabled: false, statusIntervalSeconds: 1 },
         face: { enabled: true, gallery: galleryFile(), galleryKey: key },

@@ -53,7 +53,7 @@ beforeAll(async () => {
     parseEdgeConfig({
       gateway: { id: 'gw-mb' },
       hub: { url: hub.url, password: 'stand-in-hub-accepts-anything' },
-      field: { host: '127.0.0.1', port: 0 },
+      field: { host: '127.0.0.1', port: 0, requireAuth: false }, // loopback bench; field auth: edge/test/field-security.test.ts
       outbox: { path: join(dir, 'outbox.db') },
       devices: [
         { id: 'pm-lib-mb', driver: 'modbus-meter', building: 'library', options: { medium: 'power', host: '127.0.0.1', port: power.port, unitId: 7, map: 'sdm630', pollSeconds: 0.1, timeoutMs: 1000 } },

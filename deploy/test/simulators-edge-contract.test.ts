@@ -57,7 +57,7 @@ beforeAll(async () => {
   const config = parseEdgeConfig({
     gateway: { id: GW, name: gw.name },
     hub: { url: hub.url, password: 'stand-in-hub-accepts-anything' },
-    field: { host: '127.0.0.1', port: 0 },
+    field: { host: '127.0.0.1', port: 0, requireAuth: false }, // loopback bench; field auth: edge/test/field-security.test.ts
     outbox: { path: join(dir, 'outbox.db') },
     devices: gw.devices.map((d) => ({ id: d.id, driver: d.driver, name: d.name, building: d.building, ...(d.medium ? { options: { medium: d.medium } } : {}) })),
   });

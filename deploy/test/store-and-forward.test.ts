@@ -78,7 +78,7 @@ describe('store and forward', () => {
     await eventually(async () => (await api<{ gateways: Array<{ id: string; online: boolean }> }>(site!.base, token, '/api/gateways')).gateways.some((g) => g.id === 'gw-sf' && g.online), 30_000, 'gateway online');
     for (const id of DOORS) {
       // Real devices keep unacknowledged publishes and send them again after a reconnect (same packet id).
-      const c = mqtt.connect(`mqtt://127.0.0.1:${site.fieldPort}`, { clientId: id, reconnectPeriod: 200, connectTimeout: 2000 });
+      const c = mqtt.connect(`mqtt://127.0.0.1:${site.fieldPort}`, { clientId: id, username: id, password: site.layout.deviceSecrets[id], reconnectPeriod: 200, connectTimeout: 2000 });
       c.on('error', () => {});
       await new Promise<void>((resolve) => c.once('connect', () => resolve()));
       devices.push(c);

@@ -50,7 +50,25 @@ const FieldSection = Type.Object(
   {
     host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'address the embedded field broker listens on' }),
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 1884, description: 'field broker TCP port (0 = any free port, logged)' }),
-    requireAuth: Type.Boolean({ default: false, description: 'devices must log in with username = device id, password = device secret' }),
+    requireAuth: Type.Boolean({
+      default: true,
+      description: 'devices must log in with username = device id, password = device secret (devices[].secret); turn off only on a closed loopback test bench',
+    }),
+    allowUnauthenticated: Type.Boolean({
+      default: false,
+      description:
+        'UNSAFE: lets the field broker listen on a non-loopback address with requireAuth false, so anyone on that network can act as any device; without it such a gateway refuses to start',
+    }),
+    tls: Type.Optional(
+      Type.Object(
+        {
+          cert: Type.String({ minLength: 1, description: 'PEM certificate (chain) file of the field broker; relative to the config file' }),
+          key: Type.String({ minLength: 1, description: 'PEM private key file; relative to the config file' }),
+          ca: Type.Optional(Type.String({ minLength: 1, description: 'PEM CA file: devices must then present a client certificate signed by it (mutual TLS)' })),
+        },
+        { additionalProperties: false, description: 'serve the field broker over TLS (MQTTS) instead of plain TCP' },
+      ),
+    ),
     maxPacketBytes: Type.Integer({ minimum: 1024, maximum: 268_435_455, default: 262_144, description: 'larger MQTT packets drop the connection' }),
   },
   { additionalProperties: false, default: {}, description: 'embedded MQTT broker the field devices connect to' },
@@ -101,7 +119,7 @@ const DeviceEntry = Type.Object(
     building: Label(64, 'building id'),
     zone: Label(64, 'zone within the building'),
     location: Label(200, 'where it is'),
-    secret: Type.Optional(Type.String({ minLength: 8, maxLength: 256, description: "device's field-broker password (needed when field.requireAuth)" })),
+    secret: Type.Optional(Type.String({ minLength: 8, maxLength: 256, description: "device's field-broker password (username = device id); required for devices that log in while field.requireAuth is on (the default)" })),
     options: Type.Record(Type.String(), Type.Unknown(), { default: {}, description: 'driver-specific options' }),
   },
   { additionalProperties: false },
@@ -165,6 +183,12 @@ function allErrors<T>(fn: () => T): T {
   }
 }
 
+/** 127.0.0.0/8, ::1 and localhost: only processes on this machine can reach such a listener. */
+export function isLoopback(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || /^::ffff:127\./.test(h);
+}
+
 function readSecretFile(file: string): string {
   return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
 }
@@ -213,6 +237,14 @@ export function parseEdgeConfig(
     }
   });
 
+  const field = (raw.field ?? {}) as RawConfig['field'];
+  if (field.requireAuth === false && field.allowUnauthenticated !== true && typeof field.host === 'string' && !isLoopback(field.host)) {
+    errors.push(
+      `field: requireAuth is false but the field broker listens on ${field.host}, a non-loopback address: anyone on that network could log in as any device. ` +
+        'Give every device a secret and keep requireAuth on, or set field.allowUnauthenticated: true to accept that risk explicitly',
+    );
+  }
+
   errors.push(...checkFailsafe(raw.failsafe, devices.map((d) => ({ id: d?.id, kind: DRIVERS.get(d?.driver)?.kind }))));
 
   const hub = (raw.hub ?? {}) as RawConfig['hub'];
@@ -238,6 +270,18 @@ export function parseEdgeConfig(
     ...raw,
     hub: { ...hubRest, username: hub.username ?? gatewayId, password },
     outbox: { ...raw.outbox, path: isAbsolute(outboxPath) ? outboxPath : resolve(baseDir, outboxPath) },
+    field: {
+      ...raw.field,
+      ...(raw.field.tls === undefined
+        ? {}
+        : {
+            tls: {
+              cert: resolve(baseDir, raw.field.tls.cert),
+              key: resolve(baseDir, raw.field.tls.key),
+              ...(raw.field.tls.ca === undefined ? {} : { ca: resolve(baseDir, raw.field.tls.ca) }),
+            },
+          }),
+    },
     face: {
       ...raw.face,
       gallery: resolve(baseDir, raw.face.gallery),

@@ -1,5 +1,7 @@
-import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AedesOptions, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
 import type { RejectReason } from '@warden/contract';
@@ -8,7 +10,12 @@ import { PacketSizeGuard } from '@warden/contract/node/packet-guard.ts';
 export interface FieldBrokerOptions {
   host: string;
   port: number;
+  /** Devices log in with username = device id, password = their secret. */
   requireAuth: boolean;
+  /** Required to listen on a non-loopback address with requireAuth off (the caller's explicit choice). */
+  allowUnauthenticated?: boolean;
+  /** PEM files: serve MQTT over TLS; with `ca`, devices must present a certificate signed by it. */
+  tls?: { cert: string; key: string; ca?: string | undefined } | undefined;
   maxPacketBytes: number;
   /** Configured devices and their field secrets. */
   devices: ReadonlyMap<string, { secret?: string | undefined }>;
@@ -47,8 +54,12 @@ export interface FieldBroker {
   close(): Promise<void>;
 }
 
-function authError(message: string, returnCode: 4 | 5): AuthenticateError {
+function authError(message: string, returnCode: 2 | 4 | 5): AuthenticateError {
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+}
+
+function remoteOf(client: Client): string | undefined {
+  return (client.conn as { remoteAddress?: string }).remoteAddress;
 }
 
 function sameSecret(given: Buffer | undefined, expected: string): boolean {
@@ -57,25 +68,64 @@ function sameSecret(given: Buffer | undefined, expected: string): boolean {
   return given.length === want.length && timingSafeEqual(given, want);
 }
 
-/** A device owns the topics whose second segment is its id (FIELD-PROTOCOLS.md); nothing else, and no `$` topics. */
+/** MQTT wildcards, the level separator and NUL: never part of a device id (they would widen topic checks). */
+const FORBIDDEN_IN_ID = /[+#/\u0000]/;
+
+/**
+ * A device owns the topics whose second level is exactly its id (FIELD-PROTOCOLS.md); nothing else, and no `$`
+ * topics. The first two levels of a subscription must be literal: `+/door-1/#` or `acs/+/control` are refused.
+ * Ids never hold wildcards (refused at CONNECT), so `+` cannot "equal" `+` here.
+ */
 function ownsTopic(clientId: string, topic: string): boolean {
-  return !topic.startsWith('$') && topic.split('/')[1] === clientId;
+  if (topic.startsWith('$') || FORBIDDEN_IN_ID.test(clientId) || clientId === '') return false;
+  const levels = topic.split('/');
+  return levels.length >= 2 && levels[1] === clientId && !/[+#\u0000]/.test(levels[0]!);
 }
+
+const LOOPBACK = (host: string): boolean => {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || /^::ffff:127\./.test(h);
+};
 
 /**
  * The embedded MQTT broker field devices connect to: aedes behind a packet size guard, with
  * per-device credentials (optional), a topic ACL, and availability from `avail/{id}` and connection state.
  */
 export async function startFieldBroker(o: FieldBrokerOptions): Promise<FieldBroker> {
+  if (!o.requireAuth && !o.allowUnauthenticated && !LOOPBACK(o.host)) {
+    throw new Error(
+      `refusing to start the field broker on ${o.host} without device authentication: anyone on that network could act as any device ` +
+        '(give devices secrets and keep field.requireAuth on, or set field.allowUnauthenticated: true explicitly)',
+    );
+  }
   let closing = false;
+  // Device ids with a live (or logging-in) session. A second CONNECT with the same id is refused, so nobody can
+  // take a door controller's session over by knowing its id [instead of MQTT-3.1.4-2's takeover].
+  const sessions = new Map<string, Client>();
 
   const authenticate: AedesOptions['authenticate'] = (client, username, password, done) => {
-    if (!o.requireAuth) return done(null, true);
-    const device = o.devices.get(client.id);
-    if (username !== client.id || !device?.secret || !sameSecret(password, device.secret)) {
-      o.refuse('auth_failed', { client: client.id, username }, 'field device login refused');
-      return done(authError('bad username or password', 4), false);
+    const id = client.id;
+    if (typeof id !== 'string' || id === '' || FORBIDDEN_IN_ID.test(id) || !o.devices.has(id)) {
+      o.refuse('client_id_refused', { client: String(id).slice(0, 128), username }, 'field login refused: the client id is not a configured field device');
+      return done(authError('identifier rejected', 2), false);
     }
+    if (o.requireAuth) {
+      const device = o.devices.get(id);
+      if (username !== id || !device?.secret || !sameSecret(password, device.secret)) {
+        o.refuse('auth_failed', { client: id, username }, 'field device login refused');
+        return done(authError('bad username or password', 4), false);
+      }
+    }
+    const holder = sessions.get(id) ?? (broker as unknown as { clients: Record<string, Client | undefined> }).clients[id];
+    if (holder && holder !== client && !(holder as { closed?: boolean }).closed) {
+      o.refuse('session_taken', { client: id, remote: remoteOf(client) }, 'field login refused: this device id already has a live session');
+      return done(authError('identifier in use', 2), false);
+    }
+    sessions.set(id, client);
+    const conn = client.conn as unknown as { once?(ev: string, fn: () => void): void };
+    conn.once?.('close', () => {
+      if (sessions.get(id) === client) sessions.delete(id);
+    });
     done(null, true);
   };
 
@@ -134,7 +184,7 @@ export async function startFieldBroker(o: FieldBrokerOptions): Promise<FieldBrok
   broker.on('connectionError', (client, err) => o.logger.debug({ client: client.id, err: err.message }, 'field connection error'));
 
   const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
+  const onSocket = (socket: Socket): void => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     socket.setNoDelay(true);
@@ -142,7 +192,23 @@ export async function startFieldBroker(o: FieldBrokerOptions): Promise<FieldBrok
       o.refuse('oversized', { remote: socket.remoteAddress, announced, limit: o.maxPacketBytes }, 'oversized MQTT packet; connection dropped');
     });
     broker.handle(guarded);
-  });
+  };
+  const server: Server = o.tls
+    ? createTlsServer(
+        {
+          cert: readFileSync(o.tls.cert),
+          key: readFileSync(o.tls.key),
+          ...(o.tls.ca ? { ca: readFileSync(o.tls.ca), requestCert: true, rejectUnauthorized: true } : {}),
+          minVersion: 'TLSv1.2',
+        },
+        onSocket,
+      )
+    : createServer(onSocket);
+  if (o.tls) {
+    server.on('tlsClientError', (err: Error, socket: Socket) => {
+      o.refuse('auth_failed', { remote: socket.remoteAddress, err: err.message }, 'field TLS handshake refused');
+    });
+  }
 
   try {
     await new Promise<void>((resolve, reject) => {

@@ -107,7 +107,7 @@ describe('edge agent against a stand-in hub', () => {
       {
         gateway: { id: 'gw-lib', name: 'Library' },
         hub: { url: `mqtt://127.0.0.1:${hubPort}`, password: 'gw-lib-password', reconnectMs: 100 },
-        field: { port: 0 },
+        field: { port: 0, requireAuth: false }, // loopback bench; field auth: field-security.test.ts
         outbox: { path: join(dir, 'gw-lib-outbox.db'), retryMs: 2000 },
         metrics: { enabled: true, statusIntervalSeconds: 1 },
         commands: { timeoutMs: 500 },

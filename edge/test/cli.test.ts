@@ -43,7 +43,7 @@ describe('warden edge (CLI)', () => {
     tmp = tempDir();
     const file = join(tmp.dir, 'gw.yaml');
     // The hub URL points at a port nothing listens on: the agent runs anyway and queues.
-    writeFileSync(file, ['gateway: { id: gw-cli }', 'hub: { url: "mqtt://127.0.0.1:9", reconnectMs: 60000 }', 'field: { port: 0 }', 'devices:', '  - { id: sos-1, driver: emergency-post }'].join('\n'));
+    writeFileSync(file, ['gateway: { id: gw-cli }', 'hub: { url: "mqtt://127.0.0.1:9", reconnectMs: 60000 }', 'field: { port: 0, requireAuth: false }', 'devices:', '  - { id: sos-1, driver: emergency-post }'].join('\n'));
     const p = run(['edge', '--config', file]);
     kill.push(() => p.child.kill('SIGKILL'));
     const [, port] = await p.waitFor(/field broker listening on mqtt:\/\/127\.0\.0\.1:(\d+)/);

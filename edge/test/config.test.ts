@@ -27,13 +27,13 @@ describe('edge config', () => {
         'gateway: { id: gw-library, name: Library }',
         'hub: { password: s3cret }',
         'devices:',
-        '  - { id: door-lib-1, driver: door-controller, name: Library main door, building: library, zone: z1 }',
-        '  - { id: pm-lib, driver: meter, options: { medium: power } }',
+        '  - { id: door-lib-1, driver: door-controller, name: Library main door, building: library, zone: z1, secret: door-lib-1-secret }',
+        '  - { id: pm-lib, driver: meter, secret: pm-lib-secret, options: { medium: power } }',
       ].join('\n'),
     );
     const c = loadEdgeConfig(file, {});
     expect(c.hub).toEqual({ url: 'mqtt://127.0.0.1:1883', username: 'gw-library', password: 's3cret', keepaliveSeconds: 15, reconnectMs: 1000 });
-    expect(c.field).toEqual({ host: '127.0.0.1', port: 1884, requireAuth: false, maxPacketBytes: 262144 });
+    expect(c.field).toEqual({ host: '127.0.0.1', port: 1884, requireAuth: true, allowUnauthenticated: false, maxPacketBytes: 262144 });
     expect(c.outbox).toEqual({ path: join(tmp.dir, 'data/gw-library-outbox.db'), batchSize: 200, maxInFlightBatches: 4, retryMs: 5000, synchronous: 'normal' });
     expect(c.metrics).toEqual({ enabled: false, host: '127.0.0.1', port: 0, statusIntervalSeconds: 10 });
     expect(c.commands).toEqual({ timeoutMs: 10000 });
@@ -48,7 +48,7 @@ describe('edge config', () => {
         {
           gateway: { id: 'GW Library', colour: 'blue' },
           hub: { url: 'http://hub', keepaliveSeconds: 1 },
-          field: { port: 70000 },
+          field: { port: 70000, requireAuth: false },
           outbox: { synchronous: 'off' },
           devices: [
             { id: 'door-lib-1', driver: 'door-controller' },

@@ -96,7 +96,7 @@ describe('fire fail-safe on the gateway', () => {
       {
         gateway: { id: 'gw-fs' },
         hub: { url: `mqtt://127.0.0.1:${hubPort}`, password: 'pw-fs-123', reconnectMs: 100 },
-        field: { port: 0 },
+        field: { port: 0, requireAuth: false }, // loopback bench; field auth: field-security.test.ts
         outbox: { path: join(tmp.dir, 'outbox.db'), retryMs: 1000 },
         commands: { timeoutMs: 3000 },
         failsafe: { fire },
@@ -226,12 +226,12 @@ describe('fire fail-safe on the gateway', () => {
   });
 
   it('names every config mistake by its path', () => {
-    const ok = parseEdgeConfig({ gateway: { id: 'gw-a' }, devices: DEVICES }, 'test', { env: {} });
+    const ok = parseEdgeConfig({ gateway: { id: 'gw-a' }, field: { requireAuth: false }, devices: DEVICES }, 'test', { env: {} });
     expect(ok.failsafe).toEqual({ fire: { enabled: false, doors: 'all', turnstiles: 'all', confirmMs: 5000 } });
     let err: EdgeConfigError | undefined;
     try {
       parseEdgeConfig(
-        { gateway: { id: 'gw-a' }, devices: DEVICES, failsafe: { fire: { enabled: 'yes', doors: ['door-1', 'door-9', 'gate-1', 'door-1'], turnstiles: 'some', confirmMs: -1, extra: 1 } } },
+        { gateway: { id: 'gw-a' }, field: { requireAuth: false }, devices: DEVICES, failsafe: { fire: { enabled: 'yes', doors: ['door-1', 'door-9', 'gate-1', 'door-1'], turnstiles: 'some', confirmMs: -1, extra: 1 } } },
         'test',
         { env: {} },
       );

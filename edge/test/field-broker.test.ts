@@ -50,26 +50,31 @@ describe('field broker', () => {
     return c;
   };
 
-  it('checks device credentials when requireAuth is on', async () => {
-    const { agent } = await agentWith({ requireAuth: true });
+  /** The devices' secrets in agentWith: `<id>-secret`. */
+  const login = (port: number, id: string, opts: { announce?: boolean } = {}) => fieldDevice(port, id, { password: `${id}-secret`, ...opts });
+
+  it('checks device credentials (requireAuth is on by default)', async () => {
+    const { agent } = await agentWith({});
     const ok = track(await fieldDevice(agent.field.port, 'door-1', { password: 'door-1-secret' }));
     expect(ok.connected).toBe(true);
     await expect(fieldDevice(agent.field.port, 'door-2', { password: 'wrong-secret' })).rejects.toThrow(/Bad username or password/i);
     await expect(fieldDevice(agent.field.port, 'door-2', { username: 'door-1', password: 'door-1-secret' })).rejects.toThrow(/Bad username or password/i);
-    await expect(fieldDevice(agent.field.port, 'ghost', { password: 'whatever-secret' })).rejects.toThrow(/Bad username or password/i);
+    await expect(fieldDevice(agent.field.port, 'ghost', { password: 'whatever-secret' })).rejects.toThrow(/Identifier rejected/i);
     await expect(fieldDevice(agent.field.port, 'door-2')).rejects.toThrow(/Bad username or password/i);
-    expect(agent.metrics.get('rejected.auth_failed')).toBe(4);
+    expect(agent.metrics.get('rejected.auth_failed')).toBe(3);
+    expect(agent.metrics.get('rejected.client_id_refused')).toBe(1);
   });
 
   it('admits only field-mqtt devices: a polled Modbus meter cannot log in or be marked online over MQTT', async () => {
     // The meter's converter is unreachable and it would take 100 failed polls to report it offline.
     const meter = { id: 'pm-9', driver: 'modbus-meter', options: { medium: 'power', host: '127.0.0.1', port: await deadPort(), map: 'sdm630', pollSeconds: 3600, offlineAfterFailures: 100 } };
-    const secured = await agentWith({ requireAuth: true }, [meter]);
-    await expect(fieldDevice(secured.agent.field.port, 'pm-9', { password: 'any-password-at-all' })).rejects.toThrow(/Bad username or password/i);
+    const secured = await agentWith({}, [meter]);
+    await expect(fieldDevice(secured.agent.field.port, 'pm-9', { password: 'any-password-at-all' })).rejects.toThrow(/Identifier rejected/i);
 
-    const open = await agentWith({}, [meter]);
-    const impostor = track(await fieldDevice(open.agent.field.port, 'pm-9'));
-    await impostor.publishAsync('avail/pm-9', 'online', { qos: 1, retain: true });
+    // Even on a loopback bench without device auth, only configured field-MQTT devices may log in.
+    const open = await agentWith({ requireAuth: false }, [meter]);
+    await expect(fieldDevice(open.agent.field.port, 'pm-9')).rejects.toThrow(/Identifier rejected/i);
+    expect(open.agent.metrics.get('rejected.client_id_refused')).toBe(1);
     const d1 = track(await fieldDevice(open.agent.field.port, 'door-1'));
     await eventually(() => open.agent.devicesOnline() === 1, 'door-1 online');
     expect(d1.connected).toBe(true);
@@ -78,7 +83,7 @@ describe('field broker', () => {
 
   it('keeps each device to its own topics', async () => {
     const { agent } = await agentWith({});
-    const d1 = track(await fieldDevice(agent.field.port, 'door-1'));
+    const d1 = track(await login(agent.field.port, 'door-1'));
     expect((await d1.subscribeAsync('acs/door-1/control', { qos: 1 }))[0]!.qos).toBe(1);
     // Refused subscriptions get SUBACK 0x80 (mqtt.js reports that as an error); the connection stays up.
     for (const topic of ['acs/door-2/control', '#', '$SYS/#']) {
@@ -95,7 +100,7 @@ describe('field broker', () => {
 
   it('drops a connection that announces an oversized packet, and counts it', async () => {
     const { agent } = await agentWith({ maxPacketBytes: 2048 });
-    const d1 = track(await fieldDevice(agent.field.port, 'door-1'));
+    const d1 = track(await login(agent.field.port, 'door-1'));
     const closed = new Promise<void>((r) => d1.once('close', () => r()));
     d1.publish('acs/door-1/event', Buffer.alloc(4096, 'x'), { qos: 0 });
     await closed;
@@ -112,16 +117,15 @@ describe('field broker', () => {
 
   it('counts bad input from devices and keeps running', async () => {
     const { agent, outbox } = await agentWith({});
-    const ghost = track(await fieldDevice(agent.field.port, 'ghost'));
-    await ghost.publishAsync('acs/ghost/event', JSON.stringify({ event: 'DOOR_OPEN' }), { qos: 1 });
-    const d1 = track(await fieldDevice(agent.field.port, 'door-1'));
+    await expect(fieldDevice(agent.field.port, 'ghost', { password: 'ghost-secret' })).rejects.toThrow(/Identifier rejected/i);
+    const d1 = track(await login(agent.field.port, 'door-1'));
     await d1.publishAsync('acs/door-1/event', '{"event": DOOR_OPEN', { qos: 1 });
     await d1.publishAsync('acs/door-1/event', JSON.stringify({ event: 'DOOR_WIDE_OPEN' }), { qos: 1 });
     await d1.publishAsync('acs/door-1/telemetry', JSON.stringify({ x: 1 }), { qos: 1 });
     await d1.publishAsync('avail/door-1', 'maybe', { qos: 1 });
     await d1.publishAsync('acs/door-1/event', JSON.stringify({ event: 'FORCED_OPEN', door: 1 }), { qos: 1 });
     expect(agent.metrics.summary()).toMatchObject({
-      'rejected.unknown_device': 1,
+      'rejected.client_id_refused': 1,
       'rejected.malformed_json': 1,
       'rejected.schema_invalid': 2,
       'rejected.unknown_topic': 1,
@@ -138,12 +142,12 @@ describe('field broker', () => {
     const types = async (device: string) =>
       (await outboxRecords(outbox)).filter((r) => r.device === device && r.kind === 'event').map((r) => (r.kind === 'event' ? r.type : ''));
 
-    const d1 = await fieldDevice(agent.field.port, 'door-1'); // connect + avail online: one transition
+    const d1 = await login(agent.field.port, 'door-1'); // connect + avail online: one transition
     await eventually(() => agent.devicesOnline() === 1, 'door-1 online');
     await d1.publishAsync('avail/door-1', 'offline', { qos: 1, retain: true });
     await eventually(() => agent.devicesOnline() === 0, 'door-1 offline');
     await d1.endAsync(); // clean disconnect while already offline: no second event
-    const d1b = await fieldDevice(agent.field.port, 'door-1');
+    const d1b = await login(agent.field.port, 'door-1');
     await eventually(() => agent.devicesOnline() === 1, 'door-1 back');
     (d1b.stream as import('node:net').Socket).destroy(); // power cut: will + connection loss, one event
     await eventually(() => agent.devicesOnline() === 0, 'door-1 gone');
@@ -155,7 +159,7 @@ describe('field broker', () => {
 
   it('takes devices that speak before announcing themselves', async () => {
     const { agent } = await agentWith({});
-    const c = track(await mqtt.connectAsync(`mqtt://127.0.0.1:${agent.field.port}`, { clientId: 'door-2', reconnectPeriod: 0 }));
+    const c = track(await mqtt.connectAsync(`mqtt://127.0.0.1:${agent.field.port}`, { clientId: 'door-2', username: 'door-2', password: 'door-2-secret', reconnectPeriod: 0 }));
     expect(c.connected).toBe(true);
     await eventually(() => agent.devicesOnline() === 1, 'online from the connection alone');
     expect(agent.backlog()).toBe(1);

@@ -27,7 +27,8 @@ export type Golden = Omit<UplinkRecord, 'id' | 'seq'>;
  */
 export function driverHarness(driver: string, options: Record<string, unknown> = {}, id = 'dev-1') {
   const tmp = tempDir();
-  const config = parseEdgeConfig({ gateway: { id: 'gw-test' }, outbox: { path: join(tmp.dir, 'outbox.db') }, devices: [{ id, driver, options }] });
+  // Drivers are tested without the field broker: no device logs in, so no field secrets (loopback bench).
+  const config = parseEdgeConfig({ gateway: { id: 'gw-test' }, field: { requireAuth: false }, outbox: { path: join(tmp.dir, 'outbox.db') }, devices: [{ id, driver, options }] });
   const devices = buildDeviceTable(config.devices);
   const outbox = Outbox.open(config.outbox.path);
   const metrics = new EdgeMetrics({ backlog: () => outbox.backlog(), hubConnected: () => false, devicesOnline: () => 0 });

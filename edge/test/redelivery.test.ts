@@ -17,7 +17,7 @@ describe('field redelivery guard', () => {
   afterEach(() => cleanups.splice(0).forEach((f) => f()));
 
   function agentOn(path: string) {
-    const config = parseEdgeConfig({ gateway: { id: 'gw-test' }, outbox: { path }, devices: [{ id: 'door-1', driver: 'door-controller' }] });
+    const config = parseEdgeConfig({ gateway: { id: 'gw-test' }, field: { requireAuth: false }, outbox: { path }, devices: [{ id: 'door-1', driver: 'door-controller' }] });
     const outbox = Outbox.open(path);
     const metrics = new EdgeMetrics({ backlog: () => outbox.backlog(), hubConnected: () => false, devicesOnline: () => 0 });
     const ingest = new FieldIngest({ devices: buildDeviceTable(config.devices), outbox, metrics, logger: silent, onRecords: () => {}, onReply: () => {} });

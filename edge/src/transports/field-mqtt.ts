@@ -19,6 +19,8 @@ export default defineTransport({
       host: field.host,
       port: field.port,
       requireAuth: field.requireAuth,
+      allowUnauthenticated: field.allowUnauthenticated,
+      tls: field.tls,
       maxPacketBytes: field.maxPacketBytes,
       devices: secrets,
       onMessage: (deviceId, topic, payload, delivery) => deps.deliver(deviceId, topic, payload, delivery),

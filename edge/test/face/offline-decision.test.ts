@@ -77,7 +77,7 @@ describe('face decisions at the edge with the hub down', () => {
     const config = parseEdgeConfig({
       gateway: { id: 'gw-lab' },
       hub: { url: `mqtt://127.0.0.1:${await deadPort()}`, reconnectMs: 60_000 },
-      field: { host: '127.0.0.1', port: 0 },
+      field: { host: '127.0.0.1', port: 0, requireAuth: false }, // loopback bench; field auth: field-security.test.ts
       outbox: { path: outboxPath },
       face: { enabled: true, gallery: galleryFile, galleryKey: key },
       devices: [
