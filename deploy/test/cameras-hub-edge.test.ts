@@ -42,8 +42,8 @@ if (!hasFfmpeg) console.warn('skipping the camera end-to-end test: ffmpeg is not
  * Cameras end to end, as separate processes over real TCP: virtual ONVIF cameras (HTTP/SOAP + RTSP
  * from ffmpeg, in this process) ← the gateway (warden edge, `onvif` transport) → the hub (warden hub).
  * A camera going dark becomes a `device.trouble` alarm through the existing offline rule and resolves
- * when it is back; tamper becomes a latching `camera.tamper` alarm; an operator's go-to-preset command
- * moves the PTZ camera and comes back as a command.result.
+ * when it is back, and its linkage turns the PTZ camera to a preset; tamper becomes a latching
+ * `camera.tamper` alarm; an operator's go-to-preset command moves the PTZ camera and comes back as a command.result.
  */
 describe.skipIf(!hasFfmpeg)('cameras: virtual ONVIF cameras → edge → hub', () => {
   const procs = new Set<WardenProcess>();
@@ -87,7 +87,8 @@ describe.skipIf(!hasFfmpeg)('cameras: virtual ONVIF cameras → edge → hub', (
     writeFileSync(edgeFile, stringify(edgeConfig));
     // A short offline debounce at the hub, so the test does not wait the default minute.
     const hubConfig = parse(readFileSync(layout.hubConfig, 'utf8')) as Record<string, Record<string, unknown> | undefined>;
-    hubConfig.alarms = { ...(hubConfig.alarms ?? {}), offlineDebounceSeconds: 1 };
+    // Linkage: when a camera goes silent, the PTZ camera turns to cover its area.
+    hubConfig.alarms = { ...(hubConfig.alarms ?? {}), offlineDebounceSeconds: 1, linkage: [{ type: 'device.trouble', ptz: [{ camera: GATE_CAM, preset: 'Lobby' }] }] };
     writeFileSync(layout.hubConfig, stringify(hubConfig));
 
     const base = `http://127.0.0.1:${httpPort}`;
@@ -133,6 +134,13 @@ describe.skipIf(!hasFfmpeg)('cameras: virtual ONVIF cameras → edge → hub', (
     sim.setOnline(HALL_CAM, false);
     await eventually(async () => (await alarms('device.trouble')).find((a) => a.device === HALL_CAM && a.state === 'raised'), 60_000, 'device.trouble for the dark camera');
     expect((await devices()).find((d) => d.id === HALL_CAM)!.online).toBe(false);
+    // ... and the linkage turned the PTZ camera to the hall's preset, confirmed by the camera.
+    await eventually(() => sim!.camera(GATE_CAM).presetsVisited.length === 2, 30_000, 'PTZ preset by linkage');
+    expect(sim.camera(GATE_CAM).presetsVisited).toEqual(['preset_gate', 'preset_lobby']);
+    const trouble = (await alarms('device.trouble')).find((a) => a.device === HALL_CAM)!;
+    const detail = await api<{ timeline: Array<{ kind: string; detail: Record<string, unknown> }> }>(base, token, `/api/alarms/${trouble.id}`);
+    await eventually(async () => (await api<{ timeline: Array<{ kind: string; detail: Record<string, unknown> }> }>(base, token, `/api/alarms/${trouble.id}`)).timeline.some((t) => t.kind === 'linkage.result' || (t.kind === 'linkage.command' && t.detail.action === 'camera.goto_preset')), 30_000, 'linkage on the alarm timeline');
+    expect(detail.timeline.some((t) => t.kind === 'linkage.command' && t.detail.action === 'camera.goto_preset' && t.detail.device === GATE_CAM)).toBe(true);
     sim.setOnline(HALL_CAM, true);
     await eventually(async () => (await devices()).find((d) => d.id === HALL_CAM)!.online, 60_000, 'the camera back online');
     await eventually(async () => (await alarms('device.trouble')).find((a) => a.device === HALL_CAM && (a.state === 'resolved' || a.conditionCleared)), 30_000, 'trouble cleared');

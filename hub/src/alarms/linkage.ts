@@ -126,6 +126,7 @@ export class Linkage {
         this.emit({ alarmId: alarm.id, action: 'cameras.show', devices: cameras, cameras });
       }
     }
+    for (const p of l.ptz ?? []) await this.command(alarm, 'camera.goto_preset', { preset: p.preset }, [p.camera]);
     if (l.notify?.length) {
       this.d.repo.addTimeline(alarm.id, 'notified', { ts: this.d.clock(), actor: LINKAGE_ACTOR, detail: { roles: l.notify } });
       this.emit({ alarmId: alarm.id, action: 'notify', devices: [alarm.device], roles: [...l.notify] });

@@ -29,6 +29,12 @@ const LinkageSchema = Type.Object(
     ),
     turnstiles: Type.Optional(Type.Enum(['free', 'none'] as const, { default: 'none', description: "'free': turnstile.set_mode free to the building's turnstiles" })),
     cameras: Type.Optional(Type.Boolean({ default: true, description: "pop the cameras of the alarm's zone (else building) on the console" })),
+    ptz: Type.Optional(
+      Type.Array(Type.Object({ camera: Type.String({ minLength: 1, maxLength: 128 }), preset: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }), {
+        maxItems: 100,
+        description: 'PTZ cameras sent camera.goto_preset (preset token or name) to look at the scene',
+      }),
+    ),
     notify: Type.Optional(Type.Array(RoleSchema, { default: [], uniqueItems: true, description: 'roles notified on the console' })),
   },
   { additionalProperties: false },
