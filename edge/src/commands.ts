@@ -25,6 +25,7 @@ interface Pending {
 }
 
 const MAX_ERROR = 500; // command.result error length in the contract
+const MAX_COMMAND_REF = 128; // command.result command length in the contract
 // Command ids seen recently: a QoS 1 redelivery of a command must not unlock a door twice.
 const REMEMBERED = 1000;
 
@@ -63,7 +64,8 @@ export class CommandRouter {
       this.d.refuse(v.reason, { detail: v.detail }, 'invalid command');
       // Answer when the command can still be identified, so the operator sees why nothing happened.
       const c = parsed.value as Partial<Record<'id' | 'device' | 'action', unknown>>;
-      if (typeof c.id === 'string' && typeof c.device === 'string' && this.d.devices.has(c.device)) {
+      // Only an id a command.result can carry (found by fuzzing: a longer one made a result the gateway itself refused).
+      if (typeof c.id === 'string' && c.id.length > 0 && c.id.length <= MAX_COMMAND_REF && typeof c.device === 'string' && this.d.devices.has(c.device)) {
         this.fail({ id: c.id, device: c.device, action: typeof c.action === 'string' && c.action ? c.action : 'unknown' }, v.detail);
       }
       return;

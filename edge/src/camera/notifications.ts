@@ -48,6 +48,8 @@ function truthy(v: unknown): boolean | null {
 }
 
 export function parseNotification(n: RawNotification): CameraNotification | null {
+  // a camera's NotificationMessage list can hold an empty entry (null after xml2js); found by fuzzing: it threw
+  if (n === null || typeof n !== 'object') return null;
   const topic = topicOf(n);
   const rule = RULES.find((r) => r.topic.test(topic));
   if (!rule) return null;
