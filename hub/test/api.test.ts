@@ -290,6 +290,7 @@ describe('REST API', () => {
         'GET /api/energy/cost',
         'GET /api/energy/anomalies',
         'GET /api/energy/anomalies/feedback',
+        'GET /api/energy/detection',
         'POST /api/energy/anomalies/feedback',
         'GET /api/energy/schedules',
         'POST /api/energy/schedules/override',

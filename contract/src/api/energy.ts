@@ -106,6 +106,41 @@ export const AnomalyFeedbackSchema = Type.Object({
 });
 export type AnomalyFeedback = Static<typeof AnomalyFeedbackSchema>;
 
+/** One hour as the detector saw it: use, expected use and the band outside which it alerts, its flag. */
+export const DetectedHourSchema = Type.Object({
+  ts: Type.Number({ description: 'start of the hour' }),
+  value: Nullable(Type.Number({ description: 'null: not measured' })),
+  expected: Nullable(Type.Number({ description: 'null: still learning' })),
+  low: Nullable(Type.Number()),
+  high: Nullable(Type.Number()),
+  z: Nullable(Type.Number()),
+  flag: Nullable(literalUnion(ENERGY_ANOMALY_KINDS)),
+  dismissed: Type.Boolean({ description: 'inside a "not an anomaly" window' }),
+});
+
+/** A detected energy anomaly: its window, numbers and sentence (message key + params for the console, en and zh). */
+export const EnergyAlertSchema = Type.Object({
+  kind: literalUnion(ENERGY_ANOMALY_KINDS),
+  direction: Nullable(literalUnion(['up', 'down'] as const)),
+  from: Type.Number(),
+  to: Type.Number({ description: 'exclusive' }),
+  hours: Type.Number(),
+  numbers: Type.Record(Type.String(), Type.Number()),
+  text: Type.Object({ key: Type.String(), params: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()])), en: Type.String(), zh: Type.String() }),
+  suppressedBy: Type.Optional(Type.String({ description: 'the feedback whose pattern keeps this alert from being raised' })),
+});
+export type EnergyAlert = Static<typeof EnergyAlertSchema>;
+
+export const DetectionSchema = Type.Object({
+  meter: Type.String(),
+  unit: Type.String(),
+  from: Type.Number(),
+  to: Type.Number(),
+  hours: Type.Array(DetectedHourSchema),
+  alerts: Type.Array(EnergyAlertSchema),
+});
+export type Detection = Static<typeof DetectionSchema>;
+
 export const RegisterProblemSchema = Type.Object({ meter: Type.String(), from: Type.Number(), to: Type.Number(), message: Type.String() });
 export type RegisterProblem = Static<typeof RegisterProblemSchema>;
 
@@ -211,6 +246,14 @@ export const ENERGY_ROUTES = {
     summary: 'Energy anomalies (night base load, night-flow leak, spike, stuck, zero) with their explanation, plus register problems',
     query: Type.Object({ from: Type.Optional(MsEpoch('inclusive; default: 7 days before `to`')), to: Type.Optional(MsEpoch('exclusive; default: now')) }, { additionalProperties: false }),
     response: AnomaliesSchema,
+  },
+  'GET /api/energy/detection': {
+    summary: "One meter's hours as the anomaly detector sees them (use, expected, band, flag) and its alerts over a period, for the chart",
+    query: Type.Object(
+      { meter: Type.String({ minLength: 1, maxLength: 128 }), from: Type.Optional(MsEpoch('inclusive; default: 7 days before `to`')), to: Type.Optional(MsEpoch('exclusive; default: now')) },
+      { additionalProperties: false },
+    ),
+    response: DetectionSchema,
   },
   'POST /api/energy/anomalies/feedback': {
     summary: 'Not an anomaly: a meter window (optionally one kind) the detector leaves out of its baselines and whose pattern it stops raising; audited; resolves the named energy alarm',

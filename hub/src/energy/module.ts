@@ -5,7 +5,7 @@ import type { AuditLog } from '../audit.ts';
 import { HubError } from '../errors.ts';
 import type { Clock, HubContext, HubModule } from '../module.ts';
 import { startedOr } from '../module.ts';
-import type { AlertKind } from './detection/detector.ts';
+import type { AlertKind, Detection } from './detection/detector.ts';
 import { AnomalyFeedbackStore, type AnomalyFeedback } from './feedback.ts';
 import { DemandLimiter } from './schedules/demand.ts';
 import { ScheduleEditor, type EditedSchedule } from './schedules/editor.ts';
@@ -13,7 +13,7 @@ import { SchedulePlanStore, type SchedulePlan } from './schedules/plan-store.ts'
 import { ScheduleRunner, type CircuitStatus } from './schedules/runner.ts';
 import type { WeeklySchedule } from './schedules/weekly.ts';
 import { EnergyService } from './service.ts';
-import { EnergyWatch } from './watch.ts';
+import { detectMeter, EnergyWatch } from './watch.ts';
 
 const ROLLUP_EVERY_MS = 60_000;
 const SCHEDULE_TICK_MS = 30_000;
@@ -152,6 +152,29 @@ export class EnergyModule implements HubModule {
     audit.record(by, 'energy.anomaly_dismissed', input.meter, { feedback: f.id, kind: f.kind, from: f.from, to: f.to, note: f.note, alarm: input.alarm ?? null }, now);
     if (alarm && alarm.state !== 'resolved') alarmEngine!.resolve(alarm.id, by, `not an anomaly${f.note ? `: ${f.note}` : ''}`);
     return f;
+  }
+
+  /**
+   * What the detector sees on one meter over [from, to): each hour with its expected value and band, and the alerts
+   * overlapping the period (91 days before `from` serve as history). Null: not a physical meter.
+   */
+  async detection(meter: string, from: number, to: number): Promise<{ meter: string; unit: string; from: number; to: number; hours: Detection['hours']; alerts: Detection['alerts'] } | null> {
+    const { service, feedback } = this.running;
+    const m = service.config.meters.find((x) => x.id === meter);
+    if (!m) return null;
+    const HOUR = 3_600_000;
+    const end = Math.ceil(to / HOUR) * HOUR;
+    const r = await service.consumption(meter, Math.floor(from / HOUR) * HOUR - 91 * 86_400_000, end, '1h');
+    const rows = r?.points.filter((p) => !p[2].includes('gap')).map(([t, v]) => [t, v] as const) ?? [];
+    const d = detectMeter(service.config, feedback, meter, m.medium, rows, end);
+    return {
+      meter,
+      unit: r?.unit ?? (m.medium === 'power' ? 'kWh' : 'm³'),
+      from,
+      to,
+      hours: d.hours.filter((h) => h.ts >= from && h.ts < to),
+      alerts: d.alerts.filter((a) => a.to > from && a.from < to),
+    };
   }
 
   /** The "not an anomaly" feedback kept so far, oldest first (of one meter, or all). */

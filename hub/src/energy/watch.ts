@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { StoredEvent } from '../store/events.ts';
 import { ENERGY_ANOMALY_EVENT, ENERGY_NORMAL_EVENT } from '../alarms/rules/energy-anomaly.ts';
 import type { EnergyConfig } from './config.ts';
-import { detect, type AlertKind, type EnergyAlert } from './detection/detector.ts';
+import { detect, type AlertKind, type Detection, type EnergyAlert } from './detection/detector.ts';
 import type { AnomalyFeedbackStore } from './feedback.ts';
 
 const HOUR = 3_600_000;
@@ -60,15 +60,7 @@ export class EnergyWatch {
   }
 
   private judge(meter: string, medium: 'power' | 'water' | 'gas', rows: ReadonlyArray<readonly [number, number]>, end: number, since: number, now: number): void {
-    const start = rows[0]![0];
-    const values: Array<number | null> = new Array(Math.max(0, Math.round((end - start) / HOUR))).fill(null);
-    for (const [t, v] of rows) {
-      const i = Math.round((t - start) / HOUR);
-      if (i >= 0 && i < values.length) values[i] = v;
-    }
-    const cal = this.d.config.calendar;
-    const dismissed = this.d.feedback.list(meter).map((f) => ({ id: f.id, from: f.from, to: f.to, at: f.at, ...(f.kind ? { kind: f.kind } : {}) }));
-    const { alerts } = detect({ start, values }, { calendar: { utcOffsetHours: this.d.config.utcOffsetHours, holidays: cal.holidays, vacations: cal.vacations }, medium, unit: UNIT[medium], dismissed });
+    const { alerts } = detectMeter(this.d.config, this.d.feedback, meter, medium, rows, end);
     const goingOn = new Map<AlertKind, EnergyAlert>();
     for (const a of alerts) {
       if (a.suppressedBy || a.to <= since) continue;
@@ -98,4 +90,21 @@ export class EnergyWatch {
   private emit(type: string, meter: string, kind: AlertKind, now: number, data: Record<string, unknown>): void {
     this.d.emit({ id: `hub-${type}-${meter}-${kind}-${now}`, seq: 0, gateway: 'hub', device: meter, type, ts: now, receivedAt: now, data });
   }
+}
+
+/**
+ * The detector over one meter's hourly rows up to `end` (exclusive), with the campus calendar and the meter's
+ * "not an anomaly" feedback: what the watch judges each hour, and what the console charts.
+ */
+export function detectMeter(config: EnergyConfig, feedback: AnomalyFeedbackStore, meter: string, medium: 'power' | 'water' | 'gas', rows: ReadonlyArray<readonly [number, number]>, end: number): Detection {
+  if (!rows.length) return { hours: [], alerts: [] };
+  const start = rows[0]![0];
+  const values: Array<number | null> = new Array(Math.max(0, Math.round((end - start) / HOUR))).fill(null);
+  for (const [t, v] of rows) {
+    const i = Math.round((t - start) / HOUR);
+    if (i >= 0 && i < values.length) values[i] = v;
+  }
+  const cal = config.calendar;
+  const dismissed = feedback.list(meter).map((f) => ({ id: f.id, from: f.from, to: f.to, at: f.at, ...(f.kind ? { kind: f.kind } : {}) }));
+  return detect({ start, values }, { calendar: { utcOffsetHours: config.utcOffsetHours, holidays: cal.holidays, vacations: cal.vacations }, medium, unit: UNIT[medium], dismissed });
 }

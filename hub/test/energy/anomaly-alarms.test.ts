@@ -102,6 +102,24 @@ describe('energy alarms', () => {
     expect(detail.zh).toMatch(/千瓦时|kWh/);
   });
 
+  it('the chart: the meter’s hours with the expected value and band, the alert on them', async () => {
+    const r = await api<{ unit: string; hours: Array<{ ts: number; value: number | null; expected: number | null; low: number | null; high: number | null; flag: string | null }>; alerts: Array<{ kind: string; from: number; to: number; text: { key: string; en: string; zh: string } }> }>(
+      t.hub,
+      fac,
+      `/api/energy/detection?meter=pm-lib&from=${spikeFrom - 24 * HOUR}&to=${spikeTo}`,
+    );
+    expect(r.status).toBe(200);
+    expect(r.body.unit).toBe('kWh');
+    expect(r.body.hours).toHaveLength(27);
+    const peak = r.body.hours.find((h) => h.ts === spikeFrom)!;
+    expect(peak.flag).toBe('spike');
+    expect(peak.value!).toBeGreaterThan(peak.high!);
+    expect(peak.low!).toBeLessThan(peak.expected!);
+    expect(r.body.alerts).toEqual([expect.objectContaining({ kind: 'spike', from: spikeFrom, to: spikeTo, text: expect.objectContaining({ key: 'energy.anomaly.spike' }) })]);
+    expect((await api(t.hub, fac, `/api/energy/detection?meter=nope`)).status).toBe(404);
+    expect((await api(t.hub, sec, `/api/energy/detection?meter=pm-lib`)).status).toBe(403);
+  });
+
   it('facilities mark it not an anomaly: kept, audited, the alarm resolved', async () => {
     const bad = await api(t.hub, fac, '/api/energy/anomalies/feedback', { method: 'POST', body: { meter: 'pm-lib', from: spikeTo, to: spikeFrom } });
     expect(bad.status).toBe(400);

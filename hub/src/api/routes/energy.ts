@@ -85,6 +85,23 @@ export const energyRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async
     },
   );
 
+  app.get(
+    '/api/energy/detection',
+    {
+      config: { access: ACCESS },
+      schema: { ...route('GET /api/energy/detection', 400, 401, 403, 404), tags, security },
+    },
+    async (req) => {
+      const to = req.query.to ?? en.now();
+      const from = req.query.from ?? to - 7 * DAY;
+      if (from >= to) throw new HubError('bad_request', '`from` must be before `to`');
+      if (to - from > 366 * DAY) throw new HubError('bad_request', 'at most 366 days');
+      const d = await en.detection(req.query.meter, from, to);
+      if (!d) throw new HubError('not_found', `energy meter ${req.query.meter}`);
+      return d;
+    },
+  );
+
   app.post(
     '/api/energy/anomalies/feedback',
     {
