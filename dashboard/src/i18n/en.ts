@@ -75,6 +75,7 @@ export const en: Messages = {
     security: 'Security',
     dorm: 'Dorm manager',
     facilities: 'Facilities',
+    supervisor: 'Security supervisor',
   },
   login: {
     title: 'Sign in',
@@ -262,6 +263,7 @@ export const en: Messages = {
     'intrusion.alarm': 'Intrusion',
     'intrusion.tamper': 'Intrusion system tamper',
     'camera.tamper': 'Camera tampered with',
+    'face.watchlist': 'Watch-listed person recognised',
     'device.offline': 'Device offline',
     'device.trouble': 'Life-safety device silent',
     'gateway.offline': 'Building gateway lost',

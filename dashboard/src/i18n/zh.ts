@@ -76,6 +76,7 @@ export const zh = {
     security: '安保',
     dorm: '宿管',
     facilities: '设施',
+    supervisor: '安保主管',
   },
   login: {
     title: '登录',
@@ -263,6 +264,7 @@ export const zh = {
     'intrusion.alarm': '入侵报警',
     'intrusion.tamper': '入侵系统防拆',
     'camera.tamper': '摄像机遮挡/破坏报警',
+    'face.watchlist': '布控人员出现',
     'device.offline': '设备离线',
     'device.trouble': '生命安全设备失联',
     'gateway.offline': '楼宇网关失联',

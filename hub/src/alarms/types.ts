@@ -21,11 +21,15 @@ export const ALARM_TYPES = {
   'intrusion.alarm': { priority: 'critical', latching: true, title: 'Intrusion' },
   'intrusion.tamper': { priority: 'high', latching: true, title: 'Intrusion system tamper' },
   'camera.tamper': { priority: 'high', latching: true, title: 'Camera tampered with' },
+  // A watch-listed person recognised at a face point (rules/face-watchlist.ts).
+  'face.watchlist': { priority: 'high', latching: false, title: 'Watch-listed person recognised' },
   'device.offline': { priority: 'medium', latching: false, title: 'Device offline' },
   'device.trouble': { priority: 'high', latching: false, title: 'Life-safety device silent' },
   'gateway.offline': { priority: 'high', latching: false, title: 'Building gateway lost' },
   'access.after_hours': { priority: 'medium', latching: false, title: 'Access outside the door schedule' },
   'access.repeated_denied': { priority: 'high', latching: false, title: 'Repeated denied credentials' },
+  // A console account locked after repeated failed logins (rules/login-lockout.ts, raised by the login route).
+  'auth.account_locked': { priority: 'high', latching: false, title: 'Console account locked after failed logins' },
   // Energy anomalies found by the hub's detector on each meter's hourly use (hub/src/energy/detection, watch.ts).
   'energy.spike': { priority: 'low', latching: false, title: 'Energy use far above usual' },
   'energy.drop': { priority: 'low', latching: false, title: 'Energy use far below usual' },

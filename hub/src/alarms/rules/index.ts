@@ -6,9 +6,11 @@ import { doorForced } from './door-forced.ts';
 import { doorHeldOpen } from './door-held-open.ts';
 import { emergencyCall } from './emergency-call.ts';
 import { energyAnomaly } from './energy-anomaly.ts';
+import { faceWatchlist } from './face-watchlist.ts';
 import { fire } from './fire.ts';
 import { gatewayOffline } from './gateway-offline.ts';
 import { intrusion } from './intrusion.ts';
+import { loginLockout } from './login-lockout.ts';
 import { repeatedDenied } from './repeated-denied.ts';
 import { turnstileAntipassback } from './turnstile-antipassback.ts';
 import { turnstileTailgating } from './turnstile-tailgating.ts';
@@ -23,9 +25,11 @@ export const RULES: readonly AlarmRule[] = [
   emergencyCall,
   intrusion,
   cameraTamper,
+  faceWatchlist,
   deviceOffline,
   gatewayOffline,
   afterHours,
   repeatedDenied,
   energyAnomaly,
+  loginLockout,
 ];
