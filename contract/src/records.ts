@@ -70,6 +70,13 @@ export const GatewayStatusSchema = Type.Object(
     startedAt: Type.Optional(Timestamp),
     /** Records waiting in the gateway's outbox. */
     backlog: Type.Optional(Type.Integer({ minimum: 0 })),
+    /**
+     * Records the gateway's full outbox shed since it was created, per class (oldest telemetry first, then routine
+     * events; alarms and safety events are never shed). Counted, never silently lost.
+     */
+    outboxShed: Type.Optional(
+      Type.Object({ telemetry: Type.Integer({ minimum: 0 }), routine: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }),
+    ),
     devicesOnline: Type.Optional(Type.Integer({ minimum: 0 })),
     devicesTotal: Type.Optional(Type.Integer({ minimum: 0 })),
     /** Edge-side counters, e.g. rejected field messages by reason. */

@@ -45,7 +45,12 @@ export async function startEdgeAgent(config: EdgeConfig, opts: StartEdgeOptions 
   const startedAt = Date.now();
   const devices = buildDeviceTable(config.devices);
   const availability = new Availability();
-  const outbox = Outbox.open(config.outbox.path, { synchronous: config.outbox.synchronous });
+  const outbox = Outbox.open(config.outbox.path, {
+    synchronous: config.outbox.synchronous,
+    maxRecords: config.outbox.maxRecords,
+    maxBytes: config.outbox.maxBytes,
+    onShed: (counts, why) => logger.warn({ shed: counts, why, backlog: outbox.backlog() }, 'outbox full: oldest records of the lowest classes shed (counted; safety events never)'),
+  });
 
   let hub: HubLink | undefined;
   // Started transports by name, in start order; a device's commands go out over its driver's transport.
@@ -53,6 +58,7 @@ export async function startEdgeAgent(config: EdgeConfig, opts: StartEdgeOptions 
   let metricsServer: MetricsServer | undefined;
   const metrics = new EdgeMetrics({
     backlog: () => outbox.backlog(),
+    shed: () => outbox.shedCounts(),
     hubConnected: () => hub?.connected() ?? false,
     devicesOnline: () => availability.count(),
   });
@@ -196,6 +202,7 @@ export async function startEdgeAgent(config: EdgeConfig, opts: StartEdgeOptions 
         agentVersion: AGENT_VERSION,
         startedAt,
         backlog: outbox.backlog(),
+        outboxShed: outbox.shedCounts(),
         devicesOnline: availability.count(),
         devicesTotal: devices.size,
         counters: metrics.summary(),

@@ -80,6 +80,18 @@ const OutboxSection = Type.Object(
     batchSize: Type.Integer({ minimum: 1, maximum: 1000, default: 200, description: 'records per uplink batch at most' }),
     maxInFlightBatches: Type.Integer({ minimum: 1, maximum: 64, default: 4, description: 'batches sent but not yet acknowledged by the hub, at most' }),
     retryMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 5000, description: 'resend from the oldest unacknowledged record when no ack arrives in this time' }),
+    maxRecords: Type.Integer({
+      minimum: 0,
+      maximum: 1_000_000_000,
+      default: 1_000_000,
+      description: 'records kept at most (0 = no cap); beyond it the oldest telemetry, then the oldest routine events are shed and counted; safety events never',
+    }),
+    maxBytes: Type.Integer({
+      minimum: 0,
+      maximum: 1_099_511_627_776,
+      default: 268_435_456,
+      description: 'record JSON kept at most, in bytes (0 = no cap); shedding as for maxRecords',
+    }),
     synchronous: Type.Union([Type.Literal('normal'), Type.Literal('full')], {
       default: 'normal',
       description: 'SQLite synchronous mode: normal survives process crashes, full also survives power loss (one fsync per commit)',

@@ -15,7 +15,7 @@ import {
 import type { DeviceRuntime } from './devices.ts';
 import { NativeInputError, isRejection, type CommandReply, type DeviceContext, type Emission, type Rejection } from './driver.ts';
 import type { EdgeMetrics } from './metrics.ts';
-import type { NewRecord, Outbox, DeliveryKey } from './outbox.ts';
+import { OutboxFullError, type NewRecord, type Outbox, type DeliveryKey } from './outbox.ts';
 import type { Delivery } from './field-broker.ts';
 import { createHash } from 'node:crypto';
 
@@ -125,7 +125,17 @@ export class FieldIngest {
       }
       records.push(record);
     }
-    const committed = this.deps.outbox.append(records, delivery);
+    let committed: UplinkRecord[];
+    try {
+      committed = this.deps.outbox.append(records, delivery);
+    } catch (err) {
+      // Disk full with nothing left to shed: telemetry and routine events are counted as shed and acknowledged
+      // (a device resending them in a loop helps no one); a safety record is refused so the device keeps it.
+      if (!(err instanceof OutboxFullError) || err.classes.has('safety')) throw err;
+      this.deps.outbox.countShed(records);
+      this.log.warn('outbox_full', { device: deviceId, topic, records: records.length, err: err.message }, 'outbox full (disk): records shed and counted');
+      return [];
+    }
     for (const r of committed) this.deps.metrics.records(r.kind);
     this.deps.onRecords(committed);
     return committed;

@@ -5,6 +5,8 @@ import type { RejectReason } from '@warden/contract';
 
 export interface MetricSources {
   backlog(): number;
+  /** Records shed from the full outbox since it was created, per class. */
+  shed?(): Readonly<Record<'telemetry' | 'routine', number>>;
   hubConnected(): boolean;
   devicesOnline(): number;
 }
@@ -47,6 +49,17 @@ export class EdgeMetrics {
       registers,
       collect() {
         this.set(sources.backlog());
+      },
+    });
+    new Counter({
+      name: 'warden_edge_outbox_shed_total',
+      help: 'Records shed from the full outbox (oldest telemetry first, then routine events; safety events never), by class; kept in the outbox file',
+      labelNames: ['class'],
+      registers,
+      collect() {
+        const counts = sources.shed?.() ?? { telemetry: 0, routine: 0 };
+        this.reset();
+        for (const [cls, n] of Object.entries(counts)) this.inc({ class: cls }, n);
       },
     });
     new Gauge({

@@ -34,7 +34,7 @@ describe('edge config', () => {
     const c = loadEdgeConfig(file, {});
     expect(c.hub).toEqual({ url: 'mqtt://127.0.0.1:1883', username: 'gw-library', password: 's3cret', keepaliveSeconds: 15, reconnectMs: 1000 });
     expect(c.field).toEqual({ host: '127.0.0.1', port: 1884, requireAuth: true, allowUnauthenticated: false, maxPacketBytes: 262144 });
-    expect(c.outbox).toEqual({ path: join(tmp.dir, 'data/gw-library-outbox.db'), batchSize: 200, maxInFlightBatches: 4, retryMs: 5000, synchronous: 'normal' });
+    expect(c.outbox).toEqual({ path: join(tmp.dir, 'data/gw-library-outbox.db'), batchSize: 200, maxInFlightBatches: 4, retryMs: 5000, maxRecords: 1_000_000, maxBytes: 268_435_456, synchronous: 'normal' });
     expect(c.metrics).toEqual({ enabled: false, host: '127.0.0.1', port: 0, statusIntervalSeconds: 10 });
     expect(c.commands).toEqual({ timeoutMs: 10000 });
     expect(c.devices[0]!.options).toEqual({ unlockSeconds: 5 });
