@@ -1,4 +1,4 @@
-import Type, { type TLiteral, type TUnion } from 'typebox';
+import Type, { type Static, type TLiteral, type TUnion } from 'typebox';
 
 /**
  * The small shared pieces of every wire shape, defined once: ids, timestamps, media, roles.
@@ -32,7 +32,24 @@ export const MEDIA = ['power', 'water', 'gas'] as const;
 export type Medium = (typeof MEDIA)[number];
 export const MediumSchema = literalUnion(MEDIA, { description: 'power | water | gas' });
 
-/** The roles of a console user (hub config `users[].roles`); admin may do everything. */
-export const ROLES = ['admin', 'security', 'dorm', 'facilities'] as const;
+/**
+ * The roles of a console user (hub config `users[].roles`); admin may do everything. A security supervisor
+ * (`supervisor`) may do what security may, plus unlock accounts and read the security audit entries.
+ */
+export const ROLES = ['admin', 'security', 'supervisor', 'dorm', 'facilities'] as const;
 export type Role = (typeof ROLES)[number];
-export const RoleSchema = literalUnion(ROLES, { description: 'admin | security | dorm | facilities' });
+export const RoleSchema = literalUnion(ROLES, { description: 'admin | security | supervisor | dorm | facilities' });
+
+/**
+ * Where a user may act: buildings, zones and dorm buildings (each absent or empty = not narrowed on that axis).
+ * Admin is never scoped. A user with any scope sees only objects in it and is refused (403) one outside it.
+ */
+export const ScopeSchema = Type.Object(
+  {
+    buildings: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 200, uniqueItems: true })),
+    zones: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 200, uniqueItems: true })),
+    dorms: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 200, uniqueItems: true, description: 'dorm buildings (dorm managers)' })),
+  },
+  { additionalProperties: false },
+);
+export type Scope = Static<typeof ScopeSchema>;

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import Type, { type Static, type TProperties } from 'typebox';
 import Value from 'typebox/value';
 import { parse as parseYaml } from 'yaml';
-import { GATEWAY_ID_PATTERN, RoleSchema, schemaErrors } from '@warden/contract';
+import { DEVICE_ID_PATTERN, DEVICE_KINDS, GATEWAY_ID_PATTERN, RoleSchema, literalUnion, schemaErrors } from '@warden/contract';
 import { AlarmsConfigSchema, SiteConfigSchema, checkAlarmsConfig } from './alarms/settings.ts';
 import { EnergyConfigSchema, checkEnergyConfig } from './energy/config.ts';
 import { FacesConfigSchema } from './faces/config.ts';
@@ -62,6 +62,10 @@ export const HubConfigSchema = Type.Object(
       {
         tokenTtl: Duration('12h', 'lifetime of a console login token'),
         loginAttemptsPerMinute: Type.Integer({ minimum: 1, maximum: 1000, default: 10, description: 'failed logins per username and IP before 429' }),
+        lockoutThreshold: Type.Integer({ minimum: 1, maximum: 5, default: 5, description: 'failed logins on one account within lockoutWindow that lock it and raise an alarm (at most 5, GB 50396)' }),
+        lockoutWindow: Duration('15m', 'the lockout window, and how long a locked account stays locked'),
+        auditRetentionDays: Type.Integer({ minimum: 180, maximum: 36500, default: 365, description: 'audit entries older than this are deleted by the retention job (never less than 180 days: Cybersecurity Law art. 21)' }),
+        mqttAuthFailuresPerMinute: Type.Integer({ minimum: 1, maximum: 10000, default: 20, description: 'failed MQTT logins per source address per minute before further CONNECTs are refused unchecked' }),
       },
       'console logins',
     ),
@@ -72,7 +76,30 @@ export const HubConfigSchema = Type.Object(
     users: Type.Array(UserSchema, { default: [], description: 'seed users, created when missing (demos)' }),
     gateways: Type.Array(GatewaySchema, { default: [], description: 'gateways provisioned at start; the config password wins' }),
     devices: Section(
-      { autoRegister: Type.Boolean({ default: true, description: "adopt the devices a gateway declares in its retained inventory" }) },
+      {
+        autoRegister: Type.Boolean({
+          default: true,
+          description: "keep the new devices a gateway declares in its retained inventory as proposals (status 'proposed') for an admin to adopt; off: refuse them",
+        }),
+        registry: Type.Array(
+          Type.Object(
+            {
+              id: Type.String({ pattern: DEVICE_ID_PATTERN, description: 'device id' }),
+              gateway: Type.String({ minLength: 1, maxLength: 64, description: 'the gateway it is behind' }),
+              kind: literalUnion(DEVICE_KINDS, { description: 'what it is; safety events are accepted only from the matching kind' }),
+              building: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+              zone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+              name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+              location: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+            },
+            { additionalProperties: false },
+          ),
+          {
+            default: [],
+            description: "devices the hub owns, adopted at start: their kind, building and zone are the hub's, never a gateway inventory's",
+          },
+        ),
+      },
       'device registry',
     ),
     commands: Section({ ttl: Duration('30s', 'a command not acted on within this time is refused by the gateway') }, 'device commands'),
@@ -165,6 +192,11 @@ export function parseHubConfig(obj: unknown, env: NodeJS.ProcessEnv = {}, opts: 
   cfg.gateways.forEach((g, i) => {
     if (ids.has(g.id)) errors.push(`/gateways/${i}/id: duplicate gateway id ${g.id}`);
     ids.add(g.id);
+  });
+  const deviceIds = new Set<string>();
+  cfg.devices.registry.forEach((d, i) => {
+    if (deviceIds.has(d.id)) errors.push(`/devices/registry/${i}/id: duplicate device id ${d.id}`);
+    deviceIds.add(d.id);
   });
   const names = new Set<string>();
   cfg.users.forEach((u, i) => {

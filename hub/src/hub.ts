@@ -9,6 +9,7 @@ import { AuditLog } from './audit.ts';
 import { TokenService } from './auth/tokens.ts';
 import { UserRepo } from './auth/users.ts';
 import { BrokerPolicy } from './broker/policy.ts';
+import { liveAllowed } from './auth/policy.ts';
 import { startBroker, type RunningBroker } from './broker/server.ts';
 import { durationMs, type HubConfig } from './config.ts';
 import { EnergyModule } from './energy/module.ts';
@@ -134,7 +135,13 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
       },
       logger: opts.logger === false ? false : log,
     });
-    const live = new LiveFeedModule(() => api.server, (user, channel, msg) => attendance.mayReceive(user, config, channel, msg));
+    // Every live message passes the access policy (role and scope) and then the attendance module's own filter.
+    const live = new LiveFeedModule(
+      () => api.server,
+      (user, channel, msg) =>
+        liveAllowed(user, channel, msg, { deviceOf: (id) => devices.get(id), dormBuildings: (u) => config.faces.dormManagers[u] ?? [] }) &&
+        attendance.mayReceive(user, config, channel, msg),
+    );
     const modules = await startModules([alarms, faces, energy, attendance, ingest, api, live], ctx);
     cleanup.push(() => modules.stop());
 

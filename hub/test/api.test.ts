@@ -76,9 +76,9 @@ describe('REST API', () => {
   it('logs in with the right password, refuses a wrong one and an unknown user the same way', async () => {
     const ok = await api<{ token: string; user: unknown }>(t.hub, null, '/api/auth/login', { method: 'POST', body: { username: 'sec', password: 'security-password' } });
     expect(ok.status).toBe(200);
-    expect(ok.body.user).toEqual({ username: 'sec', displayName: 'Security desk', roles: ['security'] });
+    expect(ok.body.user).toEqual({ username: 'sec', displayName: 'Security desk', roles: ['security'], scope: {} });
     const me = await api(t.hub, ok.body.token, '/api/me');
-    expect(me.body).toEqual({ username: 'sec', displayName: 'Security desk', roles: ['security'] });
+    expect(me.body).toEqual({ username: 'sec', displayName: 'Security desk', roles: ['security'], scope: {} });
     for (const body of [
       { username: 'sec', password: 'wrong-password' },
       { username: 'nobody', password: 'wrong-password' },
@@ -271,6 +271,15 @@ describe('REST API', () => {
         'GET /api/health',
         'POST /api/auth/login',
         'GET /api/me',
+        'POST /api/auth/password',
+        'POST /api/auth/logout',
+        'GET /api/users',
+        'POST /api/users',
+        'PATCH /api/users/{id}',
+        'POST /api/users/{id}/password',
+        'POST /api/users/{id}/logout',
+        'POST /api/users/{id}/unlock',
+        'GET /api/audit/export',
         'GET /api/gateways',
         'POST /api/gateways',
         'GET /api/devices',

@@ -22,7 +22,21 @@ export const AuditQuerySchema = Type.Object(
   { additionalProperties: false },
 );
 
+export const AuditExportQuerySchema = Type.Object(
+  {
+    format: Type.Optional(Type.Union([Type.Literal('csv'), Type.Literal('jsonl')], { default: 'jsonl' })),
+    from: Type.Optional(MsEpoch('entries at or after')),
+    to: Type.Optional(MsEpoch('entries before')),
+  },
+  { additionalProperties: false },
+);
+
 export const AUDIT_ROUTES = {
+  'GET /api/audit/export': {
+    summary: 'The audit trail with its hash chain (id, ts, actor, action, target, detail, prevHash, hash) as CSV or JSON Lines (admin)',
+    query: AuditExportQuerySchema,
+    response: Type.String(),
+  },
   'GET /api/audit': {
     summary: 'Audit log, newest first. Admin reads every entry; facilities staff the energy entries (schedule.*, demand.*)',
     query: AuditQuerySchema,

@@ -11,6 +11,7 @@ import { GATEWAY_ROUTES } from './gateways.ts';
 import { HEALTH_ROUTES } from './health.ts';
 import { SITE_ROUTES } from './site.ts';
 import { TELEMETRY_ROUTES } from './telemetry.ts';
+import { USER_ROUTES } from './users.ts';
 
 /*
  * The hub's REST API and live feed, one file per area. CONVENTION for a new area (e.g. attendance.ts):
@@ -37,6 +38,7 @@ export * from './health.ts';
 export * from './live.ts';
 export * from './site.ts';
 export * from './telemetry.ts';
+export * from './users.ts';
 
 /** Every REST route: `METHOD /path/:param` -> its request and success-answer schemas. */
 export const API_ROUTES = {
@@ -52,6 +54,7 @@ export const API_ROUTES = {
   ...FACE_ROUTES,
   ...ENERGY_ROUTES,
   ...ATTENDANCE_ROUTES,
+  ...USER_ROUTES,
 } as const;
 
 type StaticOf<D, K extends string> = D extends { readonly [P in K]: infer S extends TSchema } ? Static<S> : undefined;

@@ -3,11 +3,12 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { AlarmsModule } from '../alarms/module.ts';
 import type { AttendanceModule } from '../attendance/module.ts';
-import { LoginLimiter } from '../auth/login-limiter.ts';
+import { AccountLockout, LoginLimiter } from '../auth/login-limiter.ts';
 import type { EnergyModule } from '../energy/module.ts';
 import type { FacesModule } from '../faces/module.ts';
 import { startedOr, type HubContext, type HubModule } from '../module.ts';
 import { buildApi } from './app.ts';
+import { durationMs } from '../config.ts';
 import type { ApiApp } from './services.ts';
 
 export interface ApiModuleOptions {
@@ -31,6 +32,7 @@ export class ApiModule implements HubModule {
   readonly name = 'api';
   private app: ApiApp | undefined;
   private address_: { host: string; port: number } | undefined;
+  private retention: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: ApiModuleOptions) {}
 
@@ -54,6 +56,7 @@ export class ApiModule implements HubModule {
         ...stores,
         tokens: ctx.tokens,
         limiter: new LoginLimiter(config.auth.loginAttemptsPerMinute),
+        lockout: new AccountLockout(config.auth.lockoutThreshold, durationMs(config.auth.lockoutWindow), ctx.clock),
         metrics: ctx.metrics,
         commands: ctx.commands,
         alarms: { engine: o.alarms.engine, repo: o.alarms.repo },
@@ -66,6 +69,18 @@ export class ApiModule implements HubModule {
       o.logger === false ? false : ctx.log,
     );
     this.app = app;
+    // Audit retention (at least 180 days, config auth.auditRetentionDays): at start and every six hours.
+    const retire = () => {
+      try {
+        const n = ctx.stores.audit.retire(config.auth.auditRetentionDays, ctx.clock());
+        if (n > 0) ctx.log.info({ removed: n }, 'audit retention: old entries removed');
+      } catch (err) {
+        ctx.log.error({ err }, 'audit retention failed');
+      }
+    };
+    retire();
+    this.retention = setInterval(retire, 6 * 3_600_000);
+    this.retention.unref();
     await app.ready();
     app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       if (broker.handleUpgrade(req, socket, head)) return;
@@ -79,6 +94,7 @@ export class ApiModule implements HubModule {
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.retention);
     await this.app?.close();
   }
 }

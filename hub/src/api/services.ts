@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { HubConfig } from '../config.ts';
 import type { AuditLog } from '../audit.ts';
-import type { LoginLimiter } from '../auth/login-limiter.ts';
+import type { AccountLockout, LoginLimiter } from '../auth/login-limiter.ts';
 import type { TokenService } from '../auth/tokens.ts';
 import type { UserRepo } from '../auth/users.ts';
 import type { CommandDeps } from '../commands.ts';
@@ -28,6 +28,8 @@ export interface ApiServices {
   users: UserRepo;
   tokens: TokenService;
   limiter: LoginLimiter;
+  /** Per-account lockout after repeated failures (raises auth.account_locked through the alarm engine). */
+  lockout: AccountLockout;
   audit: AuditLog;
   gateways: GatewayRepo;
   devices: DeviceRepo;

@@ -25,6 +25,11 @@ export class LoginLimiter {
     if (this.failures.size > 10_000) for (const k of [...this.failures.keys()]) if (this.recent(k).length === 0) this.failures.delete(k);
   }
 
+  /** Failures of the key still inside the window. */
+  count(key: string): number {
+    return this.recent(key).length;
+  }
+
   succeed(key: string): void {
     this.failures.delete(key);
   }
@@ -35,5 +40,34 @@ export class LoginLimiter {
     if (times.length === 0) this.failures.delete(key);
     else this.failures.set(key, times);
     return times;
+  }
+}
+
+/**
+ * Account lockout (GB 50396: an alarm after at most 5 failures): `threshold` failed logins on one account within
+ * `windowMs`, from any address, lock it for `windowMs`. An admin or a security supervisor can unlock it sooner.
+ * `fail` answers true exactly when this failure locked the account.
+ */
+export class AccountLockout {
+  private readonly failures: LoginLimiter;
+  constructor(
+    readonly threshold: number,
+    readonly windowMs: number,
+    now: () => number = Date.now,
+  ) {
+    this.failures = new LoginLimiter(Number.MAX_SAFE_INTEGER, windowMs, now);
+  }
+
+  fail(username: string): boolean {
+    this.failures.fail(username);
+    if (this.failures.count(username) >= this.threshold) {
+      this.failures.succeed(username);
+      return true;
+    }
+    return false;
+  }
+
+  reset(username: string): void {
+    this.failures.succeed(username);
   }
 }

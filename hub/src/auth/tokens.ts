@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { SignJWT, jwtVerify } from 'jose';
+import type { User, UserRepo } from './users.ts';
 
 const ISSUER = 'warden-hub';
 
@@ -26,8 +27,9 @@ export class TokenService {
     this.key = loadSecret(dataDir);
   }
 
-  sign(username: string): Promise<string> {
-    return new SignJWT({})
+  /** `sv`: the user's session version when issued; a later revocation bumps it and the token stops working. */
+  sign(username: string, sessionVersion = 0): Promise<string> {
+    return new SignJWT({ sv: sessionVersion })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(username)
       .setIssuer(ISSUER)
@@ -38,12 +40,30 @@ export class TokenService {
 
   /** The username the token was issued to, or null when it is invalid or expired. */
   async verify(token: unknown): Promise<string | null> {
+    return (await this.claims(token))?.username ?? null;
+  }
+
+  /** Username and session version of a valid token, else null. */
+  async claims(token: unknown): Promise<{ username: string; sessionVersion: number } | null> {
     if (typeof token !== 'string' || token.length === 0 || token.length > 4096) return null;
     try {
       const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, algorithms: ['HS256'] });
-      return typeof payload.sub === 'string' ? payload.sub : null;
+      if (typeof payload.sub !== 'string') return null;
+      return { username: payload.sub, sessionVersion: typeof payload.sv === 'number' ? payload.sv : 0 };
     } catch {
       return null;
     }
+  }
+
+  /**
+   * The active user a token belongs to: valid signature and expiry, the user exists and is not disabled, and the
+   * token's session version is the user's current one (not revoked). Checked on every request and live connection.
+   */
+  async session(token: unknown, users: UserRepo): Promise<User | null> {
+    const c = await this.claims(token);
+    if (!c) return null;
+    const a = users.account(c.username);
+    if (!a || a.disabled || a.sessionVersion !== c.sessionVersion) return null;
+    return users.get(c.username);
   }
 }

@@ -3,32 +3,49 @@ import { Server } from 'socket.io';
 import type { Logger } from 'pino';
 import type { HubMetrics } from '../metrics.ts';
 import type { TokenService } from '../auth/tokens.ts';
-import type { UserRepo } from '../auth/users.ts';
+import type { User, UserRepo } from '../auth/users.ts';
 import type { HubBus, LiveMessages } from './bus.ts';
 
-/** May this user receive this message? (default: every authenticated user receives everything) */
-export type LiveFilter = (user: { username: string; roles: readonly string[] }, channel: string, msg: unknown) => boolean;
+/** May this user receive this message? (hub.ts composes the access policy's liveAllowed with the attendance filter) */
+export type LiveFilter = (user: User, channel: string, msg: unknown) => boolean;
 
 export interface LiveFeed {
   close(): Promise<void>;
 }
 
 /**
- * socket.io on the hub's HTTP server. A client authenticates with its login token (`auth.token`); stored events,
- * device availability and gateway status are pushed to every authenticated client.
+ * socket.io on the hub's HTTP server. A client authenticates with its login token (`auth.token`: signature, expiry,
+ * account enabled, session not revoked); stored events, device availability, gateway status, alarms and linkage are
+ * pushed to each client the filter lets see them. When a user's sessions are revoked (log out everywhere, password
+ * change, disable, role or scope change) their open sockets are disconnected at once; a periodic re-check also drops
+ * sockets whose token expired.
  */
 export function startLiveFeed(http: HttpServer, d: { bus: HubBus; tokens: TokenService; users: UserRepo; metrics: HubMetrics; log: Logger; filter?: LiveFilter }): LiveFeed {
   // destroyUpgrade: false leaves upgrades on other paths (MQTT over WebSocket) to their own handler.
   const io = new Server(http, { path: '/socket.io', serveClient: false, destroyUpgrade: false });
   io.use((socket, next) => {
     const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
-    void d.tokens.verify(token).then((username) => {
-      const user = username ? d.users.get(username) : null;
+    void d.tokens.session(token, d.users).then((user) => {
       if (!user) return next(new Error('unauthorized'));
       socket.data.user = user;
+      socket.data.token = token;
       next();
     });
   });
+  const dropUser = (username: string) => {
+    for (const socket of io.sockets.sockets.values()) if ((socket.data.user as User | undefined)?.username === username) socket.disconnect(true);
+  };
+  d.users.on('revoked', dropUser);
+  const recheck = setInterval(() => {
+    for (const socket of io.sockets.sockets.values()) {
+      void d.tokens.session(socket.data.token, d.users).then((user) => {
+        if (!user) socket.disconnect(true);
+        // Roles and scope as they are now (a change also revokes, this only catches races).
+        else socket.data.user = user;
+      });
+    }
+  }, 30_000);
+  recheck.unref();
   io.on('connection', (socket) => {
     d.metrics.liveClients.set(io.engine.clientsCount);
     socket.on('disconnect', () => d.metrics.liveClients.set(io.engine.clientsCount));
@@ -37,7 +54,7 @@ export function startLiveFeed(http: HttpServer, d: { bus: HubBus; tokens: TokenS
     const fn = (msg: LiveMessages[K]) => {
       const filter = d.filter;
       if (!filter) return void io.emit(name, msg as never);
-      for (const socket of io.sockets.sockets.values()) if (filter(socket.data.user as { username: string; roles: string[] }, name, msg)) socket.emit(name, msg as never);
+      for (const socket of io.sockets.sockets.values()) if (filter(socket.data.user as User, name, msg)) socket.emit(name, msg as never);
     };
     d.bus.on(name, fn as never);
     return () => d.bus.off(name, fn as never);
@@ -46,6 +63,8 @@ export function startLiveFeed(http: HttpServer, d: { bus: HubBus; tokens: TokenS
   return {
     async close() {
       for (const u of unsubscribe) u();
+      d.users.off('revoked', dropUser);
+      clearInterval(recheck);
       io.disconnectSockets(true);
       // Not io.close(): that would also close the HTTP server, which fastify owns.
       io.engine.close();

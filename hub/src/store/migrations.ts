@@ -221,4 +221,20 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX energy_anomaly_feedback_meter ON energy_anomaly_feedback (meter, at);
   `,
+  // trust (issue 9): users get scopes, a disabled flag, a session version (revocation) and a lockout; the audit
+  // trail becomes a hash chain, append-only by triggers except while the retention job holds the gate.
+  `
+  ALTER TABLE users ADD COLUMN scope TEXT NOT NULL DEFAULT '{}';
+  ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE users ADD COLUMN session_version INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE users ADD COLUMN locked_until INTEGER;
+  ALTER TABLE audit ADD COLUMN prev_hash TEXT;
+  ALTER TABLE audit ADD COLUMN hash TEXT;
+  CREATE TABLE audit_gate (id INTEGER PRIMARY KEY CHECK (id = 1), open INTEGER NOT NULL DEFAULT 0);
+  INSERT INTO audit_gate (id, open) VALUES (1, 0);
+  CREATE TABLE audit_anchor (id INTEGER PRIMARY KEY CHECK (id = 1), last_id INTEGER NOT NULL, hash TEXT NOT NULL);
+  CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+  CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit WHEN (SELECT open FROM audit_gate WHERE id = 1) = 0
+    BEGIN SELECT RAISE(ABORT, 'audit is append-only (only the retention job deletes)'); END;
+  `,
 ];
