@@ -5,9 +5,10 @@ import type { Step } from './time.ts';
 
 /**
  * 15-minute consumption per physical meter, kept in DuckDB (`energy.duckdb`), from which every coarser
- * rollup (hour, local day, local month) is a GROUP BY over any period. Rows are append-only and
- * additive: a quarter hour filled in by two rollup runs is two rows whose amounts add up, so a run
- * never rewrites what an earlier one stored. `flags` lists what the amount went through
+ * rollup (hour, local day, local month) is a GROUP BY over any period. Rows are additive: a quarter
+ * hour filled in by two rollup runs is two rows whose amounts add up. A backfill (readings that
+ * arrived behind the frontier) deletes a meter's quarter hours from the affected bucket on and
+ * appends them recomputed, then recomputes the node sums from there. `flags` lists what the amount went through
  * (rollover, replacement, gap).
  */
 export class EnergyRollupStore {
@@ -29,6 +30,10 @@ export class EnergyRollupStore {
     // Per-node sums of the same quarter hours, so a building or the campus is one series, not a scan over its meters.
     await writer.run('CREATE TABLE IF NOT EXISTS node_15m (bucket TIMESTAMP NOT NULL, node VARCHAR NOT NULL, medium VARCHAR NOT NULL, amount DOUBLE NOT NULL, flags VARCHAR)');
     await writer.run('CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)');
+    // Backfill: per meter, the earliest reading that arrived behind the rolled-up frontier since the last rollup
+    // (import, late outbox batch); and a per-local-day fingerprint of its stored readings to notice late arrivals.
+    await writer.run('CREATE TABLE IF NOT EXISTS rollup_dirty (meter VARCHAR PRIMARY KEY, from_ts BIGINT NOT NULL)');
+    await writer.run('CREATE TABLE IF NOT EXISTS rollup_days (meter VARCHAR NOT NULL, day BIGINT NOT NULL, fingerprint DOUBLE NOT NULL, PRIMARY KEY (meter, day))');
     const reader = await DuckDBConnection.create(instance);
     const appender = await writer.createAppender('consumption_15m');
     const nodeAppender = await writer.createAppender('node_15m');
@@ -116,6 +121,69 @@ export class EnergyRollupStore {
 
   async setLastReading(meter: string, ts: number, value: number): Promise<void> {
     await this.writer.run('INSERT OR REPLACE INTO rollup_state VALUES ($meter, $ts, $value)', { meter, ts: BigInt(ts), value });
+  }
+
+  /** Marks a meter's rollup dirty from `ts` (keeps the earliest mark until the next rollup takes it). */
+  async markDirty(meter: string, ts: number): Promise<void> {
+    await this.writer.run(
+      `INSERT INTO rollup_dirty VALUES ($meter, $ts) ON CONFLICT (meter) DO UPDATE SET from_ts = least(from_ts, excluded.from_ts)`,
+      { meter, ts: BigInt(ts) },
+    );
+  }
+
+  async dirty(): Promise<Map<string, number>> {
+    const r = await this.reader.runAndReadAll('SELECT meter, from_ts FROM rollup_dirty');
+    return new Map(r.getRows().map((row) => [String(row[0]), Number(row[1])]));
+  }
+
+  async clearDirty(meter: string, upTo: number): Promise<void> {
+    // Only the mark that was taken: one set meanwhile to an earlier time stays.
+    await this.writer.run('DELETE FROM rollup_dirty WHERE meter = $meter AND from_ts >= $ts', { meter, ts: BigInt(upTo) });
+  }
+
+  async dayFingerprints(meter: string): Promise<Map<number, number>> {
+    const r = await this.reader.runAndReadAll('SELECT day, fingerprint FROM rollup_days WHERE meter = $meter', { meter });
+    return new Map(r.getRows().map((row) => [Number(row[0]), Number(row[1])]));
+  }
+
+  async setDayFingerprints(meter: string, days: ReadonlyArray<[number, number]>): Promise<void> {
+    if (days.length === 0) return;
+    await this.writer.run('BEGIN TRANSACTION');
+    try {
+      for (const [day, fp] of days) await this.writer.run('INSERT OR REPLACE INTO rollup_days VALUES ($meter, $day, $fp)', { meter, day: BigInt(day), fp });
+      await this.writer.run('COMMIT');
+    } catch (err) {
+      await this.writer.run('ROLLBACK');
+      throw err;
+    }
+  }
+
+  /** Removes a meter's quarter hours from bucket `from` on (they are about to be recomputed). */
+  async deleteMeterFrom(meter: string, from: number): Promise<void> {
+    await this.writer.run('DELETE FROM consumption_15m WHERE meter = $meter AND bucket >= make_timestamp($from::BIGINT)', { meter, from: BigInt(from) * 1000n });
+  }
+
+  /** Recomputes the node sums from bucket `from` on, for the given contributions (nodes of recomputed meters). */
+  async recomputeNodesFrom(contributions: ReadonlyArray<{ meter: string; node: string; medium: string }>, from: number): Promise<void> {
+    if (contributions.length === 0) return;
+    const keys = [...new Set(contributions.map((c) => `(${quoteId(c.node)}, ${quoteId(c.medium)})`))].join(',');
+    const values = contributions.map((c) => `(${quoteId(c.meter)}, ${quoteId(c.node)}, ${quoteId(c.medium)})`).join(',');
+    const at = { from: BigInt(from) * 1000n };
+    await this.writer.run('BEGIN TRANSACTION');
+    try {
+      await this.writer.run(`DELETE FROM node_15m WHERE (node, medium) IN (${keys}) AND bucket >= make_timestamp($from::BIGINT)`, at);
+      await this.writer.run(
+        `INSERT INTO node_15m SELECT m.bucket, c.node, c.medium, sum(m.amount), string_agg(DISTINCT m.flags, ',')
+         FROM consumption_15m m JOIN (VALUES ${values}) AS c(meter, node, medium) ON m.meter = c.meter
+         WHERE m.bucket >= make_timestamp($from::BIGINT)
+         GROUP BY m.bucket, c.node, c.medium`,
+        at,
+      );
+      await this.writer.run('COMMIT');
+    } catch (err) {
+      await this.writer.run('ROLLBACK');
+      throw err;
+    }
   }
 
   /**

@@ -37,6 +37,7 @@ export interface CostResult {
 }
 
 const MEDIA: readonly Medium[] = ['power', 'water', 'gas'];
+const LATE_SCAN_EVERY_MS = 15 * 60_000;
 
 /**
  * The hub's energy side: rolls cumulative meter registers from the telemetry store into 15-minute
@@ -125,38 +126,132 @@ export class EnergyService {
   }
 
   /**
-   * Reads each meter's register since the last run (telemetry, minute resolution) and stores its
-   * consumption. Readings older than the last one rolled up (a gateway's late backlog) are not
-   * revisited; their consumption is in the next interval, so nothing is lost, only placed later.
+   * Rolls each meter's register readings (telemetry, minute resolution) into 15-minute consumption. New
+   * readings after the rolled-up frontier are appended. Readings of any age that arrived behind it (an
+   * import, a gateway's late outbox batch, a correction) make the meter dirty from the earliest of them:
+   * its quarter hours are recomputed from the bucket of the reading before that one (consumption is the
+   * difference of consecutive readings, so that bucket changes too), then the node sums from there.
+   * Dirty marks come from `markDirty` (the import) and from a scan of per-day fingerprints of each meter's
+   * stored readings (`scanLate`, by default at most every 15 minutes of the given clock).
    */
-  async rollup(now = Date.now(), lookbackMs = 35 * DAY): Promise<{ meters: number; quarters: number; problems: number }> {
+  async rollup(now: number, opts: { scanLate?: boolean } = {}): Promise<{ meters: number; quarters: number; problems: number; recomputed: number }> {
     let quarters = 0;
     let problems = 0;
+    let recomputed = 0;
+    const scan = opts.scanLate ?? (this.lastScanAt === undefined || now - this.lastScanAt >= LATE_SCAN_EVERY_MS);
+    if (scan) this.lastScanAt = now;
+    const marks = await this.store.dirty();
+    const nodeFrom = new Map<string, number>();
+    const off = this.config.utcOffsetHours;
     for (const m of this.config.meters) {
-      const last = await this.store.lastReading(m.id);
-      const from = last ? last.ts + 1 : now - lookbackMs;
-      if (from >= now) continue;
-      const points = await this.telemetry.query({ device: m.id, metric: UNITS[m.medium].register, from, to: now, stepMs: 60_000, agg: 'last' });
-      const readings: Reading[] = points.map(([ts, value]) => ({ ts, value }));
-      if (last) readings.unshift(last);
-      if (readings.length < 2) {
-        if (!last && readings.length === 1) await this.store.setLastReading(m.id, readings[0]!.ts, readings[0]!.value);
-        continue;
+      const metric = UNITS[m.medium].register;
+      let last = await this.store.lastReading(m.id);
+      const mark = marks.get(m.id);
+      let dirtyFrom = mark;
+      if (last && scan) {
+        const late = await this.scanLate(m.id, metric, last.ts);
+        if (late !== undefined) dirtyFrom = Math.min(dirtyFrom ?? Infinity, late);
       }
-      const replacements = this.config.replacements.filter((r) => r.meter === m.id).map((r) => ({ at: Date.parse(r.at), oldFinal: r.oldFinal, newInitial: r.newInitial }));
-      const { intervals, problems: p } = intervalsFromRegister(readings, { maxGapMs: this.config.gapMinutes * 60_000, rolloverAt: m.rolloverAt, replacements });
-      if (p.length) {
-        this.problems.set(m.id, [...(this.problems.get(m.id) ?? []), ...p].slice(-100));
-        problems += p.length;
-        for (const x of p) this.log?.warn({ meter: m.id, ...x }, 'meter register problem');
+      let keepFrom = -Infinity;
+      let readFrom = last ? last.ts + 1 : 0;
+      if (last && dirtyFrom !== undefined && dirtyFrom <= last.ts) {
+        // Backfill: from the bucket of the reading before the earliest late one.
+        const prev = await this.readingBefore(m.id, metric, dirtyFrom);
+        keepFrom = bucketStart(prev ? prev.ts : dirtyFrom, '15m', off);
+        const before = await this.readingBefore(m.id, metric, keepFrom);
+        readFrom = before ? before.ts : keepFrom;
+        await this.store.deleteMeterFrom(m.id, keepFrom);
+        nodeFrom.set(m.id, keepFrom);
+        last = null;
+        recomputed += 1;
       }
-      const off = this.config.utcOffsetHours;
-      const buckets = bucketize(intervals, (t) => bucketStart(t, '15m', off), (s) => nextBucket(s, '15m', off));
-      quarters += this.appendConsumption(buckets.map((bucket) => ({ meter: m.id, bucket })));
-      const end = readings[readings.length - 1]!;
-      await this.store.setLastReading(m.id, end.ts, end.value);
+      if (readFrom < now) {
+        const points = await this.telemetry.query({ device: m.id, metric, from: readFrom, to: now, stepMs: 60_000, agg: 'last' });
+        const readings: Reading[] = points.map(([ts, value]) => ({ ts, value }));
+        if (last) readings.unshift(last);
+        if (readings.length === 1 && !last) await this.store.setLastReading(m.id, readings[0]!.ts, readings[0]!.value);
+        if (readings.length >= 2) {
+          const replacements = this.config.replacements.filter((r) => r.meter === m.id).map((r) => ({ at: Date.parse(r.at), oldFinal: r.oldFinal, newInitial: r.newInitial }));
+          const { intervals, problems: p } = intervalsFromRegister(readings, { maxGapMs: this.config.gapMinutes * 60_000, rolloverAt: m.rolloverAt, replacements });
+          if (p.length) {
+            this.problems.set(m.id, [...(this.problems.get(m.id) ?? []).filter((x) => x.to < keepFrom), ...p].slice(-100));
+            problems += p.length;
+            for (const x of p) this.log?.warn({ meter: m.id, ...x }, 'meter register problem');
+          }
+          const buckets = bucketize(intervals, (t) => bucketStart(t, '15m', off), (s) => nextBucket(s, '15m', off)).filter((b) => b.start >= keepFrom);
+          const rows = buckets.map((bucket) => ({ meter: m.id, bucket }));
+          // A recomputed meter's node sums are recomputed below, in SQL, from its first changed bucket.
+          quarters += nodeFrom.has(m.id) ? this.store.append(rows) : this.appendConsumption(rows);
+          const end = readings[readings.length - 1]!;
+          await this.store.setLastReading(m.id, end.ts, end.value);
+        }
+      }
+      if (mark !== undefined) await this.store.clearDirty(m.id, mark);
+      // Fingerprints of the days now fully behind the frontier, so the next scan sees only what arrives later.
+      const frontier = await this.store.lastReading(m.id);
+      if (frontier) await this.recordDays(m.id, metric, frontier.ts);
     }
-    return { meters: this.config.meters.length, quarters, problems };
+    if (nodeFrom.size) {
+      const from = Math.min(...nodeFrom.values());
+      await this.store.recomputeNodesFrom(this.contributions.filter((c) => nodeFrom.has(c.meter) || this.sharesNode(c.node, c.medium, nodeFrom)), from);
+    }
+    return { meters: this.config.meters.length, quarters, problems, recomputed };
+  }
+
+  /** Readings of any age for a meter were stored behind the frontier: the next rollup recomputes from `ts`. */
+  markDirty(meter: string, ts: number): Promise<void> {
+    return this.store.markDirty(meter, ts);
+  }
+
+  private lastScanAt: number | undefined;
+
+  private sharesNode(node: string, medium: Medium, meters: Map<string, number>): boolean {
+    return this.contributions.some((c) => c.node === node && c.medium === medium && meters.has(c.meter));
+  }
+
+  /** The last reading strictly before `ts` (searched back in widening windows), or null. */
+  private async readingBefore(meter: string, metric: string, ts: number): Promise<Reading | null> {
+    for (const back of [DAY, 8 * DAY, 64 * DAY, 512 * DAY, ts]) {
+      const from = Math.max(0, ts - back);
+      const pts = await this.telemetry.query({ device: meter, metric, from, to: ts, stepMs: 60_000, agg: 'last' });
+      const p = pts[pts.length - 1];
+      if (p) return { ts: p[0], value: p[1] };
+      if (from === 0) break;
+    }
+    return null;
+  }
+
+  /**
+   * Per UTC day wholly before the frontier's day, the sum of the stored register readings; a day that is new or
+   * whose sum grew holds readings that arrived late. Returns the start of the earliest such day. A day whose sum
+   * shrank (retention) only updates its fingerprint.
+   */
+  private async scanLate(meter: string, metric: string, frontier: number): Promise<number | undefined> {
+    const to = Math.floor(frontier / DAY) * DAY;
+    const days = await this.telemetry.query({ device: meter, metric, from: 0, to, stepMs: DAY, agg: 'sum' });
+    const known = await this.store.dayFingerprints(meter);
+    const changed: Array<[number, number]> = [];
+    let earliest: number | undefined;
+    for (const [day, sum] of days) {
+      const old = known.get(day);
+      if (old !== undefined && Math.abs(sum - old) <= 1e-9 * Math.max(1, Math.abs(old))) continue;
+      changed.push([day, sum]);
+      if ((old === undefined || sum > old) && earliest === undefined) earliest = day;
+    }
+    await this.store.setDayFingerprints(meter, changed);
+    return earliest;
+  }
+
+  private readonly recordedTo = new Map<string, number>();
+
+  private async recordDays(meter: string, metric: string, frontier: number): Promise<void> {
+    const to = Math.floor(frontier / DAY) * DAY;
+    const from = this.recordedTo.get(meter) ?? 0;
+    if (to <= from) return;
+    const days = await this.telemetry.query({ device: meter, metric, from, to, stepMs: DAY, agg: 'sum' });
+    const known = await this.store.dayFingerprints(meter);
+    await this.store.setDayFingerprints(meter, days.filter(([day]) => !known.has(day)));
+    this.recordedTo.set(meter, to);
   }
 
   /** Consumption of a meter, a virtual meter or a node (for a node, of `medium`, default power). Null: unknown id. */
