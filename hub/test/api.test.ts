@@ -301,6 +301,7 @@ describe('REST API', () => {
         'GET /api/energy/anomalies/feedback',
         'GET /api/energy/detection',
         'POST /api/energy/anomalies/feedback',
+        'POST /api/energy/import',
         'GET /api/energy/schedules',
         'POST /api/energy/schedules/override',
         'PUT /api/energy/schedules/{id}',

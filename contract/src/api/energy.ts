@@ -218,7 +218,36 @@ const Period = {
   to: Type.Optional(MsEpoch('exclusive; default: now')),
 };
 
+export const EnergyImportBodySchema = Type.Object(
+  {
+    format: literalUnion(['csv', 'xlsx'] as const),
+    data: Type.String({ minLength: 1, description: 'the file, base64 (a data: URL prefix is accepted)' }),
+    dryRun: Type.Optional(Type.Boolean({ default: false, description: 'check and count only; nothing is stored' })),
+  },
+  { additionalProperties: false },
+);
+export type EnergyImportBody = Static<typeof EnergyImportBodySchema>;
+export const EnergyImportRowErrorSchema = Type.Object({ row: Type.Integer({ description: '1-based row of the sheet; 1 is the header' }), reason: Type.String() });
+export type EnergyImportRowError = Static<typeof EnergyImportRowErrorSchema>;
+export const EnergyImportResultSchema = Type.Union([
+  Type.Object({
+    ok: Type.Literal(true),
+    dryRun: Type.Boolean(),
+    rows: Type.Integer({ description: 'readings in the file' }),
+    imported: Type.Integer({ description: 'readings stored now (0 on a dry run or a re-import)' }),
+    unchanged: Type.Integer({ description: 'readings already stored with the same value' }),
+    meters: Type.Array(Type.Object({ meter: Type.String(), from: MsEpoch(), to: MsEpoch(), readings: Type.Integer(), new: Type.Integer() })),
+  }),
+  Type.Object({ ok: Type.Literal(false), errors: Type.Array(EnergyImportRowErrorSchema) }),
+]);
+export type EnergyImportResult = Static<typeof EnergyImportResultSchema>;
+
 export const ENERGY_ROUTES = {
+  'POST /api/energy/import': {
+    summary: 'Import meter register readings of any age (CSV or XLSX: meter, ts, kwh|m3|value): every bad row listed and nothing imported, else stored and rolled up (affected buckets recomputed); a re-import changes nothing; dryRun=true only checks (facilities, admin)',
+    body: EnergyImportBodySchema,
+    response: EnergyImportResultSchema,
+  },
   'GET /api/energy/tree': {
     summary: 'The energy hierarchy: campus → zone → building → floor/dorm, with physical and virtual meters',
     response: Type.Object({ tree: Nullable(EnergyNodeSchema) }),

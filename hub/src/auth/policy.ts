@@ -74,6 +74,7 @@ export const ROUTE_POLICY: Record<ApiRoute | 'GET /api/openapi.json', RoutePolic
   'GET /api/energy/anomalies/feedback': p(FAC),
   'POST /api/energy/anomalies/feedback': p(FAC),
   'GET /api/energy/detection': p(FAC),
+  'POST /api/energy/import': p(FAC),
   'GET /api/attendance/settings': p(ADMIN),
   'PUT /api/attendance/settings': p(ADMIN),
   'POST /api/attendance/roster': p(ADMIN),

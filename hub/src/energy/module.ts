@@ -1,3 +1,4 @@
+import type { EnergyImportResult } from '@warden/contract';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { AlarmEngine } from '../alarms/engine.ts';
@@ -133,6 +134,24 @@ export class EnergyModule implements HubModule {
       .then(() => watch.tick(clock()))
       .catch((err: unknown) => log.error({ err }, 'energy rollup failed'));
     return this.rolling;
+  }
+
+  /**
+   * History import (POST /api/energy/import): in the rollup's queue, so it never interleaves with a rollup; the
+   * readings are stored, the affected buckets recomputed by the rollup that follows, and the import audited.
+   */
+  importHistory(file: { format: 'csv' | 'xlsx'; data: Buffer; dryRun: boolean }, by: string): Promise<EnergyImportResult> {
+    const { service, clock, audit } = this.running;
+    const job = this.rolling.then(async () => {
+      const result = await service.importHistory(file, clock());
+      if (result.ok && !file.dryRun) {
+        if (result.imported > 0) await service.rollup(clock(), { scanLate: false });
+        audit.record(by, 'energy.history_imported', result.meters.map((m) => m.meter).join(',').slice(0, 200), { rows: result.rows, imported: result.imported, unchanged: result.unchanged, format: file.format }, clock());
+      }
+      return result;
+    });
+    this.rolling = job.catch(() => undefined);
+    return job;
   }
 
   /**

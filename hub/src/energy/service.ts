@@ -1,9 +1,11 @@
+import type { EnergyImportResult } from '@warden/contract';
 import type { Logger } from 'pino';
 import type { TelemetryStore } from '../store/telemetry.ts';
 import { flatReadings, nightBaseLoad, nightFlowLeak, spikes, type EnergyAnomaly } from './anomalies.ts';
 import { buildBaseline } from './baselines.ts';
 import { hhmmToMinutes, type EnergyConfig } from './config.ts';
 import { bucketize, intervalsFromRegister, type Bucket, type Reading, type RegisterProblem } from './consumption.ts';
+import { importReadings } from './import.ts';
 import { UNITS, allNodeFormulas, buildTree, formulaFor, type EnergyTreeNode, type Medium } from './hierarchy.ts';
 import { EnergyRollupStore } from './rollup-store.ts';
 import { tieredCost, touCost, type Band } from './tariffs.ts';
@@ -196,6 +198,11 @@ export class EnergyService {
       await this.store.recomputeNodesFrom(this.contributions.filter((c) => nodeFrom.has(c.meter) || this.sharesNode(c.node, c.medium, nodeFrom)), from);
     }
     return { meters: this.config.meters.length, quarters, problems, recomputed };
+  }
+
+  /** History import (import.ts): checked row by row, stored, meters marked dirty; the caller rolls up. */
+  importHistory(file: { format: 'csv' | 'xlsx'; data: Buffer; dryRun: boolean }, now: number): Promise<EnergyImportResult> {
+    return importReadings(file, { config: this.config, telemetry: this.telemetry, markDirty: (m, ts) => this.markDirty(m, ts), now });
   }
 
   /** Readings of any age for a meter were stored behind the frontier: the next rollup recomputes from `ts`. */

@@ -11,6 +11,8 @@ const DAY = 86_400_000;
 const STEP_MS: Record<Step, number> = { '15m': 900_000, '1h': 3_600_000, '1d': DAY, '1mo': 28 * DAY };
 const MAX_POINTS = 40_000;
 const ACCESS = ['facilities'] as const;
+/** A year of 15-minute readings of a few dozen meters, base64. */
+const IMPORT_BODY_LIMIT = 64 * 1024 * 1024;
 const tags = ['energy'];
 const security = [{ bearer: [] }];
 
@@ -99,6 +101,16 @@ export const energyRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async
       const d = await en.detection(req.query.meter, from, to);
       if (!d) throw new HubError('not_found', `energy meter ${req.query.meter}`);
       return d;
+    },
+  );
+
+  app.post(
+    '/api/energy/import',
+    { config: { access: ACCESS }, bodyLimit: IMPORT_BODY_LIMIT, schema: { ...route('POST /api/energy/import', 400, 401, 403, 413), tags, security } },
+    async (req) => {
+      const data = Buffer.from(req.body.data.replace(/^data:[^,]*,/, ''), 'base64');
+      if (data.length === 0) throw new HubError('validation_failed', 'data is not base64 or empty');
+      return en.importHistory({ format: req.body.format, data, dryRun: req.body.dryRun ?? false }, req.user!.username);
     },
   );
 
