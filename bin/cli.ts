@@ -13,6 +13,15 @@ program
   .action(async (opts: { config?: string }) => (await import('@warden/hub/cli.ts')).runHub(opts));
 
 program
+  .command('audit')
+  .description("the hub's audit trail")
+  .command('verify')
+  .description('walk the audit hash chain in the hub data directory; exits 1 naming the first broken row')
+  .option('-c, --config <file>', 'hub config file (YAML), for its dataDir')
+  .option('--data <dir>', 'the hub data directory (overrides the config)')
+  .action(async (opts: { config?: string; data?: string }) => (await import('@warden/hub/cli.ts')).runAuditVerify(opts));
+
+program
   .command('edge')
   .description('run an edge agent on a building gateway')
   .requiredOption('-c, --config <file>', 'edge config file (YAML)')

@@ -4,10 +4,11 @@ import { fileURLToPath } from 'node:url';
 import Type, { type Static, type TProperties } from 'typebox';
 import Value from 'typebox/value';
 import { parse as parseYaml } from 'yaml';
-import { DEVICE_ID_PATTERN, DEVICE_KINDS, GATEWAY_ID_PATTERN, RoleSchema, literalUnion, schemaErrors } from '@warden/contract';
+import { DEVICE_ID_PATTERN, DEVICE_KINDS, GATEWAY_ID_PATTERN, RoleSchema, ScopeSchema, literalUnion, schemaErrors } from '@warden/contract';
 import { AlarmsConfigSchema, SiteConfigSchema, checkAlarmsConfig } from './alarms/settings.ts';
 import { EnergyConfigSchema, checkEnergyConfig } from './energy/config.ts';
 import { FacesConfigSchema } from './faces/config.ts';
+import { RetentionConfigSchema } from './lifecycle/config.ts';
 
 /** The console build, next to the hub package in the repository. */
 export const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL('../../dashboard/dist', import.meta.url));
@@ -25,6 +26,7 @@ export const UserSchema = Type.Object(
     username: Type.String({ pattern: '^[a-z0-9][a-z0-9_.-]{0,63}$', description: 'login name' }),
     displayName: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
     roles: Type.Array(RoleSchema, { minItems: 1, uniqueItems: true }),
+    scope: Type.Optional(ScopeSchema),
     password: Type.String({ minLength: 8, maxLength: 200 }),
   },
   { additionalProperties: false },
@@ -81,6 +83,11 @@ export const HubConfigSchema = Type.Object(
           default: true,
           description: "keep the new devices a gateway declares in its retained inventory as proposals (status 'proposed') for an admin to adopt; off: refuse them",
         }),
+        adoptInventory: Type.Boolean({
+          default: false,
+          description:
+            "UNSAFE, for test benches only: adopt a new device with the kind, building and zone its gateway's inventory claims (before issue 9's registry). Off: inventories only propose",
+        }),
         registry: Type.Array(
           Type.Object(
             {
@@ -114,6 +121,7 @@ export const HubConfigSchema = Type.Object(
       { dir: Type.String({ minLength: 1, default: DEFAULT_DASHBOARD_DIR, description: 'console build served at /' }) },
       'console',
     ),
+    retention: RetentionConfigSchema,
     alarms: AlarmsConfigSchema,
     energy: EnergyConfigSchema,
     faces: FacesConfigSchema,

@@ -1,4 +1,4 @@
-import { compile, isValidGatewayId } from '@warden/contract';
+import { compile, isValidGatewayId, type Scope } from '@warden/contract';
 import type { AuditLog } from './audit.ts';
 import { hashPassword, randomPassword, verifyPassword } from './auth/passwords.ts';
 import type { UserRepo } from './auth/users.ts';
@@ -11,6 +11,7 @@ export interface NewUser {
   username: string;
   displayName?: string;
   roles: Role[];
+  scope?: Scope;
   password: string;
 }
 
@@ -40,8 +41,8 @@ export class Provisioning {
     const { users, audit } = this.d;
     if (!userV.check(u)) throw new Error(`invalid user: ${userV.explain(u)}`);
     if (users.exists(u.username)) throw new Error(`user ${u.username} already exists`);
-    users.create({ username: u.username, displayName: u.displayName ?? u.username, roles: [...u.roles] }, await hashPassword(u.password));
-    audit.record(actor, 'user.create', u.username, { roles: u.roles });
+    users.create({ username: u.username, displayName: u.displayName ?? u.username, roles: [...u.roles], ...(u.scope ? { scope: u.scope } : {}) }, await hashPassword(u.password));
+    audit.record(actor, 'user.create', u.username, { roles: u.roles, scope: u.scope ?? {} });
   }
 
   /**
