@@ -24,7 +24,7 @@ class BenchGateway {
     readonly client: MqttClient,
   ) {}
   static async connect(mqttUrl: string, id: string, devices: string[]): Promise<BenchGateway> {
-    const client = await connectMqtt(mqttUrl, { clientId: id, username: id, password: PASSWORD });
+    const client = await connectMqtt(mqttUrl, { clientId: `warden-edge-${id}`, username: id, password: PASSWORD });
     await client.publishAsync(gatewayTopic(id, 'status'), JSON.stringify({ v: 1, gw: id, state: 'online', ts: Date.now() }), { qos: 1, retain: true });
     const inventory = { v: 1, gw: id, ts: Date.now(), devices: devices.map((d) => ({ id: d, kind: 'door', driver: 'bench', building: 'bench' })) };
     await client.publishAsync(gatewayTopic(id, 'inventory'), JSON.stringify(inventory), { qos: 1, retain: true });

@@ -119,7 +119,7 @@ export async function benchAttendance(students = 30_000): Promise<void> {
       list.push({ id: newId(), seq, device, ts: Math.round(c.ts), kind: 'event', type: 'attendance.checkin', data: { method: 'face', person: c.s.id, direction: c.direction, score: 0.8 } });
       perGw.set(gw, list);
     }
-    const clients = await Promise.all(Object.entries(passwords).map(([gw, password]) => connectMqtt(`mqtt://127.0.0.1:${mqttPort}`, { clientId: gw, username: gw, password, clean: true })));
+    const clients = await Promise.all(Object.entries(passwords).map(([gw, password]) => connectMqtt(`mqtt://127.0.0.1:${mqttPort}`, { clientId: `warden-edge-${gw}`, username: gw, password, clean: true })));
     await Promise.all(
       clients.map((c, gi) => {
         const gw = `gw-dorm-${gi}`;

@@ -36,7 +36,7 @@ function batchFor(gw: string, seq0: number): { payload: Buffer; last: number } {
 async function driveHub(mqttUrl: string, passwords: Record<string, string>, total: number): Promise<number> {
   const perGw = Math.ceil(total / GATEWAYS / BATCH) * BATCH;
   const clients = await Promise.all(
-    Object.entries(passwords).map(([gw, password]) => connectMqtt(mqttUrl, { clientId: gw, username: gw, password, clean: true })),
+    Object.entries(passwords).map(([gw, password]) => connectMqtt(mqttUrl, { clientId: `warden-edge-${gw}`, username: gw, password, clean: true })),
   );
   // Inventory first, as a real gateway does, so the hub knows the devices.
   await Promise.all(

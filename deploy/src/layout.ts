@@ -86,6 +86,13 @@ export function writeSystemLayout(plan: CampusPlan, o: LayoutOptions): SystemLay
       dataDir: join(o.dataDir, 'hub'),
       admin: { password: secrets.admin },
       gateways: plan.gateways.map((g) => ({ id: g.id, name: g.name, password: secrets.gateways[g.id] })),
+      // The hub's own device registry: what each device is and where, adopted at start (a gateway's inventory only
+      // proposes devices, and cannot relabel these).
+      devices: {
+        registry: plan.gateways.flatMap((g) =>
+          g.devices.map((d) => ({ id: d.id, gateway: g.id, kind: d.kind, name: d.name, building: d.building, ...(d.zone ? { zone: d.zone } : {}) })),
+        ),
+      },
       energy: energySection(plan),
       site: { plan: sitePlanFile, width: site.width, height: site.height, markers: site.markers },
     }),

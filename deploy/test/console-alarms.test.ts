@@ -52,7 +52,7 @@ beforeAll(async () => {
     { logger: false },
   );
   await hub.provisionGateway(GW, 'Alarm console test gateway', GW_PASSWORD);
-  gateway = await mqtt.connectAsync(hub.mqttUrl, { clientId: GW, username: GW, password: GW_PASSWORD, reconnectPeriod: 0 });
+  gateway = await mqtt.connectAsync(hub.mqttUrl, { clientId: `warden-edge-${GW}`, username: GW, password: GW_PASSWORD, reconnectPeriod: 0 });
   // Plays the gateway's side of remote door commands: records what reached it.
   gateway.on('message', (_t, payload) => commands.push(JSON.parse(payload.toString()) as { device: string; action: string }));
   await gateway.subscribeAsync(gatewayTopic(GW, 'cmd'), { qos: 1 });

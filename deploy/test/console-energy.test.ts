@@ -84,7 +84,7 @@ beforeAll(async () => {
     { logger: false },
   );
   await hub.provisionGateway(GW, 'Energy test gateway', GW_PASSWORD);
-  gateway = await mqtt.connectAsync(hub.mqttUrl, { clientId: GW, username: GW, password: GW_PASSWORD, reconnectPeriod: 0 });
+  gateway = await mqtt.connectAsync(hub.mqttUrl, { clientId: `warden-edge-${GW}`, username: GW, password: GW_PASSWORD, reconnectPeriod: 0 });
   const now = Date.now();
   await gateway.publishAsync(gatewayTopic(GW, 'status'), JSON.stringify({ v: 1, gw: GW, state: 'online', ts: now, agentVersion: 'test', startedAt: now, backlog: 0 }), { qos: 1, retain: true });
   await gateway.publishAsync(

@@ -49,7 +49,7 @@ beforeAll(async () => {
   );
   await hub.provisionGateway(GW, 'Console test gateway', GW_PASSWORD);
   gateway = await mqtt.connectAsync(hub.mqttUrl, {
-    clientId: GW,
+    clientId: `warden-edge-${GW}`,
     username: GW,
     password: GW_PASSWORD,
     reconnectPeriod: 0,

@@ -48,7 +48,15 @@ export async function e2eSite(gateway: string, doors: string[]): Promise<E2eSite
         file,
         stringify({
           name: 'e2e',
-          gateways: [{ id: gateway, url: `mqtt://127.0.0.1:${fieldPort}`, devices: doors.map((id) => ({ id, type: 'door-controller', options: deviceOptions })) }],
+          gateways: [
+            {
+              id: gateway,
+              url: `mqtt://127.0.0.1:${fieldPort}`,
+              // The devices log in to the field broker with the secrets the layout generated (field.requireAuth).
+              secrets: Object.fromEntries(doors.map((id) => [id, layout.deviceSecrets[id]!])),
+              devices: doors.map((id) => ({ id, type: 'door-controller', options: deviceOptions })),
+            },
+          ],
           timeline,
         }),
       );

@@ -204,6 +204,7 @@ export function parseHubConfig(obj: unknown, env: NodeJS.ProcessEnv = {}, opts: 
   const deviceIds = new Set<string>();
   cfg.devices.registry.forEach((d, i) => {
     if (deviceIds.has(d.id)) errors.push(`/devices/registry/${i}/id: duplicate device id ${d.id}`);
+    if (!ids.has(d.gateway)) errors.push(`/devices/registry/${i}/gateway: no gateway ${d.gateway} in gateways`);
     deviceIds.add(d.id);
   });
   const names = new Set<string>();

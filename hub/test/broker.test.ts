@@ -36,9 +36,9 @@ describe('broker over real TCP', () => {
     expect(ok.connected).toBe(true);
     await ok.endAsync();
 
-    const wrong = await refusedConnect(t.hub.mqttUrl, { clientId: 'gw-a', username: 'gw-a', password: 'not-the-password' });
+    const wrong = await refusedConnect(t.hub.mqttUrl, { clientId: 'warden-edge-gw-a', username: 'gw-a', password: 'not-the-password' });
     expect(wrong.code).toBe(5);
-    const unknown = await refusedConnect(t.hub.mqttUrl, { clientId: 'gw-x', username: 'gw-x', password: 'whatever-password' });
+    const unknown = await refusedConnect(t.hub.mqttUrl, { clientId: 'warden-edge-gw-x', username: 'gw-x', password: 'whatever-password' });
     expect(unknown.code).toBe(5);
     const anonymous = await refusedConnect(t.hub.mqttUrl, { clientId: 'anon' });
     expect(anonymous.code).toBe(5);
@@ -50,10 +50,26 @@ describe('broker over real TCP', () => {
 
   it('does not let one gateway take over another gateway\'s client id', async () => {
     const b = await connectGateway(t.hub.mqttUrl, 'gw-b', pwB);
-    const err = await refusedConnect(t.hub.mqttUrl, { clientId: 'gw-b', username: 'gw-a', password: pwA });
+    const err = await refusedConnect(t.hub.mqttUrl, { clientId: 'warden-edge-gw-b', username: 'gw-a', password: pwA });
     expect(err.code).toBe(2);
     expect(b.connected).toBe(true);
-    expect(await metric(t.hub, 'warden_hub_auth_failures_total', { reason: 'client_id_taken' })).toBe(1);
+    expect(await metric(t.hub, 'warden_hub_auth_failures_total', { reason: 'client_id_not_assigned' })).toBe(1);
+    await b.endAsync();
+  });
+
+  it('refuses a gateway squatting on another gateway\'s client id before it connects (issue 9), and any id the hub did not assign', async () => {
+    // gw-a connects first with gw-b's assigned id, to lock gw-b out: refused, and gw-b still gets in afterwards.
+    const squat = await refusedConnect(t.hub.mqttUrl, { clientId: 'warden-edge-gw-b', username: 'gw-a', password: pwA });
+    expect(squat.code).toBe(2);
+    for (const clientId of ['gw-b', 'gw-a', 'warden-edge-gw-a-x', 'warden-edge-+', 'mqttjs_1234']) {
+      expect((await refusedConnect(t.hub.mqttUrl, { clientId, username: 'gw-a', password: pwA })).code, clientId).toBe(2);
+    }
+    expect(await metric(t.hub, 'warden_hub_auth_failures_total', { reason: 'client_id_not_assigned' })).toBe(7);
+    const b = await connectGateway(t.hub.mqttUrl, 'gw-b', pwB);
+    expect(b.connected).toBe(true);
+    const a = await connectGateway(t.hub.mqttUrl, 'gw-a', pwA);
+    expect(a.connected).toBe(true);
+    await a.endAsync();
     await b.endAsync();
   });
 

@@ -23,7 +23,17 @@ export function clockAt(at: number): () => number {
 export async function testHub(extra: Record<string, unknown> = {}, dataDir?: string, clock?: () => number): Promise<TestHub> {
   const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'warden-hub-test-')));
   const hub = await startHub(
-    parseHubConfig({ http: { port: 0 }, mqtt: { port: 0 }, dataDir: dir, admin: { password: ADMIN_PASSWORD }, dashboard: { dir: join(dir, 'no-dist') }, ...extra }),
+    parseHubConfig({
+      http: { port: 0 },
+      mqtt: { port: 0 },
+      dataDir: dir,
+      admin: { password: ADMIN_PASSWORD },
+      dashboard: { dir: join(dir, 'no-dist') },
+      // Most hub tests declare their devices by a gateway inventory; the registry's own rules are tested with the
+      // secure default (registry-security.test.ts passes `devices` and gets inventories that only propose).
+      devices: { adoptInventory: true },
+      ...extra,
+    }),
     { logger: false, ...(clock ? { clock } : {}) },
   );
   return {
@@ -36,8 +46,9 @@ export async function testHub(extra: Record<string, unknown> = {}, dataDir?: str
   };
 }
 
+/** A gateway's MQTT connection with the client id the hub assigns it (warden-edge-<id>), like the edge agent's. */
 export function connectGateway(url: string, gw: string, password: string, opts: IClientOptions = {}): Promise<MqttClient> {
-  return mqtt.connectAsync(url, { clientId: gw, username: gw, password, reconnectPeriod: 0, connectTimeout: 5000, ...opts });
+  return mqtt.connectAsync(url, { clientId: `warden-edge-${gw}`, username: gw, password, reconnectPeriod: 0, connectTimeout: 5000, ...opts });
 }
 
 /** Resolves with the CONNACK refusal (or other connection error) of a connection attempt that must fail. */

@@ -1,11 +1,16 @@
 import Type, { type Static } from 'typebox';
 import { DEVICE_KINDS } from '../devices.ts';
-import { MediumSchema } from '../primitives.ts';
+import { MediumSchema, literalUnion } from '../primitives.ts';
 import { MsEpoch, Nullable, type RouteDef } from './common.ts';
 
 /** A registered device as the hub answers it (GET /api/devices) and pushes it. */
+/** adopted: registered by the hub (config or an admin); proposed: only listed by a gateway's inventory, waiting for adoption. */
+export const DeviceStatusSchema = Type.Union([Type.Literal('adopted'), Type.Literal('proposed')]);
+
 export const DeviceSchema = Type.Object({
   id: Type.String(),
+  /** Absent from hubs before issue 9's registry. */
+  status: Type.Optional(DeviceStatusSchema),
   gateway: Type.String(),
   /** Always a contract device kind when it comes from this hub; a plain string so an older console survives a newer hub. */
   kind: Type.String({ description: `one of ${DEVICE_KINDS.join(', ')}` }),
@@ -25,9 +30,22 @@ export const DevicesQuerySchema = Type.Object(
     gateway: Type.Optional(Type.String({ maxLength: 64 })),
     kind: Type.Optional(Type.String({ maxLength: 64 })),
     building: Type.Optional(Type.String({ maxLength: 64 })),
+    status: Type.Optional(DeviceStatusSchema),
   },
   { additionalProperties: false },
 );
+
+/** What the admin says a proposed (or adopted) device is: the hub's word from then on, not the inventory's. */
+export const DeviceAdoptBodySchema = Type.Object(
+  {
+    kind: literalUnion(DEVICE_KINDS),
+    building: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    zone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+export type DeviceAdoptBody = Static<typeof DeviceAdoptBodySchema>;
 
 export const DeviceCommandBodySchema = Type.Object(
   { action: Type.String({ minLength: 1, maxLength: 64 }), params: Type.Optional(Type.Record(Type.String(), Type.Unknown())) },
@@ -36,6 +54,12 @@ export const DeviceCommandBodySchema = Type.Object(
 
 export const DEVICE_ROUTES = {
   'GET /api/devices': { summary: 'Registered devices', query: DevicesQuerySchema, response: Type.Object({ devices: Type.Array(DeviceSchema) }) },
+  'POST /api/devices/:id/adopt': {
+    summary: "Adopt a device a gateway's inventory proposed (or re-register one): kind, building and zone are set by the admin, audited",
+    params: Type.Object({ id: Type.String({ maxLength: 128 }) }),
+    body: DeviceAdoptBodySchema,
+    response: Type.Object({ device: DeviceSchema }),
+  },
   'POST /api/devices/:id/commands': {
     summary: 'Send a command to a device; its result arrives as a command.result event',
     params: Type.Object({ id: Type.String({ maxLength: 128 }) }),

@@ -39,6 +39,7 @@ export const ROUTE_POLICY: Record<ApiRoute | 'GET /api/openapi.json', RoutePolic
   'GET /api/gateways': p('user'),
   'POST /api/gateways': p(ADMIN),
   'GET /api/devices': p('user', 'filter'),
+  'POST /api/devices/:id/adopt': p(ADMIN),
   'POST /api/devices/:id/commands': p(['security', 'facilities'], 'device'),
   'GET /api/events': p('user', 'filter'),
   'GET /api/telemetry': p('user', 'device'),

@@ -1,12 +1,16 @@
 import type { AuthenticateError, Client, PublishPacket, Subscription } from 'aedes';
 import { RateLimitedLog, isValidGatewayId } from '@warden/contract';
 import type { Logger } from 'pino';
+import { LoginLimiter } from '../auth/login-limiter.ts';
 import { verifyNothing, verifyPassword } from '../auth/passwords.ts';
 import type { HubMetrics } from '../metrics.ts';
 import type { GatewayRepo } from '../store/gateways.ts';
 import { checkPublish, checkSubscribe } from './acl.ts';
 
-export type AuthFailure = 'missing_credentials' | 'unknown_gateway' | 'bad_password' | 'client_id_taken';
+export type AuthFailure = 'missing_credentials' | 'unknown_gateway' | 'bad_password' | 'client_id_taken' | 'client_id_not_assigned' | 'throttled';
+
+/** The one MQTT client id the hub assigns a gateway (the edge agent's hub link uses it). */
+export const gatewayClientId = (gatewayId: string): string => `warden-edge-${gatewayId}`;
 
 // CONNACK return codes (MQTT 3.1.1 table 3.1).
 const IDENTIFIER_REJECTED = 2;
@@ -22,6 +26,8 @@ export interface BrokerPolicyDeps {
   log: Logger;
   /** The connected client holding an MQTT client id, if any. */
   clientById(id: string): Client | undefined;
+  /** Failed MQTT logins per source address per minute before further CONNECTs are refused unchecked (default 20). */
+  authFailuresPerMinute?: number;
 }
 
 /**
@@ -31,9 +37,12 @@ export interface BrokerPolicyDeps {
 export class BrokerPolicy {
   private readonly gatewayOf = new WeakMap<Client, string>();
   private readonly rlog: RateLimitedLog;
+  /** Per source address: a password guesser is refused without running argon2 (counted as reason "throttled"). */
+  private readonly throttle: LoginLimiter;
 
   constructor(private readonly d: BrokerPolicyDeps) {
     this.rlog = new RateLimitedLog(d.log);
+    this.throttle = new LoginLimiter(d.authFailuresPerMinute ?? 20);
   }
 
   /** The gateway a connected client authenticated as. */
@@ -47,12 +56,15 @@ export class BrokerPolicy {
     password: Buffer | undefined,
     done: (error: AuthenticateError | null, success: boolean | null) => void,
   ): void => {
-    void this.check(client, username, password).then(
+    const address = remote(client) ?? 'unknown';
+    const throttled = this.throttle.blockedFor(address) > 0;
+    void (throttled ? Promise.resolve<AuthFailure>('throttled') : this.check(client, username, password)).then(
       (failure) => {
         if (!failure) return done(null, true);
+        if (failure === 'missing_credentials' || failure === 'unknown_gateway' || failure === 'bad_password') this.throttle.fail(address);
         this.d.metrics.authFailures.inc({ reason: failure });
         this.rlog.warn(`auth_${failure}`, { gateway: username, clientId: client.id, address: remote(client) }, 'MQTT connection refused');
-        done(refusal(failure, failure === 'client_id_taken' ? IDENTIFIER_REJECTED : NOT_AUTHORIZED), false);
+        done(refusal(failure, failure === 'client_id_taken' || failure === 'client_id_not_assigned' ? IDENTIFIER_REJECTED : NOT_AUTHORIZED), false);
       },
       (err: unknown) => {
         this.d.log.error({ err }, 'MQTT authentication failed unexpectedly');
@@ -66,6 +78,9 @@ export class BrokerPolicy {
     const hash = isValidGatewayId(username) ? this.d.gateways.passwordHash(username) : null;
     if (!hash) return verifyNothing(password.toString('utf8')).then(() => 'unknown_gateway');
     if (!(await verifyPassword(hash, password.toString('utf8')))) return 'bad_password';
+    // The hub assigns each gateway exactly one client id, warden-edge-<gateway id>: no gateway can squat on
+    // another's id (connecting first with it would lock the owner out) and each gateway has one session.
+    if (client.id !== gatewayClientId(username)) return 'client_id_not_assigned';
     // [MQTT-3.1.4-2] a second CONNECT with a live client id takes that session over; one gateway must not be able
     // to knock another off the hub that way, neither through its live session nor by squatting on its id.
     const holder = this.d.clientById(client.id);

@@ -31,6 +31,8 @@ export interface IngestorDeps {
   log: Logger;
   bus: HubBus;
   autoRegister: boolean;
+  /** UNSAFE test-bench mode: inventories adopt new devices with their claimed labels (config devices.adoptInventory). */
+  adoptInventory?: boolean;
   /** Hub -> gateway publish (no ACL). */
   publish(topic: string, payload: string, qos: 0 | 1): Promise<void>;
   /** The hub clock: receivedAt, lastSeen. */
@@ -87,7 +89,7 @@ export class Ingestor {
   private async uplink(gateway: string, payload: Buffer): Promise<void> {
     const t0 = performance.now();
     this.d.metrics.batches.inc();
-    const plan = examineUplink(gateway, payload, (device) => this.d.devices.owner(device));
+    const plan = examineUplink(gateway, payload, this.d.devices);
     if (!plan.ok) {
       await this.storage.lock(() => this.d.db.transaction(() => this.deadLetter([plan.rejection]))());
       this.refused([plan.rejection]);
@@ -168,7 +170,7 @@ export class Ingestor {
   private inventory(gateway: string, payload: Buffer): void {
     const inv = this.checked(gateway, payload, validateInventory);
     if (!inv) return;
-    const out = this.d.devices.applyInventory(gateway, inv.devices, this.d.autoRegister, this.now());
+    const out = this.d.devices.applyInventory(gateway, inv.devices, this.d.autoRegister, this.now(), this.d.adoptInventory ?? false);
     this.d.gateways.touch(gateway, this.now());
     const rejections: Rejection[] = out.refused.map((r) => ({
       gateway,
@@ -180,8 +182,8 @@ export class Ingestor {
       this.d.db.transaction(() => this.deadLetter(rejections))();
       this.refused(rejections);
     }
-    if (out.added.length || out.removed.length) {
-      this.d.log.info({ gateway, added: out.added.length, removed: out.removed.length, updated: out.updated.length }, 'inventory applied');
+    if (out.proposed.length || out.added.length || out.removed.length) {
+      this.d.log.info({ gateway, proposed: out.proposed, removed: out.removed.length, updated: out.updated.length }, 'inventory applied; new devices wait for adoption');
     }
   }
 

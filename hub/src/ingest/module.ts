@@ -31,12 +31,21 @@ export class IngestModule implements HubModule {
 
   async start(ctx: HubContext): Promise<void> {
     const { broker, stores, log, clock } = ctx;
+    // The hub's own registry (config devices.registry): adopted before any gateway speaks, whatever inventories say.
+    for (const d of ctx.config.devices.registry) {
+      const before = stores.devices.get(d.id);
+      const after = stores.devices.register({ ...d }, clock());
+      if (!before || before.status !== 'adopted' || before.kind !== after.kind || before.building !== after.building || before.zone !== after.zone || before.gateway !== after.gateway) {
+        stores.audit.record('config', 'device.adopt', d.id, { gateway: d.gateway, kind: d.kind, building: d.building ?? null, zone: d.zone ?? null });
+      }
+    }
     const ingestor = new Ingestor({
       ...stores,
       metrics: ctx.metrics,
       log,
       bus: ctx.bus,
       autoRegister: ctx.config.devices.autoRegister,
+      adoptInventory: ctx.config.devices.adoptInventory,
       publish: (topic, payload, qos) => broker.publish(topic, payload, { qos }),
       clock,
     });

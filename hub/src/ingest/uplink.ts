@@ -7,6 +7,7 @@ import {
   type TelemetryRecord,
 } from '@warden/contract';
 import { excerpt, type DeadLetter } from '../store/events.ts';
+import { safetyKinds } from './safety-kinds.ts';
 
 export interface Rejection extends DeadLetter {
   reason: RejectReason;
@@ -38,7 +39,15 @@ function idOf(raw: unknown): string | null {
  * the topic's), then check every record on its own so one bad record does not hold back the rest. A message whose
  * envelope fails is refused whole and not acknowledged: its records cannot be trusted to be what their seqs say.
  */
-export function examineUplink(gateway: string, payload: Buffer, ownerOf: (device: string) => string | undefined): UplinkPlan {
+/** What the hub's device registry says about a device. */
+export interface RegistryLookup {
+  /** The gateway the device is registered (or proposed) to. */
+  owner(device: string): string | undefined;
+  /** The registered kind when the hub adopted the device; undefined for unknown and proposed devices. */
+  adoptedKind(device: string): string | undefined;
+}
+
+export function examineUplink(gateway: string, payload: Buffer, registry: RegistryLookup): UplinkPlan {
   const parsed = parseJson(payload);
   if (!parsed.ok) return { ok: false, rejection: { gateway, reason: parsed.reason, detail: parsed.detail, raw: excerpt(payload) } };
   const env = validateBatchEnvelope(parsed.value);
@@ -61,7 +70,7 @@ export function examineUplink(gateway: string, payload: Buffer, ownerOf: (device
       rejections.push({ gateway, reason: r.reason, detail: r.detail, recordId: idOf(raw), raw: excerpt(JSON.stringify(raw)) });
       continue;
     }
-    const owner = ownerOf(r.value.device);
+    const owner = registry.owner(r.value.device);
     if (owner !== gateway) {
       rejections.push({
         gateway,
@@ -72,8 +81,32 @@ export function examineUplink(gateway: string, payload: Buffer, ownerOf: (device
       });
       continue;
     }
-    if (r.value.kind === 'event') events.push(r.value);
-    else telemetry.push(r.value);
+    // Only devices the hub adopted speak: a gateway's inventory merely proposes a device (hub README, "Device registry").
+    const kind = registry.adoptedKind(r.value.device);
+    if (kind === undefined) {
+      rejections.push({
+        gateway,
+        reason: 'device_not_adopted',
+        detail: `device ${r.value.device} is proposed by gateway ${gateway}'s inventory but not adopted by the hub`,
+        recordId: r.value.id,
+        raw: excerpt(JSON.stringify(raw)),
+      });
+      continue;
+    }
+    if (r.value.kind === 'event') {
+      const allowed = safetyKinds(r.value.type);
+      if (allowed && !allowed.includes(kind)) {
+        rejections.push({
+          gateway,
+          reason: 'kind_mismatch',
+          detail: `${r.value.type} from ${r.value.device}, registered as ${kind}: only ${allowed.join(', ')} may raise it`,
+          recordId: r.value.id,
+          raw: excerpt(JSON.stringify(raw)),
+        });
+        continue;
+      }
+      events.push(r.value);
+    } else telemetry.push(r.value);
   }
   return { ok: true, events, telemetry, rejections, upTo };
 }

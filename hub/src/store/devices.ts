@@ -1,8 +1,23 @@
 import type { DeviceInfo, RejectReason } from '@warden/contract';
 import type { StateDb } from './state-db.ts';
 
+/** adopted: registered by the hub (config or an admin), its kind/building/zone are the hub's. proposed: only listed by a gateway's inventory. */
+export type DeviceStatus = 'adopted' | 'proposed';
+
+/** A device the hub registers itself (hub config `devices`, or an admin adopting it). */
+export interface DeviceRegistration {
+  id: string;
+  gateway: string;
+  kind: string;
+  building?: string | null | undefined;
+  zone?: string | null | undefined;
+  name?: string | null | undefined;
+  location?: string | null | undefined;
+}
+
 export interface DeviceView {
   id: string;
+  status: DeviceStatus;
   gateway: string;
   kind: string;
   driver: string;
@@ -17,6 +32,7 @@ export interface DeviceView {
 
 interface Row {
   id: string;
+  status: DeviceStatus;
   gateway: string;
   kind: string;
   driver: string;
@@ -31,6 +47,7 @@ interface Row {
 
 const view = (r: Row): DeviceView => ({
   id: r.id,
+  status: r.status,
   gateway: r.gateway,
   kind: r.kind,
   driver: r.driver,
@@ -47,6 +64,8 @@ export interface InventoryOutcome {
   added: string[];
   updated: string[];
   removed: string[];
+  /** New devices the inventory proposed (they wait for adoption). */
+  proposed: string[];
   refused: Array<{ id: string; reason: RejectReason; detail: string }>;
 }
 
@@ -54,9 +73,10 @@ export interface DeviceFilter {
   gateway?: string;
   kind?: string;
   building?: string;
+  status?: DeviceStatus;
 }
 
-const COLS = 'id, gateway, kind, driver, name, building, zone, location, medium, online, last_seen';
+const COLS = 'id, status, gateway, kind, driver, name, building, zone, location, medium, online, last_seen';
 
 /**
  * The device registry. Which gateway owns which device is asked for every uplink record, so it is kept
@@ -64,24 +84,73 @@ const COLS = 'id, gateway, kind, driver, name, building, zone, location, medium,
  */
 export class DeviceRepo {
   private readonly owners = new Map<string, string>();
+  /** Adopted devices and their registered kind (what safety events are checked against). */
+  private readonly adopted = new Map<string, string>();
   private readonly q;
   constructor(private readonly db: StateDb) {
+    // Trust (issue 9): the registry is the hub's. Rows that came from inventories before the status column existed
+    // become proposals (the hub config's devices.registry adopts them again at start). Idempotent.
+    const columns = db.prepare<[], { name: string }>('PRAGMA table_info(devices)').all();
+    if (!columns.some((c) => c.name === 'status')) {
+      db.exec(`ALTER TABLE devices ADD COLUMN status TEXT NOT NULL DEFAULT 'proposed' CHECK (status IN ('adopted', 'proposed'))`);
+    }
     this.q = {
       get: db.prepare<[string], Row>(`SELECT ${COLS} FROM devices WHERE id = ?`),
-      all: db.prepare<[], { id: string; gateway: string }>('SELECT id, gateway FROM devices'),
+      all: db.prepare<[], { id: string; gateway: string; status: DeviceStatus; kind: string }>('SELECT id, gateway, status, kind FROM devices'),
       ofGateway: db.prepare<[string], { id: string }>('SELECT id FROM devices WHERE gateway = ?'),
-      upsert: db.prepare(
-        `INSERT INTO devices (id, gateway, kind, driver, name, building, zone, location, medium, updated_at)
-         VALUES (@id, @gateway, @kind, @driver, @name, @building, @zone, @location, @medium, @now)
+      // A proposal (inventory of a device the hub has not adopted): everything as the gateway says.
+      propose: db.prepare(
+        `INSERT INTO devices (id, status, gateway, kind, driver, name, building, zone, location, medium, updated_at)
+         VALUES (@id, 'proposed', @gateway, @kind, @driver, @name, @building, @zone, @location, @medium, @now)
          ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, driver = excluded.driver, name = excluded.name,
            building = excluded.building, zone = excluded.zone, location = excluded.location, medium = excluded.medium,
-           updated_at = excluded.updated_at`,
+           updated_at = excluded.updated_at WHERE devices.status = 'proposed'`,
+      ),
+      // An adopted device's inventory entry: the gateway reports its driver and medium; kind, building, zone, name and
+      // location stay the hub's.
+      refresh: db.prepare(`UPDATE devices SET driver = @driver, medium = @medium, updated_at = @now WHERE id = @id AND status = 'adopted'`),
+      register: db.prepare(
+        `INSERT INTO devices (id, status, gateway, kind, driver, name, building, zone, location, medium, updated_at)
+         VALUES (@id, 'adopted', @gateway, @kind, @driver, @name, @building, @zone, @location, NULL, @now)
+         ON CONFLICT(id) DO UPDATE SET status = 'adopted', gateway = excluded.gateway, kind = excluded.kind,
+           name = coalesce(excluded.name, devices.name), building = excluded.building, zone = excluded.zone,
+           location = coalesce(excluded.location, devices.location), updated_at = excluded.updated_at`,
       ),
       remove: db.prepare('DELETE FROM devices WHERE id = ?'),
       availability: db.prepare('UPDATE devices SET online = ?, last_seen = max(coalesce(last_seen, 0), ?) WHERE id = ?'),
       touch: db.prepare('UPDATE devices SET last_seen = max(coalesce(last_seen, 0), ?) WHERE id = ?'),
     };
-    for (const r of this.q.all.all()) this.owners.set(r.id, r.gateway);
+    for (const r of this.q.all.all()) {
+      this.owners.set(r.id, r.gateway);
+      if (r.status === 'adopted') this.adopted.set(r.id, r.kind);
+    }
+  }
+
+  /** The registered kind of an adopted device; undefined for unknown and proposed devices. */
+  adoptedKind(id: string): string | undefined {
+    return this.adopted.get(id);
+  }
+
+  /**
+   * Registers (adopts) a device as the hub's own: from the hub config at start, or an admin adopting a proposal.
+   * Kind, building and zone are the hub's from then on; a gateway's inventory cannot change them.
+   */
+  register(r: DeviceRegistration, now: number): DeviceView {
+    const before = this.q.get.get(r.id);
+    this.q.register.run({
+      id: r.id,
+      gateway: r.gateway,
+      kind: r.kind,
+      driver: before?.driver ?? r.kind,
+      name: r.name ?? null,
+      building: r.building ?? null,
+      zone: r.zone ?? null,
+      location: r.location ?? null,
+      now,
+    });
+    this.owners.set(r.id, r.gateway);
+    this.adopted.set(r.id, r.kind);
+    return this.get(r.id)!;
   }
 
   /** The gateway a device is registered to, if any. */
@@ -100,17 +169,21 @@ export class DeviceRepo {
     if (f.gateway) (where.push('gateway = ?'), args.push(f.gateway));
     if (f.kind) (where.push('kind = ?'), args.push(f.kind));
     if (f.building) (where.push('building = ?'), args.push(f.building));
+    if (f.status) (where.push('status = ?'), args.push(f.status));
     const sql = `SELECT ${COLS} FROM devices ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`;
     return this.db.prepare<string[], Row>(sql).all(...args).map(view);
   }
 
   /**
-   * A gateway's retained inventory is the whole truth about its devices. With autoRegister the registry follows
-   * it (new devices adopted, dropped ones released); without, only devices already registered to the gateway are
-   * updated. A device registered to another gateway is never taken over: that gateway must drop it first.
+   * A gateway's retained inventory only PROPOSES devices: a device the hub does not know is kept as 'proposed' (with
+   * what the gateway says about it) until an admin adopts it, and its records are refused meanwhile. For an adopted
+   * device the inventory updates only its driver and medium: kind, building and zone are the hub's, and an attempt to
+   * change them is refused (reason relabel_refused). Without autoRegister unknown devices are not even proposed.
+   * A device registered to another gateway is never taken over. Proposals the gateway no longer lists are dropped;
+   * adopted devices stay (the hub owns them).
    */
-  applyInventory(gateway: string, devices: readonly DeviceInfo[], autoRegister: boolean, now: number): InventoryOutcome {
-    const out: InventoryOutcome = { added: [], updated: [], removed: [], refused: [] };
+  applyInventory(gateway: string, devices: readonly DeviceInfo[], autoRegister: boolean, now: number, adoptInventory = false): InventoryOutcome {
+    const out: InventoryOutcome = { added: [], updated: [], removed: [], proposed: [], refused: [] };
     const run = this.db.transaction(() => {
       const listed = new Set<string>();
       for (const d of devices) {
@@ -128,7 +201,21 @@ export class DeviceRepo {
           out.refused.push({ id: d.id, reason: 'unknown_device', detail: `device ${d.id} is not registered and autoRegister is off` });
           continue;
         }
-        this.q.upsert.run({
+        const row = this.q.get.get(d.id);
+        if (row?.status === 'adopted') {
+          const changed = (['kind', 'building', 'zone'] as const).filter((k) => d[k] !== undefined && (d[k] ?? null) !== row[k]);
+          if (changed.length) {
+            out.refused.push({
+              id: d.id,
+              reason: 'relabel_refused',
+              detail: `inventory of ${gateway} tried to change adopted device ${d.id}'s ${changed.map((k) => `${k} ${JSON.stringify(row[k])} -> ${JSON.stringify(d[k])}`).join(', ')}`,
+            });
+          }
+          this.q.refresh.run({ id: d.id, driver: d.driver, medium: d.medium ?? null, now });
+          out.updated.push(d.id);
+          continue;
+        }
+        this.q.propose.run({
           id: d.id,
           gateway,
           kind: d.kind,
@@ -140,19 +227,27 @@ export class DeviceRepo {
           medium: d.medium ?? null,
           now,
         });
-        (owner === undefined ? out.added : out.updated).push(d.id);
-      }
-      if (autoRegister) {
-        for (const { id } of this.q.ofGateway.all(gateway)) {
-          if (listed.has(id)) continue;
-          this.q.remove.run(id);
-          out.removed.push(id);
+        if (adoptInventory) {
+          // Test benches only (devices.adoptInventory): the gateway's word adopts the device.
+          this.register({ id: d.id, gateway, kind: d.kind, building: d.building, zone: d.zone, name: d.name, location: d.location }, now);
+          this.q.refresh.run({ id: d.id, driver: d.driver, medium: d.medium ?? null, now });
+          (owner === undefined ? out.added : out.updated).push(d.id);
+          continue;
         }
+        (owner === undefined ? out.proposed : out.updated).push(d.id);
+      }
+      for (const { id } of this.q.ofGateway.all(gateway)) {
+        if (listed.has(id) || this.adopted.has(id)) continue;
+        this.q.remove.run(id);
+        out.removed.push(id);
       }
     });
     run();
-    for (const id of out.added) this.owners.set(id, gateway);
-    for (const id of out.removed) this.owners.delete(id);
+    for (const id of out.proposed) this.owners.set(id, gateway);
+    for (const id of out.removed) {
+      this.owners.delete(id);
+      this.adopted.delete(id);
+    }
     return out;
   }
 

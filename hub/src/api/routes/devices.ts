@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Device } from '@warden/contract';
 import { sendCommand } from '../../commands.ts';
+import { HubError } from '../../errors.ts';
 import { userOf } from '../access.ts';
 import { route } from '../schemas.ts';
 import type { ApiServices } from '../services.ts';
@@ -14,6 +15,29 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async
     },
     // The registry stores `medium` as text; it only ever holds a contract medium (inventories are validated).
     async (req) => ({ devices: s.devices.list(req.query) as Device[] }),
+  );
+
+  app.post(
+    '/api/devices/:id/adopt',
+    {
+      config: { access: ['admin'] },
+      schema: { ...route('POST /api/devices/:id/adopt', 400, 401, 403, 404), tags: ['devices'], security: [{ bearer: [] }] },
+    },
+    async (req) => {
+      const user = userOf(req);
+      const before = s.devices.get(req.params.id);
+      if (!before) throw new HubError('not_found', 'device');
+      const { kind, building, zone, name } = req.body;
+      const device = s.devices.register({ id: before.id, gateway: before.gateway, kind, building, zone, name }, Date.now());
+      s.audit.record(user.username, 'device.adopt', device.id, {
+        gateway: device.gateway,
+        kind,
+        building: building ?? null,
+        zone: zone ?? null,
+        was: { status: before.status, kind: before.kind, building: before.building, zone: before.zone },
+      });
+      return { device: device as Device };
+    },
   );
 
   app.post(

@@ -1,0 +1,18 @@
+/**
+ * Safety events and the device kinds that may raise them. A `fire.alarm` releases a building's doors, so it is
+ * accepted only from a device the hub registered as a fire sensor; an event of these families from any other
+ * device is refused (dead letter, reason kind_mismatch). One line per family; a new safety device type adds its
+ * kind here.
+ */
+export const SAFETY_EVENT_KINDS: Readonly<Record<string, readonly string[]>> = {
+  fire: ['fire_sensor'],
+  intrusion: ['intrusion_zone'],
+  emergency: ['emergency_post'],
+  door: ['door'],
+};
+
+/** The kinds allowed to raise this event type, or undefined when it is not a safety event. */
+export function safetyKinds(type: string): readonly string[] | undefined {
+  const family = type.slice(0, type.indexOf('.'));
+  return type.includes('.') ? SAFETY_EVENT_KINDS[family] : undefined;
+}
