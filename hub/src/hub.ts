@@ -16,6 +16,7 @@ import { EnergyModule } from './energy/module.ts';
 import { HubError } from './errors.ts';
 import { FacesModule } from './faces/module.ts';
 import { IngestModule } from './ingest/module.ts';
+import { LifecycleModule } from './lifecycle/module.ts';
 import { HubBus } from './live/bus.ts';
 import { LiveFeedModule } from './live/module.ts';
 import { createMetrics } from './metrics.ts';
@@ -93,7 +94,7 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
     const initialAdminPassword = await provisioning.fromConfig(config);
 
     let broker: RunningBroker | undefined;
-    const policy = new BrokerPolicy({ gateways, metrics, log, clientById: (id) => broker?.clientById(id) });
+    const policy = new BrokerPolicy({ gateways, metrics, log, clientById: (id) => broker?.clientById(id), authFailuresPerMinute: config.auth.mqttAuthFailuresPerMinute });
     broker = await startBroker({ ...config.mqtt, policy, metrics, log });
     const b = broker;
     cleanup.push(() => b.close());
@@ -122,6 +123,7 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
     const faces = new FacesModule();
     const energy = new EnergyModule({ alarms });
     const attendance = new AttendanceModule();
+    const lifecycle = new LifecycleModule({ alarms });
     const ingest = new IngestModule((client) => policy.gateway(client));
     const api = new ApiModule({
       version: VERSION,
@@ -142,7 +144,7 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
         liveAllowed(user, channel, msg, { deviceOf: (id) => devices.get(id), dormBuildings: (u) => config.faces.dormManagers[u] ?? [] }) &&
         attendance.mayReceive(user, config, channel, msg),
     );
-    const modules = await startModules([alarms, faces, energy, attendance, ingest, api, live], ctx);
+    const modules = await startModules([alarms, faces, energy, attendance, lifecycle, ingest, api, live], ctx);
     cleanup.push(() => modules.stop());
 
     const http = api.address;

@@ -9,6 +9,8 @@ export const GatewaySchema = Type.Object({
   lastSeen: Nullable(MsEpoch()),
   backlog: Nullable(Type.Integer()),
   agentVersion: Nullable(Type.String()),
+  /** Records the gateway's full outbox shed, per class (telemetry first, then routine events; safety events never). */
+  outboxShed: Type.Optional(Type.Object({ telemetry: Type.Integer({ minimum: 0 }), routine: Type.Integer({ minimum: 0 }) })),
 });
 export type Gateway = Static<typeof GatewaySchema>;
 

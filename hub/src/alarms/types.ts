@@ -30,6 +30,8 @@ export const ALARM_TYPES = {
   'access.repeated_denied': { priority: 'high', latching: false, title: 'Repeated denied credentials' },
   // A console account locked after repeated failed logins (rules/login-lockout.ts, raised by the login route).
   'auth.account_locked': { priority: 'high', latching: false, title: 'Console account locked after failed logins' },
+  // The hub's data dir below its free-space threshold (rules/disk-low.ts, measured by hub/src/lifecycle).
+  'hub.disk_low': { priority: 'high', latching: false, title: 'Hub disk almost full' },
   // Energy anomalies found by the hub's detector on each meter's hourly use (hub/src/energy/detection, watch.ts).
   'energy.spike': { priority: 'low', latching: false, title: 'Energy use far above usual' },
   'energy.drop': { priority: 'low', latching: false, title: 'Energy use far below usual' },

@@ -60,6 +60,14 @@ export class DuckDbTelemetryStore implements TelemetryStore {
     return reader.getRows().map((row) => [Number(row[0]), Number(row[1])]);
   }
 
+  async prune(before: number): Promise<number> {
+    if (this.closed) throw new Error('telemetry store is closed');
+    // On the writer, after the appender's last flush, so a delete never races an append of the same connection.
+    this.appender.flushSync();
+    const r = await this.writer.run('DELETE FROM telemetry WHERE ts < make_timestamp($us::BIGINT)', { us: BigInt(before) * 1000n });
+    return Number(r.rowsChanged);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -8,6 +8,8 @@ export interface GatewayView {
   lastSeen: number | null;
   backlog: number | null;
   agentVersion: string | null;
+  /** Records the gateway's full outbox shed, per class (absent until a gateway reports it). */
+  outboxShed?: { telemetry: number; routine: number };
 }
 
 interface Row {
@@ -27,6 +29,7 @@ function view(r: Row): GatewayView {
     lastSeen: r.last_seen,
     backlog: status.backlog ?? null,
     agentVersion: status.agentVersion ?? null,
+    ...(status.outboxShed ? { outboxShed: status.outboxShed } : {}),
   };
 }
 

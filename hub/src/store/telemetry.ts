@@ -30,5 +30,7 @@ export interface TelemetryStore {
   append(rows: readonly TelemetryRow[]): Promise<void>;
   /** One [bucketStartMs, value] per non-empty bucket, oldest first. */
   query(q: TelemetryQuery): Promise<Array<[number, number]>>;
+  /** Deletes rows with a source time before `before` (retention, hub/src/lifecycle); returns how many went. */
+  prune?(before: number): Promise<number>;
   close(): Promise<void>;
 }

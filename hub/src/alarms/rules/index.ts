@@ -2,6 +2,7 @@ import type { AlarmRule } from '../types.ts';
 import { afterHours } from './after-hours.ts';
 import { cameraTamper } from './camera-tamper.ts';
 import { deviceOffline } from './device-offline.ts';
+import { diskLow } from './disk-low.ts';
 import { doorForced } from './door-forced.ts';
 import { doorHeldOpen } from './door-held-open.ts';
 import { emergencyCall } from './emergency-call.ts';
@@ -32,4 +33,5 @@ export const RULES: readonly AlarmRule[] = [
   repeatedDenied,
   energyAnomaly,
   loginLockout,
+  diskLow,
 ];

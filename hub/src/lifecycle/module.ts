@@ -1,0 +1,133 @@
+import { statfs } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Counter, Gauge } from 'prom-client';
+import { newId } from '@warden/contract';
+import type { AlarmsModule } from '../alarms/module.ts';
+import type { HubContext, HubModule } from '../module.ts';
+import { daysAgo, pruneAlarms, pruneDeadLetters, pruneEvents, pruneSnapshots } from './prune.ts';
+
+export const DATA_CLASSES = ['events', 'alarms', 'telemetry_raw', 'telemetry_rollups', 'dead_letters', 'audit', 'snapshots'] as const;
+export type DataClass = (typeof DATA_CLASSES)[number];
+
+/** The hub's pseudo-device for its own conditions; the disk rule (alarms/rules/disk-low.ts) listens for these. */
+export const DISK_LOW_EVENT = 'hub.disk_low';
+export const DISK_OK_EVENT = 'hub.disk_ok';
+
+export interface DiskState {
+  freeBytes: number;
+  totalBytes: number;
+  low: boolean;
+}
+
+export interface LifecycleOptions {
+  alarms?: AlarmsModule;
+  /** Prunes energy rollups older than the cut-off; offered by the energy module when it can. */
+  pruneRollups?: (before: number) => Promise<number>;
+}
+
+/**
+ * Data lifecycle: the prune job (retention per data class, `retention` in hub.yaml, cut-offs from the hub clock),
+ * its metrics, the free space of the data dir and a `hub.disk_low` alarm before the disk is full.
+ */
+export class LifecycleModule implements HubModule {
+  readonly name = 'lifecycle';
+  private ctx: HubContext | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private running: Promise<Record<DataClass, number>> | undefined;
+  private pruned: Counter<'class'> | undefined;
+  private lastRun: Gauge | undefined;
+  private free: Gauge | undefined;
+  private total: Gauge | undefined;
+  private diskLow = false;
+
+  constructor(private readonly opts: LifecycleOptions = {}) {}
+
+  async start(ctx: HubContext): Promise<void> {
+    this.ctx = ctx;
+    const registers = [ctx.metrics.registry];
+    this.pruned = new Counter({ name: 'warden_hub_retention_pruned_total', help: 'Rows (or snapshot files) removed by the retention job, by data class', labelNames: ['class'], registers });
+    for (const c of DATA_CLASSES) this.pruned.inc({ class: c }, 0);
+    this.lastRun = new Gauge({ name: 'warden_hub_retention_last_run_timestamp_seconds', help: 'Hub-clock time the retention job last finished', registers });
+    this.free = new Gauge({ name: 'warden_hub_data_dir_free_bytes', help: 'Free bytes (for the hub user) on the file system of the data dir', registers });
+    this.total = new Gauge({ name: 'warden_hub_data_dir_size_bytes', help: 'Size of the file system of the data dir', registers });
+    const gateways = ctx.stores.gateways;
+    // What gateways report in their status heartbeat (edge/src/outbox.ts): a counter kept by the gateway's outbox.
+    new Counter({
+      name: 'warden_edge_outbox_shed_total',
+      help: "Records a gateway's full outbox shed (telemetry first, then routine events; safety events never), by gateway and class, as last reported",
+      labelNames: ['gateway', 'class'],
+      registers,
+      collect() {
+        this.reset();
+        for (const g of gateways.list()) {
+          if (!g.outboxShed) continue;
+          this.inc({ gateway: g.id, class: 'telemetry' }, g.outboxShed.telemetry);
+          this.inc({ gateway: g.id, class: 'routine' }, g.outboxShed.routine);
+        }
+      },
+    });
+    const r = ctx.config.retention;
+    const runAndLog = () =>
+      void this.runOnce().catch((err: unknown) => ctx.log.error({ err }, 'retention job failed'));
+    const checkAndLog = () => void this.checkDisk().catch((err: unknown) => ctx.log.error({ err }, 'disk check failed'));
+    this.timers.push(setInterval(runAndLog, r.intervalMinutes * 60_000).unref());
+    this.timers.push(setInterval(checkAndLog, r.diskCheckSeconds * 1000).unref());
+    await this.checkDisk();
+    runAndLog();
+  }
+
+  /** One run of every prune, cut-offs from the hub clock; concurrent calls share the run. Returns rows removed per class. */
+  runOnce(): Promise<Record<DataClass, number>> {
+    return (this.running ??= this.prune().finally(() => (this.running = undefined)));
+  }
+
+  private async prune(): Promise<Record<DataClass, number>> {
+    const ctx = this.ctx;
+    if (!ctx) throw new Error('lifecycle module is not started');
+    const r = ctx.config.retention;
+    const db = ctx.stores.db;
+    const now = ctx.clock();
+    const out: Record<DataClass, number> = { events: 0, alarms: 0, telemetry_raw: 0, telemetry_rollups: 0, dead_letters: 0, audit: 0, snapshots: 0 };
+    out.events = pruneEvents(db, daysAgo(now, r.events));
+    out.alarms = pruneAlarms(db, daysAgo(now, r.alarms));
+    out.dead_letters = pruneDeadLetters(db, daysAgo(now, r.deadLetters));
+    // The audit chain's own retention (hub/src/audit.ts: at least 180 days, auth.auditRetentionDays).
+    out.audit = ctx.stores.audit.retire(ctx.config.auth.auditRetentionDays, now);
+    out.snapshots = pruneSnapshots(join(ctx.config.dataDir, 'snapshots'), daysAgo(now, r.snapshots));
+    const telemetry = ctx.stores.telemetry;
+    if (telemetry.prune) out.telemetry_raw = await telemetry.prune(daysAgo(now, r.telemetryRaw));
+    if (this.opts.pruneRollups) out.telemetry_rollups = await this.opts.pruneRollups(daysAgo(now, r.telemetryRollups));
+    for (const c of DATA_CLASSES) this.pruned?.inc({ class: c }, out[c]);
+    this.lastRun?.set(ctx.clock() / 1000);
+    const total = Object.values(out).reduce((a, b) => a + b, 0);
+    if (total > 0) ctx.log.info({ pruned: out }, 'retention job removed old data');
+    return out;
+  }
+
+  /** Measures the data dir's file system, updates the gauges and raises or clears hub.disk_low. */
+  async checkDisk(): Promise<DiskState> {
+    const ctx = this.ctx;
+    if (!ctx) throw new Error('lifecycle module is not started');
+    const s = await statfs(ctx.config.dataDir);
+    const freeBytes = s.bavail * s.bsize;
+    const totalBytes = s.blocks * s.bsize;
+    this.free?.set(freeBytes);
+    this.total?.set(totalBytes);
+    const r = ctx.config.retention;
+    const low = freeBytes < r.minFreeBytes || (totalBytes > 0 && (freeBytes / totalBytes) * 100 < r.minFreePercent);
+    if (low !== this.diskLow) {
+      this.diskLow = low;
+      const now = ctx.clock();
+      const data = { dataDir: ctx.config.dataDir, freeBytes, totalBytes, minFreeBytes: r.minFreeBytes, minFreePercent: r.minFreePercent };
+      if (low) ctx.log.error(data, 'data dir is running out of space');
+      this.opts.alarms?.engine.handle({ id: newId(), seq: 0, gateway: 'hub', device: 'hub', type: low ? DISK_LOW_EVENT : DISK_OK_EVENT, ts: now, receivedAt: now, data });
+    }
+    return { freeBytes, totalBytes, low };
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers.splice(0)) clearInterval(t);
+    await this.running?.catch(() => {});
+    this.ctx = undefined;
+  }
+}
