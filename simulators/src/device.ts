@@ -39,6 +39,10 @@ export interface DeviceContext {
   every(seconds: number, fn: () => void): Timer;
   /** Autonomous behaviour: a Poisson process whose mean gap (simulated seconds) is re-read before each gap. */
   poisson(meanSeconds: () => number, fn: () => void): Timer;
+  /** The common `dropOff` action from inside the model (a device that fails on its own schedule, e.g. a dorm night's failing point). */
+  dropOff(): void;
+  /** The common `comeBack` action from inside the model. */
+  comeBack(): Promise<void>;
 }
 
 export type CommandOutcome = { ok: true } | { ok: false; error: string };

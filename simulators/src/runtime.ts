@@ -333,6 +333,12 @@ export class DeviceRuntime<S extends TObject = TObject> implements SimDevice {
       drain: async () => {
         await Promise.all([...this.inFlight]);
       },
+      dropOff: () => {
+        if (!this.stopped) this.dropOff();
+      },
+      comeBack: async () => {
+        if (!this.stopped) await this.comeBack();
+      },
       after: (seconds, fn) => {
         const box: { t?: NodeJS.Timeout; done?: boolean } = {};
         box.t = this.timer(seconds, fn);

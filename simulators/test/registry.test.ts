@@ -26,6 +26,8 @@ const inertContext = (id: string): DeviceContext => ({
   after: () => ({ cancel: () => undefined }),
   every: () => ({ cancel: () => undefined }),
   poisson: () => ({ cancel: () => undefined }),
+  dropOff: () => undefined,
+  comeBack: () => Promise.resolve(),
 });
 
 describe('device registry', () => {

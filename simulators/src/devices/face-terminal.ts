@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Type from 'typebox';
 import { commonOptions, defineDevice, stringArg, type CommandOutcome } from '../device.ts';
+import { DormNightSchema, dormNightProblems, planDormNight, secondsToCurfew } from '../dorm-night.ts';
 
 // The field broker's default packet limit is 256 KiB and base64 adds a third: larger photos would be dropped.
 const MAX_IMAGE_BYTES = 190 * 1024;
@@ -24,6 +25,8 @@ export const faceTerminal = defineDevice({
       cards: Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { minItems: 1, default: ['0000000001'], description: 'card numbers the terminal reads' }),
       captureS: Type.Number({ minimum: 1, default: 60, description: 'mean time between presentations, simulated seconds' }),
       cardShare: Type.Number({ minimum: 0, maximum: 1, default: 0.2, description: 'share of presentations made with a card instead of a face' }),
+      // A dorm check-in point playing its share of a dorm night (src/dorm-night.ts) instead of random presentations.
+      night: Type.Optional(DormNightSchema),
     },
     { additionalProperties: false },
   ),
@@ -42,6 +45,11 @@ export const faceTerminal = defineDevice({
     let captures = 0;
     let unlocked = 0;
     let lastFile = '';
+    // Dorm night: the building's plan, computed identically by each of its points; this one plays its own crossings.
+    const nightProblems = o.night ? dormNightProblems(o.night, ctx.id) : [];
+    if (nightProblems.length > 0) throw new Error(`${ctx.id}: ${nightProblems.join('; ')}`);
+    const plan = o.night ? planDormNight(o.night) : undefined;
+    const night = { played: 0, skipped: 0, offline: false, curfewInS: 0 };
 
     const capture = (file: string): void => {
       const size = statSync(file).size;
@@ -66,8 +74,40 @@ export const faceTerminal = defineDevice({
     };
 
     return {
-      state: () => ({ images: files.length, captures, unlocked, lastFile }),
+      state: () => ({ images: files.length, captures, unlocked, lastFile, ...(plan ? { night: { ...night, summary: plan.summary } } : {}) }),
       behave() {
+        if (plan && o.night) {
+          const toCurfew = secondsToCurfew(o.night, ctx.clock);
+          night.curfewInS = Math.round(toCurfew);
+          // The outage first: a crossing due at the very moment the point fails is stored, not sent.
+          const out = plan.outage;
+          if (out?.point === ctx.id && toCurfew + out.to > 0) {
+            ctx.after(Math.max(0, toCurfew + out.from), () => {
+              night.offline = true;
+              ctx.log.info({ seconds: out.to - out.from }, 'dorm night: check-in point fails (disconnects)');
+              ctx.dropOff();
+            });
+            ctx.after(toCurfew + out.to, () => {
+              night.offline = false;
+              ctx.log.info('dorm night: check-in point back; delivering what it stored');
+              void ctx.comeBack();
+            });
+          }
+          for (const c of plan.crossings) {
+            if (c.point !== ctx.id) continue;
+            const wait = toCurfew + c.at;
+            // A crossing already in the past when the simulator starts is not played: it cannot be made on time.
+            if (wait < 0) {
+              night.skipped++;
+              continue;
+            }
+            ctx.after(wait, () => {
+              night.played++;
+              card(c.card);
+            });
+          }
+          return;
+        }
         ctx.poisson(
           () => o.captureS,
           () => {
