@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import Value from 'typebox/value';
 import { createRng, type Rng } from './rng.ts';
 
 /**
@@ -121,7 +122,9 @@ function shuffle<T>(items: T[], rng: Rng): T[] {
   return a;
 }
 
-export function planDormNight(o: DormNightOptions): DormNightPlan {
+/** Options as written (defaults not yet applied, e.g. read from a scenario file) are completed first. */
+export function planDormNight(given: DormNightOptions): DormNightPlan {
+  const o = Value.Default(DormNightSchema, Value.Clone(given)) as DormNightOptions;
   const rng = createRng(`dorm-night\u0000${o.seed}`);
   const cards = residentCards(o.residents);
   const ins = o.points.filter((p) => p.direction === 'in').map((p) => p.id);
