@@ -207,3 +207,23 @@ describe('trust: authorisation, sessions, lockout, audit', () => {
     expect(r).toMatchObject({ ok: false, brokenId: victim });
   });
 });
+
+describe('trust: MQTT authentication throttled per source address', () => {
+  let t: TestHub;
+  beforeAll(async () => {
+    t = await testHub({ auth: { mqttAuthFailuresPerMinute: 3 } });
+    await t.hub.provisionGateway('gw-th', 'Throttle', 'throttle-gateway-password');
+  });
+  afterAll(() => t?.close());
+
+  it('after 3 failed CONNECTs from one address even the right password is refused unchecked, and counted', async () => {
+    const { refusedConnect, metric } = await import('./helpers.ts');
+    for (let i = 0; i < 3; i++) {
+      const err = await refusedConnect(t.hub.mqttUrl, { clientId: 'warden-edge-gw-th', username: 'gw-th', password: `wrong-${i}` });
+      expect(err.code).toBe(5);
+    }
+    const err = await refusedConnect(t.hub.mqttUrl, { clientId: 'warden-edge-gw-th', username: 'gw-th', password: 'throttle-gateway-password' });
+    expect(err.code).toBe(5);
+    expect(await metric(t.hub, 'warden_hub_auth_failures_total', { reason: 'throttled' })).toBeGreaterThanOrEqual(1);
+  });
+});

@@ -10,6 +10,8 @@ import { startedOr, type HubContext, type HubModule } from '../module.ts';
 import { buildApi } from './app.ts';
 import { durationMs } from '../config.ts';
 import type { ApiApp } from './services.ts';
+import { isVideoRequest, type VideoRelay } from '../video/relay.ts';
+import { startVideoRelay } from '../video/module.ts';
 
 export interface ApiModuleOptions {
   version: string;
@@ -32,7 +34,7 @@ export class ApiModule implements HubModule {
   readonly name = 'api';
   private app: ApiApp | undefined;
   private address_: { host: string; port: number } | undefined;
-  private retention: NodeJS.Timeout | undefined;
+  private video: VideoRelay | undefined;
 
   constructor(private readonly o: ApiModuleOptions) {}
 
@@ -69,24 +71,14 @@ export class ApiModule implements HubModule {
       o.logger === false ? false : ctx.log,
     );
     this.app = app;
-    // Audit retention (at least 180 days, config auth.auditRetentionDays): at start and every six hours.
-    const retire = () => {
-      try {
-        const n = ctx.stores.audit.retire(config.auth.auditRetentionDays, ctx.clock());
-        if (n > 0) ctx.log.info({ removed: n }, 'audit retention: old entries removed');
-      } catch (err) {
-        ctx.log.error({ err }, 'audit retention failed');
-      }
-    };
-    retire();
-    this.retention = setInterval(retire, 6 * 3_600_000);
-    this.retention.unref();
     await app.ready();
     app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       if (broker.handleUpgrade(req, socket, head)) return;
-      // socket.io handles its own path; anything else would otherwise hang open.
-      if (!(req.url ?? '').startsWith('/socket.io/')) socket.destroy();
+      // socket.io and live video handle their own paths; anything else would otherwise hang open.
+      if (!(req.url ?? '').startsWith('/socket.io/') && !isVideoRequest(req.url)) socket.destroy();
     });
+    // Live video (issue 10): RTSP → MPEG-TS over WebSocket at /video/{camera} (hub/src/video).
+    this.video = startVideoRelay(ctx, app.server);
     await app.listen({ host: config.http.host, port: config.http.port });
     const addr = app.server.address();
     if (!addr || typeof addr !== 'object') throw new Error('HTTP listener has no address');
@@ -94,7 +86,7 @@ export class ApiModule implements HubModule {
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.retention);
+    await this.video?.close();
     await this.app?.close();
   }
 }
