@@ -6,6 +6,7 @@ export const PAGES = [
   { id: 'events', label: 'nav.events', roles: ['security', 'dorm'] },
   { id: 'alarms', label: 'nav.alarms', roles: ['security'] },
   { id: 'site', label: 'nav.site', roles: ['security'] },
+  { id: 'cameras', label: 'nav.cameras', roles: ['security', 'supervisor'] },
   { id: 'devices', label: 'nav.devices', roles: ['security', 'dorm', 'facilities'] },
   { id: 'energy', label: 'nav.energy', roles: ['facilities'] },
   { id: 'energyCost', label: 'nav.energyCost', roles: ['facilities'] },
@@ -15,6 +16,7 @@ export const PAGES = [
   { id: 'attendance', label: 'nav.attendance', roles: ['dorm'] },
   { id: 'gateways', label: 'nav.gateways', roles: [] },
   { id: 'audit', label: 'nav.audit', roles: ['facilities'] },
+  { id: 'users', label: 'nav.users', roles: [] },
 ] as const satisfies readonly PageDef[];
 
 export interface PageDef {

@@ -3,6 +3,7 @@ import type { PageId } from '../lib/nav.ts';
 import { AlarmsPage } from './AlarmsPage.tsx';
 import { AttendancePage } from './AttendancePage.tsx';
 import { AuditPage } from './AuditPage.tsx';
+import { CamerasPage } from './CamerasPage.tsx';
 import { DevicesPage } from './DevicesPage.tsx';
 import { EnergyAnomaliesPage } from './EnergyAnomaliesPage.tsx';
 import { EnergyCostPage } from './EnergyCostPage.tsx';
@@ -12,12 +13,14 @@ import { EventsPage } from './EventsPage.tsx';
 import { FacesPage } from './FacesPage.tsx';
 import { GatewaysPage } from './GatewaysPage.tsx';
 import { SitePage } from './SitePage.tsx';
+import { UsersPage } from './UsersPage.tsx';
 
 /** Typed by PageId: a page listed in `lib/nav.ts` without a component here fails the type check. */
 export const PAGE_COMPONENTS: Record<PageId, ComponentType> = {
   events: EventsPage,
   alarms: AlarmsPage,
   site: SitePage,
+  cameras: CamerasPage,
   devices: DevicesPage,
   energy: EnergyPage,
   energyCost: EnergyCostPage,
@@ -27,4 +30,5 @@ export const PAGE_COMPONENTS: Record<PageId, ComponentType> = {
   attendance: AttendancePage,
   gateways: GatewaysPage,
   audit: AuditPage,
+  users: UsersPage,
 };
