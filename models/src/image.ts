@@ -19,8 +19,72 @@ function rgbaToRgb(width: number, height: number, rgba: Uint8Array): RgbImage {
   return { width, height, data };
 }
 
-/** Decodes a PNG or JPEG file (by its magic bytes) to RGB; grayscale and palette images are expanded. */
+/** Images larger than these are refused before decoding: a small file can declare a huge canvas. */
+export const MAX_IMAGE_BYTES = 16 * 1024 * 1024;
+export const MAX_IMAGE_PIXELS = 4096 * 4096;
+export const MAX_IMAGE_SIDE = 8192;
+
+/** The image is over a byte or pixel limit (or its header is unreadable); nothing was decoded. */
+export class ImageLimitError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ImageLimitError';
+  }
+}
+
+/** Width and height from a PNG's IHDR or a JPEG's SOF marker, without decoding; null when not found. */
+export function imageDimensions(bytes: Uint8Array): { width: number; height: number } | null {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length >= 24 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) {
+    // Signature (8), chunk length (4), 'IHDR' (4), width (4), height (4).
+    if (String.fromCharCode(bytes[12]!, bytes[13]!, bytes[14]!, bytes[15]!) !== 'IHDR') return null;
+    return { width: dv.getUint32(16), height: dv.getUint32(20) };
+  }
+  if (bytes[0] === 0xff && bytes[1] === 0xd8) {
+    let i = 2;
+    while (i + 4 <= bytes.length) {
+      if (bytes[i] !== 0xff) return null;
+      const marker = bytes[i + 1]!;
+      if (marker === 0xff) {
+        i += 1; // fill byte
+        continue;
+      }
+      if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) {
+        i += 2;
+        continue;
+      }
+      const len = dv.getUint16(i + 2);
+      // SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC): precision (1), height (2), width (2).
+      if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+        if (i + 9 > bytes.length) return null;
+        return { width: dv.getUint16(i + 7), height: dv.getUint16(i + 5) };
+      }
+      if (marker === 0xda || len < 2) return null; // scan data before any frame header
+      i += 2 + len;
+    }
+  }
+  return null;
+}
+
+/** Refuses, before any decoding, a file over MAX_IMAGE_BYTES or declaring more than MAX_IMAGE_PIXELS / MAX_IMAGE_SIDE. */
+export function checkImageLimits(bytes: Uint8Array): { width: number; height: number } {
+  if (bytes.length > MAX_IMAGE_BYTES) throw new ImageLimitError(`image is ${bytes.length} bytes, over the limit of ${MAX_IMAGE_BYTES}`);
+  const dim = imageDimensions(bytes);
+  if (!dim) throw new ImageLimitError('not a PNG or JPEG image (no readable size in its header)');
+  const { width, height } = dim;
+  if (width === 0 || height === 0) throw new ImageLimitError(`image declares ${width}x${height} pixels`);
+  if (width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE || width * height > MAX_IMAGE_PIXELS) {
+    throw new ImageLimitError(`image declares ${width}x${height} pixels, over the limit of ${MAX_IMAGE_PIXELS} pixels (${MAX_IMAGE_SIDE} per side)`);
+  }
+  return dim;
+}
+
+/**
+ * Decodes a PNG or JPEG file (by its magic bytes) to RGB; grayscale and palette images are expanded.
+ * Byte and pixel limits are checked on the header first (checkImageLimits), so nothing oversized is decoded.
+ */
 export function decodeImage(bytes: Uint8Array): RgbImage {
+  checkImageLimits(bytes);
   if (bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) {
     const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     return rgbaToRgb(png.width, png.height, png.data);
@@ -93,6 +157,7 @@ function loadMozjpeg() {
  */
 export async function decodeImageAsync(bytes: Uint8Array): Promise<RgbImage> {
   if (!(bytes[0] === 0xff && bytes[1] === 0xd8)) return decodeImage(bytes);
+  checkImageLimits(bytes);
   const decode = await loadMozjpeg();
   let img: { width: number; height: number; data: Uint8ClampedArray };
   try {
