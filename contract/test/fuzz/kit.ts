@@ -63,11 +63,17 @@ const safeKey = fc.string({ minLength: 1, maxLength: 8 }).filter((k) => k !== '_
 
 function strArb(s: Schema): fc.Arbitrary<string> {
   const min = typeof s.minLength === 'number' ? s.minLength : 0;
-  const max = Math.min(typeof s.maxLength === 'number' ? s.maxLength : 24, Math.max(min, 24));
+  const max = Math.max(min, Math.min(typeof s.maxLength === 'number' ? s.maxLength : min + 24, min + 24));
   if (typeof s.pattern === 'string') {
     try {
       const re = new RegExp(s.pattern);
-      return fc.stringMatching(re).filter((v) => v.length >= min && (typeof s.maxLength !== 'number' || v.length <= s.maxLength));
+      // stretched or cut to the length bounds rather than filtered (a filter retries, and most matches are short);
+      // for the character-class patterns of the contract a repeated match still matches
+      const maxLen = typeof s.maxLength === 'number' ? s.maxLength : Infinity;
+      return fc.stringMatching(re).map((v) => {
+        const long = v.length === 0 || v.length >= min ? v : v.repeat(Math.ceil(min / v.length));
+        return long.length > maxLen ? long.slice(0, maxLen) : long;
+      });
     } catch {
       // an unsupported pattern: plain strings, most of which the validator refuses (still a useful input)
     }
@@ -94,6 +100,18 @@ function numArb(s: Schema, integer: boolean): fc.Arbitrary<number> {
  * some invalid inputs, which is fine for a fuzzer.
  */
 export function fromSchema(schema: unknown, depth = 0): fc.Arbitrary<Json> {
+  // built once per schema (and depth): building one compiles its patterns, far too slow to redo inside a .chain
+  if (schema === null || typeof schema !== 'object') return build(schema, depth);
+  let byDepth = built.get(schema);
+  if (!byDepth) built.set(schema, (byDepth = new Map()));
+  let arb = byDepth.get(depth);
+  if (!arb) byDepth.set(depth, (arb = build(schema, depth)));
+  return arb;
+}
+
+const built = new WeakMap<object, Map<number, fc.Arbitrary<Json>>>();
+
+function build(schema: unknown, depth: number): fc.Arbitrary<Json> {
   const s = (schema ?? {}) as Schema;
   if ('const' in s) return fc.constant(s.const as Json);
   if (Array.isArray(s.enum)) return fc.constantFrom(...(s.enum as Json[]));
@@ -229,7 +247,7 @@ export const MUTATIONS: Mutation[] = [
     const ps = paths(v);
     return setAt(v, ps[pick % ps.length]!, (old) => {
       const small = old === null || typeof old !== 'object' ? typeof old !== 'string' || old.length <= 200 : (JSON.stringify(old) ?? '').length <= 200;
-      return Array.from({ length: 1_500 + (pick % 1000) }, () => (small ? old : pick));
+      return Array.from({ length: 1_001 + (pick % 200) }, () => (small ? old : pick));
     });
   },
   // unicode strings
