@@ -47,6 +47,8 @@ beforeAll(async () => {
   await build({ root: DASHBOARD, configFile: join(DASHBOARD, 'vite.config.ts'), logLevel: 'warn', build: { outDir: join(dir, 'dist'), emptyOutDir: true } });
   hub = await startHub(
     parseHubConfig({
+      devices: { adoptInventory: true }, // devices declared by inventory (test bench); the registry: hub/test/registry-security.test.ts
+     
       http: { port: 0 },
       mqtt: { port: 0 },
       dataDir: join(dir, 'hub'),
@@ -62,7 +64,7 @@ beforeAll(async () => {
   await rest(login.token, '/api/attendance/settings', 'PUT', { reportDelayMinutes: 20, reportCheckSeconds: 1 });
   await rest(login.token, '/api/attendance/roster', 'POST', { format: 'csv', data: Buffer.from(ROSTER).toString('base64'), effective: '2026-09-01', apply: true });
 
-  gw = await mqtt.connectAsync(hub.mqttUrl, { clientId: 'gw-dorms', username: 'gw-dorms', password: GW_PASSWORD, reconnectPeriod: 0 });
+  gw = await mqtt.connectAsync(hub.mqttUrl, { clientId: 'warden-edge-gw-dorms', username: 'gw-dorms', password: GW_PASSWORD, reconnectPeriod: 0 });
   const devices = [
     { id: 'b1-gate', kind: 'face_terminal', driver: 'face-terminal', building: 'B1' },
     { id: 'b2-gate', kind: 'face_terminal', driver: 'face-terminal', building: 'B2' },

@@ -41,6 +41,8 @@ beforeAll(async () => {
   await writeFile(plan, '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 400 300"><rect x="20" y="20" width="360" height="260" fill="#dde4ee"/></svg>');
   hub = await startHub(
     parseHubConfig({
+      devices: { adoptInventory: true }, // devices declared by inventory (test bench); the registry: hub/test/registry-security.test.ts
+     
       http: { port: 0 },
       mqtt: { port: 0 },
       dataDir,

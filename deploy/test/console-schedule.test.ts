@@ -47,6 +47,8 @@ beforeAll(async () => {
   await ensureBuilt();
   hub = await startHub(
     parseHubConfig({
+      devices: { adoptInventory: true }, // devices declared by inventory (test bench); the registry: hub/test/registry-security.test.ts
+     
       http: { port: 0 },
       mqtt: { port: 0 },
       dataDir,

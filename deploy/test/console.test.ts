@@ -44,7 +44,9 @@ beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'warden-console-'));
   await ensureBuilt();
   hub = await startHub(
-    parseHubConfig({ http: { port: 0 }, mqtt: { port: 0 }, dataDir, admin: { password: ADMIN_PASSWORD }, dashboard: { dir: DIST } }),
+    parseHubConfig({
+      devices: { adoptInventory: true }, // devices declared by inventory (test bench); the registry: hub/test/registry-security.test.ts
+      http: { port: 0 }, mqtt: { port: 0 }, dataDir, admin: { password: ADMIN_PASSWORD }, dashboard: { dir: DIST } }),
     { logger: false },
   );
   await hub.provisionGateway(GW, 'Console test gateway', GW_PASSWORD);

@@ -63,7 +63,9 @@ describe('gallery sync into a running edge agent (real hub, real agent, real mod
     probe = frame(img, person!, person!.box.width * 2.3, person!.box.width * 0.15);
 
     hub = await startHub(
-      parseHubConfig({ http: { port: 0 }, mqtt: { port: 0 }, dataDir: join(tmp.dir, 'hub'), admin: { password: 'admin-password' }, dashboard: { dir: join(tmp.dir, 'no-dist') } }),
+      parseHubConfig({
+      devices: { adoptInventory: true }, // devices declared by inventory (test bench); the registry: hub/test/registry-security.test.ts
+      http: { port: 0 }, mqtt: { port: 0 }, dataDir: join(tmp.dir, 'hub'), admin: { password: 'admin-password' }, dashboard: { dir: join(tmp.dir, 'no-dist') } }),
       { logger: false },
     );
     const { password } = await hub.provisionGateway('gw-dorm-7');
