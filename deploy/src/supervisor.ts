@@ -47,10 +47,13 @@ export class Supervisor {
   }
 
   start(spec: ProcessSpec, restartDelayMs = 2000): ChildProcess {
+    // The IPC channel is the children's lifeline: bin/warden.js stops a component whose launcher is gone (killed by
+    // SIGKILL, crashed), so no hub, edge agent or simulator is left orphaned holding its ports and files.
     const child = spawn(process.execPath, [WARDEN_BIN, ...spec.args], {
-      env: { ...process.env, ...spec.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...spec.env, WARDEN_EXIT_WITH_PARENT: '1' },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
+    child.channel?.unref();
     this.children.set(spec.name, child);
     const tag = spec.name.padEnd(14).slice(0, 14);
     for (const stream of [child.stdout!, child.stderr!]) {
