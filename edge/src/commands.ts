@@ -63,7 +63,8 @@ export class CommandRouter {
     if (!v.ok) {
       this.d.refuse(v.reason, { detail: v.detail }, 'invalid command');
       // Answer when the command can still be identified, so the operator sees why nothing happened.
-      const c = parsed.value as Partial<Record<'id' | 'device' | 'action', unknown>>;
+      // `null` is JSON too (found by fuzzing: reading its id threw out of the MQTT handler)
+      const c = (parsed.value ?? {}) as Partial<Record<'id' | 'device' | 'action', unknown>>;
       // Only an id a command.result can carry (found by fuzzing: a longer one made a result the gateway itself refused).
       if (typeof c.id === 'string' && c.id.length > 0 && c.id.length <= MAX_COMMAND_REF && typeof c.device === 'string' && this.d.devices.has(c.device)) {
         this.fail({ id: c.id, device: c.device, action: typeof c.action === 'string' && c.action ? c.action : 'unknown' }, v.detail);
