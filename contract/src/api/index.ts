@@ -29,6 +29,7 @@ export * from './alarms.ts';
 export * from './attendance.ts';
 export * from './audit.ts';
 export * from './auth.ts';
+export * from './cameras.ts';
 export * from './devices.ts';
 export * from './energy.ts';
 export * from './events.ts';

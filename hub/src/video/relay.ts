@@ -1,0 +1,210 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { VIDEO_CLOSE, VIDEO_PATH } from '@warden/contract';
+import type { User } from '../auth/users.ts';
+import type { CameraSourceConfig, VideoConfig } from './config.ts';
+
+/** MPEG-TS packet size: frames carry whole packets, so a viewer joining mid-stream starts on a packet boundary. */
+const TS_PACKET = 188;
+/** A viewer this far behind (bytes queued in its socket) skips chunks instead of growing the hub's memory. */
+const MAX_BUFFERED = 4 * 1024 * 1024;
+
+export type VideoAccess =
+  | { ok: true; user: User }
+  | { ok: false; code: number; reason: string };
+
+export interface VideoRelayDeps {
+  config: VideoConfig;
+  /** Login token → the decision for this camera (session valid, role may view cameras, camera in the user's scope). */
+  authorize(token: string | null, cameraId: string): Promise<VideoAccess>;
+  log: Logger;
+  /** Refusals by reason, for the metrics/log (bad input gets a counter). */
+  onRefused?(reason: 'unauthorized' | 'forbidden' | 'unknown_camera' | 'stream_limit'): void;
+}
+
+interface Stream {
+  camera: string;
+  viewers: Set<WebSocket>;
+  ffmpeg: ChildProcess | null;
+  /** Bytes of a partial TS packet carried to the next chunk. */
+  rest: Buffer;
+  restarts: number;
+  timer: NodeJS.Timeout | undefined;
+  stopped: boolean;
+}
+
+/** The ffmpeg command line for one camera: input options before `-i`, MPEG-1 in MPEG-TS on stdout, no audio. */
+export function ffmpegArgs(src: CameraSourceConfig, c: VideoConfig): string[] {
+  return [
+    '-hide_banner', '-nostdin', '-loglevel', 'error',
+    '-rtsp_transport', src.transport ?? c.transport,
+    '-timeout', '10000000',
+    '-i', sourceUrl(src),
+    '-an', '-f', 'mpegts', '-codec:v', 'mpeg1video', '-s', `${c.width}x${c.height}`, '-r', String(c.fps), '-b:v', c.bitrate, '-bf', '0',
+    '-',
+  ];
+}
+
+function sourceUrl(src: CameraSourceConfig): string {
+  if (!src.username) return src.url;
+  const u = new URL(src.url);
+  u.username = src.username;
+  u.password = src.password ?? '';
+  return u.toString();
+}
+
+/**
+ * Live video relay: a WebSocket at `/video/{camera}?token=…` on the hub's HTTP server. The first viewer of a camera
+ * starts one ffmpeg pulling its RTSP stream and transcoding to MPEG-1/MPEG-TS; every viewer of that camera gets the
+ * same bytes as binary frames (the JSMpeg stream format); when the last viewer leaves ffmpeg is stopped (SIGTERM,
+ * SIGKILL after 2 s). ffmpeg ending while viewers remain (camera dropped, network) is restarted with back-off.
+ * At most `maxStreams` cameras stream at once; a viewer of one more is closed with VIDEO_CLOSE.streamLimit.
+ */
+export class VideoRelay {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1024 });
+  private readonly streams = new Map<string, Stream>();
+  private closing = false;
+  private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    if (!isVideoRequest(req.url)) return;
+    void this.upgrade(req, socket, head);
+  };
+
+  constructor(
+    private readonly http: HttpServer,
+    private readonly d: VideoRelayDeps,
+  ) {
+    http.on('upgrade', this.onUpgrade);
+  }
+
+  /** Cameras streaming now, with their viewer counts. */
+  active(): Array<{ camera: string; viewers: number; pid: number | undefined }> {
+    return [...this.streams.values()].map((s) => ({ camera: s.camera, viewers: s.viewers.size, pid: s.ffmpeg?.pid }));
+  }
+
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://hub');
+    const camera = decodeURIComponent(url.pathname.slice(VIDEO_PATH.length + 1));
+    const token = url.searchParams.get('token');
+    let access: VideoAccess;
+    try {
+      access = await this.d.authorize(token, camera);
+      if (access.ok && !this.d.config.cameras[camera]) access = { ok: false, code: VIDEO_CLOSE.unknownCamera, reason: `no live video source for camera ${camera}` };
+    } catch (err) {
+      this.d.log.error({ err }, 'video: authorisation failed');
+      socket.destroy();
+      return;
+    }
+    if (this.closing || socket.destroyed) return void socket.destroy();
+    // Refusals are sent as close codes on an opened socket: a browser sees a WebSocket close reason, never an HTTP status.
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      if (!access.ok) return this.refuse(ws, access.code, access.reason);
+      const stream = this.streams.get(camera);
+      if (!stream && this.streams.size >= this.d.config.maxStreams) {
+        return this.refuse(ws, VIDEO_CLOSE.streamLimit, `live stream limit reached: ${this.d.config.maxStreams} cameras are streaming; close another view first`);
+      }
+      this.join(stream ?? this.start(camera), ws, access.user);
+    });
+  }
+
+  private refuse(ws: WebSocket, code: number, reason: string): void {
+    const name = code === VIDEO_CLOSE.unauthorized ? 'unauthorized' : code === VIDEO_CLOSE.forbidden ? 'forbidden' : code === VIDEO_CLOSE.streamLimit ? 'stream_limit' : 'unknown_camera';
+    this.d.onRefused?.(name);
+    this.d.log.info({ code, reason }, 'video: viewer refused');
+    ws.close(code, reason.slice(0, 120));
+  }
+
+  private join(stream: Stream, ws: WebSocket, user: User): void {
+    stream.viewers.add(ws);
+    this.d.log.info({ camera: stream.camera, user: user.username, viewers: stream.viewers.size }, 'video: viewer joined');
+    // Viewers send nothing; anything they do send is ignored (maxPayload bounds it).
+    ws.on('error', () => ws.terminate());
+    ws.once('close', () => {
+      stream.viewers.delete(ws);
+      if (stream.viewers.size === 0) void this.stopStream(stream);
+    });
+  }
+
+  private start(camera: string): Stream {
+    const stream: Stream = { camera, viewers: new Set(), ffmpeg: null, rest: Buffer.alloc(0), restarts: 0, timer: undefined, stopped: false };
+    this.streams.set(camera, stream);
+    this.spawn(stream);
+    return stream;
+  }
+
+  private spawn(stream: Stream): void {
+    if (stream.stopped) return;
+    const src = this.d.config.cameras[stream.camera]!;
+    const child = spawn(this.d.config.ffmpeg, ffmpegArgs(src, this.d.config), { stdio: ['ignore', 'pipe', 'pipe'] });
+    stream.ffmpeg = child;
+    stream.rest = Buffer.alloc(0);
+    const started = Date.now();
+    child.stdout!.on('data', (chunk: Buffer) => this.forward(stream, chunk));
+    let errors = '';
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      errors = (errors + d).slice(-2000);
+    });
+    child.on('error', (err) => this.d.log.error({ err, camera: stream.camera }, 'video: ffmpeg could not start'));
+    child.on('exit', (code, signal) => {
+      if (stream.ffmpeg === child) stream.ffmpeg = null;
+      if (stream.stopped) return;
+      // A camera that dropped: retry with back-off (1 s … 30 s), reset after a run of a minute.
+      if (Date.now() - started > 60_000) stream.restarts = 0;
+      const delay = Math.min(30_000, 1000 * 2 ** stream.restarts++);
+      this.d.log.warn({ camera: stream.camera, code, signal, stderr: redact(errors.trim(), src), retryMs: delay }, 'video: ffmpeg ended; restarting');
+      stream.timer = setTimeout(() => this.spawn(stream), delay);
+      stream.timer.unref();
+    });
+  }
+
+  private forward(stream: Stream, chunk: Buffer): void {
+    const data = stream.rest.length ? Buffer.concat([stream.rest, chunk]) : chunk;
+    const whole = data.length - (data.length % TS_PACKET);
+    stream.rest = Buffer.from(data.subarray(whole));
+    if (whole === 0) return;
+    const frame = data.subarray(0, whole);
+    for (const ws of stream.viewers) {
+      if (ws.readyState === ws.OPEN && ws.bufferedAmount < MAX_BUFFERED) ws.send(frame, { binary: true });
+    }
+  }
+
+  private async stopStream(stream: Stream): Promise<void> {
+    if (stream.stopped) return;
+    stream.stopped = true;
+    clearTimeout(stream.timer);
+    if (this.streams.get(stream.camera) === stream) this.streams.delete(stream.camera);
+    const child = stream.ffmpeg;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      await new Promise<void>((resolve) => {
+        const kill = setTimeout(() => child.kill('SIGKILL'), 2000);
+        child.once('exit', () => {
+          clearTimeout(kill);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      });
+    }
+    this.d.log.info({ camera: stream.camera }, 'video: stream stopped (no viewers)');
+  }
+
+  /** Closes every viewer and stops every ffmpeg. */
+  async close(): Promise<void> {
+    this.closing = true;
+    this.http.off('upgrade', this.onUpgrade);
+    const streams = [...this.streams.values()];
+    for (const s of streams) for (const ws of s.viewers) ws.close(VIDEO_CLOSE.shutdown, 'hub stopping');
+    await Promise.all(streams.map((s) => this.stopStream(s)));
+    for (const ws of this.wss.clients) ws.terminate();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+}
+
+export function isVideoRequest(url: string | undefined): boolean {
+  return (url ?? '').startsWith(`${VIDEO_PATH}/`);
+}
+
+function redact(text: string, src: CameraSourceConfig): string {
+  return src.password ? text.split(src.password).join('***') : text;
+}
