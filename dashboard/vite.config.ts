@@ -22,6 +22,7 @@ export default defineConfig({
     proxy: {
       '/api': { target: hub, changeOrigin: true },
       '/socket.io': { target: hub, ws: true, changeOrigin: true },
+      '/video': { target: hub, ws: true, changeOrigin: true },
     },
   },
 });

@@ -1,0 +1,64 @@
+import { VIDEO_CLOSE, videoPath } from '@warden/contract';
+
+/** The hub's live video WebSocket for one camera (same origin as the console; the token goes in the query). */
+export function videoUrl(cameraId: string, token: string, loc: { protocol: string; host: string } = location): string {
+  const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${scheme}//${loc.host}${videoPath(cameraId)}?token=${encodeURIComponent(token)}`;
+}
+
+export type VideoEnd = 'unauthorized' | 'forbidden' | 'unknownCamera' | 'streamLimit' | 'shutdown' | 'lost';
+
+/** What a close code of the hub means, for the viewer's message. */
+export function videoEnd(code: number): VideoEnd {
+  for (const [name, c] of Object.entries(VIDEO_CLOSE)) if (c === code) return name as VideoEnd;
+  return 'lost';
+}
+
+export interface VideoSourceHooks {
+  onOpen(): void;
+  onClose(end: VideoEnd, reason: string): void;
+  /** The socket, so the view can close it itself when it unmounts. */
+  onSocket?(ws: WebSocket): void;
+}
+
+/**
+ * A JSMpeg source over the hub's WebSocket (JSMpeg's own WSSource hides the close code and reconnects blindly):
+ * binary frames of MPEG-TS go to the demuxer; a close tells the view why (limit reached, no right, lost).
+ */
+export function makeVideoSource(hooks: VideoSourceHooks) {
+  return class HubVideoSource {
+    readonly streaming = true;
+    established = false;
+    completed = false;
+    progress = 0;
+    private socket: WebSocket | null = null;
+    private destination: { write(data: ArrayBuffer): void } | null = null;
+    constructor(private readonly url: string) {}
+    connect(destination: { write(data: ArrayBuffer): void }): void {
+      this.destination = destination;
+    }
+    start(): void {
+      const ws = new WebSocket(this.url);
+      this.socket = ws;
+      hooks.onSocket?.(ws);
+      ws.binaryType = 'arraybuffer';
+      ws.onopen = () => hooks.onOpen();
+      ws.onmessage = (ev: MessageEvent<ArrayBuffer>) => {
+        this.established = true;
+        this.progress = 1;
+        this.destination?.write(ev.data);
+      };
+      ws.onclose = (ev) => {
+        if (this.socket === ws) hooks.onClose(videoEnd(ev.code), ev.reason);
+      };
+    }
+    resume(): void {
+      // A live stream has nothing to fetch ahead.
+    }
+    destroy(): void {
+      const ws = this.socket;
+      this.socket = null;
+      ws?.close();
+    }
+  };
+}
