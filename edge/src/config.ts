@@ -262,7 +262,8 @@ export function parseEdgeConfig(
   const hub = (raw.hub ?? {}) as RawConfig['hub'];
   if (hub.password !== undefined && hub.passwordFile !== undefined) errors.push('hub: give password or passwordFile, not both');
   let password = hub.password;
-  if (hub.passwordFile !== undefined && hub.password === undefined) {
+  // a passwordFile of the wrong type is already a schema error (found by fuzzing: it threw a TypeError here)
+  if (typeof hub.passwordFile === 'string' && hub.password === undefined) {
     const file = isAbsolute(hub.passwordFile) ? hub.passwordFile : resolve(baseDir, hub.passwordFile);
     try {
       password = readSecretFile(file);
