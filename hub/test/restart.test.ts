@@ -13,7 +13,10 @@ describe('restart', () => {
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  const config = () => parseHubConfig({ http: { port: 0 }, mqtt: { port: 0 }, dataDir: dir, dashboard: { dir: join(dir, 'none') }, gateways: [{ id: 'gw-r', password: 'restart-gateway-pw' }] });
+  const config = () => parseHubConfig({ http: { port: 0 }, mqtt: { port: 0 }, dataDir: dir, dashboard: { dir: join(dir, 'none') }, gateways: [{ id: 'gw-r', password: 'restart-gateway-pw' }],
+    // The hub owns the registry: the door is registered, the gateway's inventory only reports it.
+    devices: { registry: [{ id: 'door-r', gateway: 'gw-r', kind: 'door' }] },
+  });
 
   it('generates the admin password once, keeps data, credentials and login tokens across a restart', async () => {
     const first = await startHub(config(), { logger: false });
