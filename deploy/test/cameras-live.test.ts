@@ -1,0 +1,174 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { stringify } from 'yaml';
+import { VIDEO_CLOSE } from '@warden/contract';
+import { parseHubConfig, startHub, type Hub } from '@warden/hub';
+import { startOnvifSimulator, type OnvifSimulator } from '@warden/simulators/onvif/index.ts';
+import { eventually } from '../src/testing.ts';
+import { CHROMIUM, DIST, ensureBuilt, launchChromium } from './browser.ts';
+
+const ADMIN_PASSWORD = 'cameras-live-admin';
+const FAC_PASSWORD = 'cameras-live-facilities';
+const GW = 'gw-cam';
+const CAMS = ['cam-gate-1', 'cam-hall-1'];
+
+const hasFfmpeg = spawnSync('ffmpeg', ['-version']).status === 0;
+if (!hasFfmpeg) console.warn('skipping the live video browser test: ffmpeg is not installed (apt-get install ffmpeg)');
+
+/** ffmpeg processes pulling this camera's stream (the relay's, not the simulator's publisher). */
+function relayFfmpegs(sim: OnvifSimulator, camera: string): string[] {
+  const r = spawnSync('pgrep', ['-f', `127.0.0.1:${sim.rtspPort}/cameras/${camera}`], { encoding: 'utf8' });
+  return r.stdout.split('\n').filter(Boolean);
+}
+
+/**
+ * Live video end to end in real Chromium: a virtual ONVIF camera's RTSP stream (ffmpeg → rtsp-streaming-server)
+ * ← the hub's relay (ffmpeg, MPEG-1 in MPEG-TS) → WebSocket → JSMpeg on the console's camera page.
+ */
+describe.skipIf(!hasFfmpeg)('cameras: live video in the console (real Chromium)', () => {
+  let sim: OnvifSimulator | undefined;
+  let hub: Hub | undefined;
+  let browser: Browser | undefined;
+  let dataDir: string | undefined;
+
+  beforeAll(async () => {
+    await stat(CHROMIUM);
+    await ensureBuilt();
+    sim = await startOnvifSimulator({
+      cameras: CAMS.map((id) => ({ id, name: id, password: `${id}-secret` })),
+      video: { width: 320, height: 240, fps: 10 },
+    });
+    await sim.videoReady();
+    dataDir = await mkdtemp(join(tmpdir(), 'warden-cameras-live-'));
+    const hubDir = join(dataDir, 'hub');
+    mkdirSync(hubDir, { recursive: true });
+    // Stream sources live in the data dir (they hold camera passwords); a cap of one stream to see the refusal.
+    await writeFile(
+      join(hubDir, 'video.yaml'),
+      stringify({
+        maxStreams: 1,
+        width: 320,
+        height: 240,
+        transport: 'udp',
+        cameras: Object.fromEntries(CAMS.map((id) => [id, { url: sim!.rtspPort ? `rtsp://127.0.0.1:${sim!.rtspPort}/cameras/${id}` : '', username: 'admin', password: `${id}-secret` }])),
+      }),
+      { mode: 0o600 },
+    );
+    hub = await startHub(
+      parseHubConfig({
+        http: { port: 0 },
+        mqtt: { port: 0 },
+        dataDir: hubDir,
+        admin: { password: ADMIN_PASSWORD },
+        dashboard: { dir: DIST },
+        gateways: [{ id: GW, password: 'gw-cam-password' }],
+        devices: { registry: CAMS.map((id, i) => ({ id, gateway: GW, kind: 'camera', building: 'lib', zone: `${i + 1}F`, name: id === CAMS[0] ? 'East gate' : 'Main hall' })) },
+        users: [{ username: 'energy', roles: ['facilities'], password: FAC_PASSWORD }],
+      }),
+      // CAM_DEBUG=1 prints the hub's log (the relay's viewer joined / stream stopped lines).
+      process.env.CAM_DEBUG ? {} : { logger: false },
+    );
+    browser = await launchChromium();
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await hub?.stop();
+    if (sim) for (const c of CAMS) expect(relayFfmpegs(sim, c)).toEqual([]);
+    await sim?.stop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  async function signIn(username: string, password: string): Promise<Page> {
+    const page = await browser!.newPage();
+    page.on('pageerror', (e) => console.warn('page error:', e.message));
+    await page.goto(hub!.httpUrl);
+    await page.getByTestId('login-username').fill(username);
+    await page.getByTestId('login-password').fill(password);
+    await page.getByTestId('login-submit').click();
+    return page;
+  }
+
+  /** A fingerprint of the canvas' pixels (copied through a 2D canvas, so WebGL or 2D rendering both read back). */
+  const pixels = (page: Page, camera: string) =>
+    page.evaluate((cam) => {
+      const src = document.querySelector<HTMLCanvasElement>(`[data-testid="live-view"][data-camera="${cam}"] canvas`)!;
+      const c = document.createElement('canvas');
+      c.width = src.width;
+      c.height = src.height;
+      const ctx = c.getContext('2d')!;
+      ctx.drawImage(src, 0, 0);
+      const d = ctx.getImageData(0, 0, c.width, c.height).data;
+      let sum = 0;
+      let lit = 0;
+      for (let i = 0; i < d.length; i += 4) {
+        sum = (sum * 31 + d[i]! + d[i + 1]! * 3 + d[i + 2]! * 7) % 1_000_000_007;
+        if (d[i]! + d[i + 1]! + d[i + 2]! > 60) lit++;
+      }
+      return { w: c.width, h: c.height, sum, lit };
+    }, camera);
+
+  it('a live view decodes frames, a second camera beyond the cap is refused with a message, closing stops ffmpeg', { timeout: 120_000 }, async () => {
+    const page = await signIn('admin', ADMIN_PASSWORD);
+    page.on('console', (m) => {
+      if (m.type() === 'error') console.warn('browser:', m.text());
+    });
+    await page.getByTestId('nav-cameras').click();
+    await expect.poll(() => page.getByTestId('camera-item').count(), { timeout: 15_000 }).toBe(2);
+
+    await page.locator(`[data-testid="camera-item"][data-camera="${CAMS[0]}"]`).click();
+    const view = page.locator(`[data-testid="live-view"][data-camera="${CAMS[0]}"]`);
+    await expect.poll(() => view.getAttribute('data-state'), { timeout: 30_000 }).toBe('playing');
+    expect(relayFfmpegs(sim!, CAMS[0]!).length).toBe(1);
+
+    // The frames decode: the picture (a test pattern with a running clock) is lit and changes between two reads.
+    const first = await pixels(page, CAMS[0]!);
+    expect(first.w).toBe(320);
+    expect(first.h).toBe(240);
+    expect(first.lit).toBeGreaterThan(first.w * first.h * 0.3);
+    await eventually(async () => (await pixels(page, CAMS[0]!)).sum !== first.sum, 15_000, 'the canvas changes');
+
+    // A second camera while the cap (1) is used: a clear message, no second ffmpeg.
+    await page.locator(`[data-testid="camera-item"][data-camera="${CAMS[1]}"]`).click();
+    const refused = page.locator(`[data-testid="live-view"][data-camera="${CAMS[1]}"] [data-testid="live-ended"]`);
+    await expect.poll(() => refused.getAttribute('data-end'), { timeout: 15_000 }).toBe('streamLimit');
+    expect(await refused.textContent()).toMatch(/limit/i);
+    expect(relayFfmpegs(sim!, CAMS[1]!)).toEqual([]);
+
+    // Closing the view: the last viewer left, ffmpeg ends and no process is left.
+    await view.getByTestId('live-close').click();
+    await expect.poll(() => page.locator(`[data-testid="live-view"][data-camera="${CAMS[0]}"]`).count(), { timeout: 5_000 }).toBe(0);
+    await eventually(() => relayFfmpegs(sim!, CAMS[0]!).length === 0, 30_000, 'the relay’s ffmpeg gone');
+    await page.close();
+  });
+
+  it('refuses a role without camera rights and a missing token, with close codes', { timeout: 60_000 }, async () => {
+    const page = await signIn('energy', FAC_PASSWORD);
+    await expect.poll(() => page.getByTestId('nav-devices').count(), { timeout: 15_000 }).toBe(1);
+    expect(await page.getByTestId('nav-cameras').count()).toBe(0);
+    const token = await page.evaluate(() => (JSON.parse(sessionStorage.getItem('warden.session')!) as { token: string }).token);
+    const closeOf = (path: string) =>
+      page.evaluate(
+        (url) =>
+          new Promise<{ code: number; reason: string; bytes: number }>((resolve) => {
+            const ws = new WebSocket(url);
+            let bytes = 0;
+            ws.binaryType = 'arraybuffer';
+            ws.onmessage = (e) => (bytes += (e.data as ArrayBuffer).byteLength);
+            ws.onclose = (e) => resolve({ code: e.code, reason: e.reason, bytes });
+          }),
+        `${hub!.httpUrl.replace('http', 'ws')}${path}`,
+      );
+    const forbidden = await closeOf(`/video/${CAMS[0]}?token=${encodeURIComponent(token)}`);
+    expect(forbidden).toMatchObject({ code: VIDEO_CLOSE.forbidden, bytes: 0 });
+    expect(await closeOf(`/video/${CAMS[0]}`)).toMatchObject({ code: VIDEO_CLOSE.unauthorized, bytes: 0 });
+    expect(await closeOf(`/video/${CAMS[0]}?token=not-a-token`)).toMatchObject({ code: VIDEO_CLOSE.unauthorized, bytes: 0 });
+    expect(relayFfmpegs(sim!, CAMS[0]!)).toEqual([]);
+    await page.close();
+  });
+});
