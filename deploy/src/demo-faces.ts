@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import jpeg from 'jpeg-js';
-import { FacePipeline, decodeImage, type FaceResult, type RgbImage } from '@warden/models';
+import { FacePipeline, decodeImage, faceWindowJpeg, type FaceResult } from '@warden/models';
 import { packageDir } from '@warden/models/paths.ts';
 import type { CampusPlan } from '@warden/simulators';
 
@@ -29,21 +28,6 @@ export const DEMO_PERSONS: DemoPerson[] = [
 /** The face nobody enrolled. */
 export const STRANGER_FACE = 3;
 
-/** A square JPEG window of `side` pixels around a face, scaled to 320x320: an enrolment photo or a terminal frame. */
-function frame(img: RgbImage, face: FaceResult, side: number, dx = 0): Buffer {
-  const size = 320;
-  const cx = face.box.x + face.box.width / 2 + dx;
-  const cy = face.box.y + face.box.height / 2;
-  const rgba = Buffer.alloc(size * size * 4);
-  for (let y = 0; y < size; y++)
-    for (let x = 0; x < size; x++) {
-      const sx = Math.min(img.width - 1, Math.max(0, Math.round(cx - side / 2 + (x * side) / size)));
-      const sy = Math.min(img.height - 1, Math.max(0, Math.round(cy - side / 2 + (y * side) / size)));
-      for (let c = 0; c < 3; c++) rgba[(y * size + x) * 4 + c] = img.data[(sy * img.width + sx) * 3 + c]!;
-      rgba[(y * size + x) * 4 + 3] = 255;
-    }
-  return Buffer.from(jpeg.encode({ data: rgba, width: size, height: size }, 88).data);
-}
 
 export interface DemoFaceFiles {
   /** Enrolment photo per person (DEMO_PERSONS order). */
@@ -79,10 +63,10 @@ export async function prepareDemoFaces(dataDir: string): Promise<DemoFaceFiles> 
   if (faces.length < needed) throw new Error(`${DEMO_PHOTO.pkg}/${DEMO_PHOTO.file}: ${faces.length} faces pass the quality gate, the demo needs ${needed}`);
   DEMO_PERSONS.forEach((p, i) => {
     const f = faces[p.face]!;
-    writeFileSync(enrol[i]!, frame(img, f, f.box.width * 1.8));
+    writeFileSync(enrol[i]!, faceWindowJpeg(img, f.box, f.box.width * 1.8));
   });
   // Terminal order (round robin by name): a grant, the stranger, the watch-listed person, another grant.
-  const probe = (f: FaceResult) => frame(img, f, f.box.width * 2.3, f.box.width * 0.15);
+  const probe = (f: FaceResult) => faceWindowJpeg(img, f.box, f.box.width * 2.3, { dx: f.box.width * 0.15 });
   const byFace = (k: number) => faces[k]!;
   writeFileSync(join(terminal, '1-known.jpg'), probe(byFace(DEMO_PERSONS[0]!.face)));
   writeFileSync(join(terminal, '2-stranger.jpg'), probe(byFace(STRANGER_FACE)));

@@ -1,9 +1,8 @@
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import jpeg from 'jpeg-js';
 import { parseHubConfig, startHub } from '@warden/hub';
-import { FacePipeline, decodeImage } from '@warden/models';
+import { FacePipeline, decodeImage, faceWindowJpeg } from '@warden/models';
 import { packageDir } from '@warden/models/paths.ts';
 import { type Browser } from 'playwright-core';
 import { DASHBOARD, CHROMIUM, launchChromium } from './browser.ts';
@@ -28,19 +27,7 @@ async function facePhoto(): Promise<Buffer> {
   const img = decodeImage(await readFile(join(packageDir('@vladmandic/face-api'), 'demo', 'sample3.jpg')));
   const [f] = (await pipeline.analyse(img)).filter((x) => x.quality.ok);
   await pipeline.close();
-  const size = 320;
-  const side = f!.box.width * 1.8;
-  const cx = f!.box.x + f!.box.width / 2;
-  const cy = f!.box.y + f!.box.height / 2;
-  const rgba = Buffer.alloc(size * size * 4);
-  for (let y = 0; y < size; y++)
-    for (let x = 0; x < size; x++) {
-      const sx = Math.min(img.width - 1, Math.max(0, Math.round(cx - side / 2 + (x * side) / size)));
-      const sy = Math.min(img.height - 1, Math.max(0, Math.round(cy - side / 2 + (y * side) / size)));
-      for (let c = 0; c < 3; c++) rgba[(y * size + x) * 4 + c] = img.data[(sy * img.width + sx) * 3 + c]!;
-      rgba[(y * size + x) * 4 + 3] = 255;
-    }
-  return Buffer.from(jpeg.encode({ data: rgba, width: size, height: size }, 90).data);
+  return faceWindowJpeg(img, f!.box, f!.box.width * 1.8, { quality: 90 });
 }
 
 beforeAll(async () => {

@@ -1,31 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import jpeg from 'jpeg-js';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseHubConfig, startHub, type Hub } from '@warden/hub';
-import { FacePipeline, decodeImage, type FaceResult, type RgbImage } from '@warden/models';
+import { FacePipeline, decodeImage, faceWindowJpeg, type FaceBox, type RgbImage } from '@warden/models';
 import { packageDir } from '@warden/models/paths.ts';
 import { startEdgeAgent, type EdgeAgent } from '@warden/edge/agent.ts';
 import { parseEdgeConfig } from '@warden/edge/config.ts';
 import { loadGallery, parseGalleryKey } from '@warden/edge/face/store.ts';
 import { eventually, fieldDevice, silent, tempDir } from '../../edge/test/helpers.ts';
 
-/** A JPEG window of `side` pixels around a face, scaled to 320x320 (an enrolment photo or a terminal frame). */
-function frame(img: RgbImage, face: FaceResult, side: number, dx = 0): Buffer {
-  const size = 320;
-  const cx = face.box.x + face.box.width / 2 + dx;
-  const cy = face.box.y + face.box.height / 2;
-  const rgba = Buffer.alloc(size * size * 4);
-  for (let y = 0; y < size; y++)
-    for (let x = 0; x < size; x++) {
-      const sx = Math.min(img.width - 1, Math.max(0, Math.round(cx - side / 2 + (x * side) / size)));
-      const sy = Math.min(img.height - 1, Math.max(0, Math.round(cy - side / 2 + (y * side) / size)));
-      for (let c = 0; c < 3; c++) rgba[(y * size + x) * 4 + c] = img.data[(sy * img.width + sx) * 3 + c]!;
-      rgba[(y * size + x) * 4 + 3] = 255;
-    }
-  return Buffer.from(jpeg.encode({ data: rgba, width: size, height: size }, 90).data);
-}
+/** A 320x320 JPEG window around a face (an enrolment photo or a terminal frame). */
+const frame = (img: RgbImage, face: { box: FaceBox }, side: number, dx = 0) => faceWindowJpeg(img, face.box, side, { dx, quality: 90 });
 
 /**
  * Enrolment on the hub reaches the edge agent's own gallery over the real MQTT link: the hub computes the

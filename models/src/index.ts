@@ -4,6 +4,7 @@ export { buildModel, buildModels, modelPath } from './build.ts';
 export type { BuildOptions, BuildResult } from './build.ts';
 export { ImageLimitError, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE, checkImageLimits, decodeImage, decodeImageAsync, imageDimensions, imageToInput, resizeBilinear } from './image.ts';
 export type { RgbImage } from './image.ts';
+export { faceWindowJpeg, type FaceBox } from './face-window.ts';
 export { convertGraphModel, CONVERTER_VERSION } from './convert/convert.ts';
 export { ConvertError, UnsupportedOpError } from './convert/errors.ts';
 export * from './pipeline/index.ts';

@@ -168,8 +168,8 @@ export const weirdScalar: fc.Arbitrary<Json> = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 16 }),
   fc.integer(),
   fc.double({ noNaN: true, noDefaultInfinity: true }),
-  fc.constant([]),
-  fc.constant({}),
+  fc.constant<Json>([]),
+  fc.constant<Json>({}),
 );
 
 function paths(v: Json, prefix: Array<string | number> = [], out: Array<Array<string | number>> = [], depth = 0): Array<Array<string | number>> {

@@ -1,10 +1,9 @@
 import { createServer } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import jpeg from 'jpeg-js';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FacePipeline, decodeImage, type FaceResult, type RgbImage } from '@warden/models';
+import { FacePipeline, decodeImage, faceWindowJpeg, type FaceBox, type RgbImage } from '@warden/models';
 import { packageDir } from '@warden/models/paths.ts';
 import { startEdgeAgent, type EdgeAgent } from '../../src/agent.ts';
 import { parseEdgeConfig } from '../../src/config.ts';
@@ -12,21 +11,8 @@ import { Gallery } from '../../src/face/gallery.ts';
 import { parseGalleryKey, saveGallery } from '../../src/face/store.ts';
 import { eventually, fieldDevice, outboxRecords, silent, tempDir } from '../helpers.ts';
 
-/** A terminal-sized JPEG: a square window of `side` pixels around a face, scaled to 480x480. */
-function terminalFrame(img: RgbImage, face: FaceResult, side: number, dx = 0): Buffer {
-  const size = 480;
-  const cx = face.box.x + face.box.width / 2 + dx;
-  const cy = face.box.y + face.box.height / 2;
-  const rgba = Buffer.alloc(size * size * 4);
-  for (let y = 0; y < size; y++)
-    for (let x = 0; x < size; x++) {
-      const sx = Math.min(img.width - 1, Math.max(0, Math.round(cx - side / 2 + (x * side) / size)));
-      const sy = Math.min(img.height - 1, Math.max(0, Math.round(cy - side / 2 + (y * side) / size)));
-      for (let c = 0; c < 3; c++) rgba[(y * size + x) * 4 + c] = img.data[(sy * img.width + sx) * 3 + c]!;
-      rgba[(y * size + x) * 4 + 3] = 255;
-    }
-  return Buffer.from(jpeg.encode({ data: rgba, width: size, height: size }, 85).data);
-}
+/** A terminal-sized JPEG (480x480) around a face. */
+const terminalFrame = (img: RgbImage, face: { box: FaceBox }, side: number, dx = 0) => faceWindowJpeg(img, face.box, side, { dx, size: 480, quality: 85 });
 
 /** A port nobody listens on: the hub is down for the whole test. */
 async function deadPort(): Promise<number> {
