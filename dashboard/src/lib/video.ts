@@ -1,9 +1,9 @@
-import { VIDEO_CLOSE, videoPath } from '@warden/contract';
+import { VIDEO_CLOSE, VIDEO_PATH } from '../api/values.ts';
 
 /** The hub's live video WebSocket for one camera (same origin as the console; the token goes in the query). */
 export function videoUrl(cameraId: string, token: string, loc: { protocol: string; host: string } = location): string {
   const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${scheme}//${loc.host}${videoPath(cameraId)}?token=${encodeURIComponent(token)}`;
+  return `${scheme}//${loc.host}${VIDEO_PATH}/${encodeURIComponent(cameraId)}?token=${encodeURIComponent(token)}`;
 }
 
 export type VideoEnd = 'unauthorized' | 'forbidden' | 'unknownCamera' | 'streamLimit' | 'shutdown' | 'lost';

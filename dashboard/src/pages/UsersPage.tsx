@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { ROLES, type Role, type UserAccount } from '@warden/contract';
+import type { Role, UserAccount } from '@warden/contract';
+import { ROLES } from '../api/values.ts';
 import { hubPath } from '../api/client.ts';
 import { fullTime } from '../lib/format.ts';
 import { useSignedIn } from '../state/auth.tsx';
