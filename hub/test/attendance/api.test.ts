@@ -78,6 +78,13 @@ beforeAll(async () => {
         { username: 'dm2', roles: ['dorm'], password: USER_PW },
       ],
       faces: { dormManagers: { dm1: ['B1'], dm2: ['B2'] } },
+      // The hub owns the registry: each dorm's check-in point is registered; the gateways' inventories only report them.
+      devices: {
+        registry: [
+          { id: 'b1-gate', gateway: 'gw-b1', kind: 'face_terminal', building: 'B1' },
+          { id: 'b2-gate', gateway: 'gw-b2', kind: 'face_terminal', building: 'B2' },
+        ],
+      },
     }),
     { logger: false, clock: () => now },
   );
