@@ -76,6 +76,8 @@ describe('fire linkage, as separate processes', () => {
           {
             id: GW,
             url: `mqtt://127.0.0.1:${fieldPort}`,
+            // The devices log in to the field broker with the secrets the layout generated (field.requireAuth).
+            secrets: Object.fromEntries([...DOORS, GATE, SMOKE].map((id) => [id, layout.deviceSecrets[id]!])),
             devices: [
               ...DOORS.map((id) => ({ id, type: 'door-controller', building, options: { behave: false } })),
               { id: GATE, type: 'turnstile', building, options: { behave: false } },
