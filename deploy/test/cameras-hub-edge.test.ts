@@ -89,6 +89,13 @@ describe.skipIf(!hasFfmpeg)('cameras: virtual ONVIF cameras → edge → hub', (
     const hubConfig = parse(readFileSync(layout.hubConfig, 'utf8')) as Record<string, Record<string, unknown> | undefined>;
     // Linkage: when a camera goes silent, the PTZ camera turns to cover its area.
     hubConfig.alarms = { ...(hubConfig.alarms ?? {}), offlineDebounceSeconds: 1, linkage: [{ type: 'device.trouble', ptz: [{ camera: GATE_CAM, preset: 'Lobby' }] }] };
+    // The hub owns the registry: the cameras are registered there, the gateway's inventory only reports them.
+    hubConfig.devices = {
+      registry: [
+        { id: GATE_CAM, gateway: GW, kind: 'camera', building, zone: '1F' },
+        { id: HALL_CAM, gateway: GW, kind: 'camera', building, zone: '2F' },
+      ],
+    };
     writeFileSync(layout.hubConfig, stringify(hubConfig));
 
     const base = `http://127.0.0.1:${httpPort}`;
