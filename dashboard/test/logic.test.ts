@@ -99,8 +99,9 @@ describe('navigation by role', () => {
   const ids = (roles: Parameters<typeof visiblePages>[0]) => visiblePages(roles).map((p) => p.id);
 
   it('shows each role only its pages, and admin everything', () => {
-    expect(ids(['security'])).toEqual(['events', 'alarms', 'site', 'devices', 'faces']);
-    expect(ids(['dorm'])).toEqual(['events', 'devices', 'faces']);
+    expect(ids(['security'])).toEqual(['events', 'alarms', 'site', 'cameras', 'devices', 'faces']);
+    expect(ids(['supervisor'])).toEqual(ids(['security']));
+    expect(ids(['dorm'])).toEqual(['events', 'devices', 'faces', 'attendance']);
     expect(ids(['facilities'])).toEqual(['devices', 'energy', 'energyCost', 'energyAnomalies', 'energySchedules', 'audit']);
     expect(ids(['admin'])).toEqual(PAGES.map((p) => p.id));
     expect(ids(['admin'])).toContain('gateways');
@@ -108,7 +109,7 @@ describe('navigation by role', () => {
   });
 
   it('unions the pages of several roles', () => {
-    expect(ids(['facilities', 'dorm'])).toEqual(['events', 'devices', 'energy', 'energyCost', 'energyAnomalies', 'energySchedules', 'faces', 'audit']);
+    expect(ids(['facilities', 'dorm'])).toEqual(['events', 'devices', 'energy', 'energyCost', 'energyAnomalies', 'energySchedules', 'faces', 'attendance', 'audit']);
   });
 
   it('reads the page from the address hash', () => {

@@ -416,6 +416,7 @@ export const en: Messages = {
   eventTypes,
   deviceKinds,
   dataKeys: {
+    state: 'state',
     door: 'door',
     seconds: 'seconds',
     by: 'by',
@@ -559,7 +560,7 @@ export const en: Messages = {
     approve: 'Approve',
     reject: 'Reject',
     revoke: 'Revoke',
-    states: { pending: 'before curfew', in: 'in', late: 'late', absent: 'absent', leave: 'on leave', unknown: 'unknown', exempt: 'exempt', '': '' } as Record<string, string>,
+    states: { pending: 'before curfew', in: 'in', late: 'late', absent: 'absent', leave: 'on leave', unknown: 'unknown', exempt: 'exempt' } as Record<string, string>,
     reasons: { point_offline: '(check-in point offline)', gateway_offline: '(gateway offline)' } as Record<string, string>,
     leaveStatus: { requested: 'requested', approved: 'approved', rejected: 'rejected', revoked: 'revoked' } as Record<string, string>,
   },

@@ -418,6 +418,7 @@ export const zh = {
   deviceKinds,
   /** Labels for the fields of event data (keys of the contract's EVENT_SCHEMAS); unknown keys show as-is. */
   dataKeys: {
+    state: '状态',
     door: '门',
     seconds: '秒数',
     by: '操作人',
@@ -562,7 +563,7 @@ export const zh = {
     approve: '批准',
     reject: '驳回',
     revoke: '撤销',
-    states: { pending: '未到门禁', in: '在寝', late: '晚归', absent: '未归', leave: '请假', unknown: '未知', exempt: '免查', '': '' } as Record<string, string>,
+    states: { pending: '未到门禁', in: '在寝', late: '晚归', absent: '未归', leave: '请假', unknown: '未知', exempt: '免查' } as Record<string, string>,
     reasons: { point_offline: '（考勤点离线）', gateway_offline: '（网关离线）' } as Record<string, string>,
     leaveStatus: { requested: '待批准', approved: '已批准', rejected: '已驳回', revoked: '已撤销' } as Record<string, string>,
   },

@@ -29,7 +29,9 @@ export interface PageDef {
 export type PageId = (typeof PAGES)[number]['id'];
 
 export function canSee(page: PageDef, roles: readonly Role[]): boolean {
-  return roles.includes('admin') || page.roles.some((r) => roles.includes(r));
+  // A security supervisor sees everything security sees (the hub's access policy treats them alike).
+  const has = (r: Role) => roles.includes(r) || (r === 'security' && roles.includes('supervisor'));
+  return roles.includes('admin') || page.roles.some(has);
 }
 
 export function visiblePages(roles: readonly Role[]): (typeof PAGES)[number][] {

@@ -96,7 +96,7 @@ export function AttendancePage() {
   const showHistory = (student: string) =>
     act(async () => setHistory(await api('GET /api/attendance/students/:id', { params: { id: student }, query: {} })));
 
-  const stateLabel = (s: string) => t(`attendance.states.${s}`);
+  const stateLabel = (s: string) => (s ? t(`attendance.states.${s}`) : '');
 
   return (
     <section className="page" aria-labelledby="attendance-title">
