@@ -39,7 +39,7 @@ describe('decodeImageAsync (mozjpeg in WebAssembly, the latency path)', () => {
       for (let i = 0; i < ref.data.length; i++) sum += Math.abs(fast.data[i]! - ref.data[i]!);
       expect(sum / ref.data.length).toBeLessThan(2);
     }
-    await expect(decodeImageAsync(Uint8Array.of(0xff, 0xd8, 0xff, 0x00, 1, 2, 3))).rejects.toThrow(/not a decodable JPEG/);
+    await expect(decodeImageAsync(Uint8Array.of(0xff, 0xd8, 0xff, 0x00, 1, 2, 3))).rejects.toThrow(/not a decodable JPEG|not a PNG or JPEG image/);
     await expect(decodeImageAsync(Uint8Array.of(1, 2, 3))).rejects.toThrow(/not a PNG or JPEG/);
   });
 });
