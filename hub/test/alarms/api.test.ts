@@ -76,6 +76,7 @@ describe('alarms through the running hub: REST, socket.io, linkage over MQTT', (
     t = await testHub({
       users: [
         { username: 'desk', displayName: 'Desk Officer', roles: ['security'], password: 'desk-password' },
+        // Reads are the security desk's; the dorm manager (no dorms assigned) may not acknowledge.
         { username: 'viewer', roles: ['dorm'], password: 'viewer-password' },
       ],
       alarms: {
@@ -94,7 +95,8 @@ describe('alarms through the running hub: REST, socket.io, linkage over MQTT', (
     desk = await login(t.hub, 'desk', 'desk-password');
     viewer = await login(t.hub, 'viewer', 'viewer-password');
     await eventually(async () => (await api<{ devices: unknown[] }>(t.hub, admin, '/api/devices')).body.devices.length === 9, 'inventories stored');
-    live = await connectLive(t.hub.httpUrl, viewer);
+    // The security desk watches the live feed (a dorm manager gets only their dorms' messages: trust.test.ts).
+    live = await connectLive(t.hub.httpUrl, desk);
     live.on('alarm', (m: Alarm) => alarms.push(m));
     live.on('linkage', (m: LiveMessages['linkage']) => linkage.push(m));
   });
@@ -130,7 +132,7 @@ describe('alarms through the running hub: REST, socket.io, linkage over MQTT', (
     await eventually(() => linkage.filter((m) => m.ok !== undefined).length === 3, 'confirmations pushed');
     expect(linkage.find((m) => m.ok === false)).toMatchObject({ alarmId: raised.id, devices: ['door-3'], error: 'jammed', action: 'door.hold_open' });
 
-    const detail = (await api<Detail>(t.hub, viewer, `/api/alarms/${raised.id}`)).body;
+    const detail = (await api<Detail>(t.hub, desk, `/api/alarms/${raised.id}`)).body;
     expect(detail.cameras).toEqual(['cam-1']);
     const results = detail.timeline.filter((e) => e.kind === 'linkage.result').map((e) => [e.detail!.device, e.detail!.ok]);
     expect(results.sort()).toEqual([
@@ -149,7 +151,7 @@ describe('alarms through the running hub: REST, socket.io, linkage over MQTT', (
     const fire = alarms.find((m) => m.type === 'fire.alarm')!;
     await a.send('smoke-1', 'fire.cleared');
     await eventually(() => alarms.find((m) => m.id === fire.id && m.conditionCleared), 'condition cleared');
-    expect((await api<Alarm>(t.hub, viewer, `/api/alarms/${fire.id}`)).body).toMatchObject({ state: 'raised', conditionCleared: true });
+    expect((await api<Alarm>(t.hub, desk, `/api/alarms/${fire.id}`)).body).toMatchObject({ state: 'raised', conditionCleared: true });
 
     expect((await api(t.hub, viewer, `/api/alarms/${fire.id}/acknowledge`, { method: 'POST', body: {} })).status).toBe(403);
     const ack = await api<Alarm>(t.hub, desk, `/api/alarms/${fire.id}/acknowledge`, { method: 'POST', body: { note: 'fire team dispatched' } });
@@ -165,9 +167,9 @@ describe('alarms through the running hub: REST, socket.io, linkage over MQTT', (
     const twice = await api<{ error: { code: string } }>(t.hub, desk, `/api/alarms/${fire.id}/resolve`, { method: 'POST', body: { note: 'x' } });
     expect([twice.status, twice.body.error.code]).toEqual([409, 'alarm_resolved']);
 
-    const open = (await api<{ alarms: Alarm[] }>(t.hub, viewer, '/api/alarms?state=open')).body.alarms;
+    const open = (await api<{ alarms: Alarm[] }>(t.hub, desk, '/api/alarms?state=open')).body.alarms;
     expect(open.map((x) => x.id)).not.toContain(fire.id);
-    const history = (await api<{ alarms: Alarm[] }>(t.hub, viewer, '/api/alarms?state=resolved&q=dust&type=fire.*&priority=critical,high')).body.alarms;
+    const history = (await api<{ alarms: Alarm[] }>(t.hub, desk, '/api/alarms?state=resolved&q=dust&type=fire.*&priority=critical,high')).body.alarms;
     expect(history.map((x) => [x.id, x.resolvedBy])).toEqual([[fire.id, 'desk']]);
     const audit = (await api<{ entries: Array<{ actor: string; action: string; target: string }> }>(t.hub, admin, '/api/audit?limit=200')).body.entries;
     expect(audit.filter((e) => e.target === fire.id).map((e) => `${e.actor} ${e.action}`)).toEqual(['desk alarm.resolve', 'desk alarm.acknowledge']);
@@ -179,13 +181,13 @@ describe('alarms through the running hub: REST, socket.io, linkage over MQTT', (
     await a.send('door-1', 'door.forced');
     await a.send('door-1', 'door.forced');
     await eventually(() => alarms.find((m) => m.device === 'door-1' && m.type === 'door.forced' && m.count === 2), 'flood-controlled alarm');
-    const open = (await api<{ alarms: Alarm[] }>(t.hub, viewer, '/api/alarms?state=raised&type=door.forced')).body.alarms;
+    const open = (await api<{ alarms: Alarm[] }>(t.hub, desk, '/api/alarms?state=raised&type=door.forced')).body.alarms;
     expect(open).toHaveLength(3);
-    const page1 = (await api<{ alarms: Alarm[]; next: string }>(t.hub, viewer, '/api/alarms?type=door.forced&limit=2')).body;
-    const page2 = (await api<{ alarms: Alarm[]; next: string | null }>(t.hub, viewer, `/api/alarms?type=door.forced&limit=2&before=${page1.next}`)).body;
+    const page1 = (await api<{ alarms: Alarm[]; next: string }>(t.hub, desk, '/api/alarms?type=door.forced&limit=2')).body;
+    const page2 = (await api<{ alarms: Alarm[]; next: string | null }>(t.hub, desk, `/api/alarms?type=door.forced&limit=2&before=${page1.next}`)).body;
     expect([...page1.alarms, ...page2.alarms].map((x) => x.id).sort()).toEqual(open.map((x) => x.id).sort());
     expect(page2.next).toBeNull();
-    expect((await api<{ alarms: Alarm[] }>(t.hub, viewer, '/api/alarms?building=dorm')).body.alarms.map((x) => x.device)).toEqual(['door-9']);
+    expect((await api<{ alarms: Alarm[] }>(t.hub, desk, '/api/alarms?building=dorm')).body.alarms.map((x) => x.device)).toEqual(['door-9']);
 
     const bulk = await api<{ acknowledged: string[]; skipped: unknown[] }>(t.hub, desk, '/api/alarms/acknowledge', {
       method: 'POST',
@@ -194,13 +196,13 @@ describe('alarms through the running hub: REST, socket.io, linkage over MQTT', (
     expect(bulk.status).toBe(200);
     expect(bulk.body.acknowledged.sort()).toEqual(open.map((x) => x.id).sort());
     expect(bulk.body.skipped).toEqual([{ id: 'no-such-alarm', reason: 'not_found' }]);
-    expect((await api(t.hub, viewer, '/api/alarms?state=bogus')).status).toBe(400);
-    expect((await api(t.hub, viewer, '/api/alarms/nope')).status).toBe(404);
+    expect((await api(t.hub, desk, '/api/alarms?state=bogus')).status).toBe(400);
+    expect((await api(t.hub, desk, '/api/alarms/nope')).status).toBe(404);
     expect((await api(t.hub, null, '/api/alarms')).status).toBe(401);
   });
 
   it('serves the site plan with markers joined to the registry', async () => {
-    const site = (await api<{ plan: { svg: string; width: number }; markers: unknown[] }>(t.hub, viewer, '/api/site')).body;
+    const site = (await api<{ plan: { svg: string; width: number }; markers: unknown[] }>(t.hub, desk, '/api/site')).body;
     expect(site.plan.svg).toContain('<svg');
     expect(site.plan.width).toBe(800);
     expect(site.markers).toEqual([
