@@ -98,7 +98,14 @@ export class GallerySyncClient {
     let templates: Float32Array[][];
     try {
       templates = d.upsert.map((p) => p.templates.map((t) => decodeTemplate(t)));
-      for (const ts of templates) for (const t of ts) if (t.length !== g.dimensions) throw new Error(`template has ${t.length} values, the gallery holds ${g.dimensions}`);
+      for (const ts of templates)
+        for (const t of ts) {
+          if (t.length !== g.dimensions) throw new Error(`template has ${t.length} values, the gallery holds ${g.dimensions}`);
+          // Checked here, before anything is applied, so a bad template refuses the whole delta (found by fuzzing).
+          let sq = 0;
+          for (const v of t) sq += v * v;
+          if (!(sq > 0) || !Number.isFinite(sq)) throw new Error('template is all zeros or not finite');
+        }
     } catch (err) {
       return this.refuse('schema_invalid', (err as Error).message);
     }
