@@ -17,7 +17,10 @@ export interface FuzzRun {
 }
 
 const envSeed = process.env.WARDEN_FUZZ_SEED;
-const SEED = envSeed !== undefined && envSeed !== '' ? Number(envSeed) : (Math.random() * 2 ** 31) | 0;
+// A fixed default seed keeps `npm test` (and CI's landing gate) reproducible; WARDEN_FUZZ_SEED=random explores new
+// cases (a soak), WARDEN_FUZZ_SEED=<n> replays a printed failure.
+const DEFAULT_SEED = 20_261_130;
+const SEED = envSeed === 'random' ? (Math.random() * 2 ** 31) | 0 : envSeed !== undefined && envSeed !== '' ? Number(envSeed) : DEFAULT_SEED;
 if (!Number.isInteger(SEED)) throw new Error(`WARDEN_FUZZ_SEED must be an integer, got ${envSeed}`);
 
 /** The parameters of one fuzz property, printed so a failure can be replayed with WARDEN_FUZZ_SEED. */
