@@ -237,4 +237,11 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit WHEN (SELECT open FROM audit_gate WHERE id = 1) = 0
     BEGIN SELECT RAISE(ABORT, 'audit is append-only (only the retention job deletes)'); END;
   `,
+  // trust (issue 9, session 3): failed logins survive a restart (account lockout); each sealed face template names
+  // the key it was sealed with (NULL: the legacy <dataDir>/faces.key, migrated at the faces module's start).
+  `
+  CREATE TABLE login_failures (username TEXT NOT NULL, at INTEGER NOT NULL);
+  CREATE INDEX login_failures_user ON login_failures (username, at);
+  ALTER TABLE face_templates ADD COLUMN key_id TEXT;
+  `,
 ];
