@@ -58,7 +58,7 @@ export class ApiModule implements HubModule {
         ...stores,
         tokens: ctx.tokens,
         limiter: new LoginLimiter(config.auth.loginAttemptsPerMinute),
-        lockout: new AccountLockout(config.auth.lockoutThreshold, durationMs(config.auth.lockoutWindow), ctx.clock),
+        lockout: new AccountLockout(config.auth.lockoutThreshold, durationMs(config.auth.lockoutWindow), ctx.clock, stores.users),
         metrics: ctx.metrics,
         commands: ctx.commands,
         alarms: { engine: o.alarms.engine, repo: o.alarms.repo },

@@ -43,31 +43,71 @@ export class LoginLimiter {
   }
 }
 
+/** Where an account's failed logins are kept (state.db's login_failures, so a hub restart does not reset them). */
+export interface FailureStore {
+  addFailure(username: string, at: number): void;
+  failuresSince(username: string, since: number): number;
+  clearFailures(username: string): void;
+  /** Drops failures older than `before` (every account). */
+  pruneFailures(before: number): void;
+}
+
+/** Failures in memory (a hub without state, tests of the limiter alone). */
+export class MemoryFailureStore implements FailureStore {
+  private readonly m = new Map<string, number[]>();
+  addFailure(username: string, at: number): void {
+    this.m.set(username, [...(this.m.get(username) ?? []), at]);
+  }
+  failuresSince(username: string, since: number): number {
+    return (this.m.get(username) ?? []).filter((t) => t > since).length;
+  }
+  clearFailures(username: string): void {
+    this.m.delete(username);
+  }
+  pruneFailures(before: number): void {
+    for (const [k, v] of this.m) {
+      const keep = v.filter((t) => t > before);
+      if (keep.length) this.m.set(k, keep);
+      else this.m.delete(k);
+    }
+  }
+}
+
 /**
  * Account lockout (GB 50396: an alarm after at most 5 failures): `threshold` failed logins on one account within
  * `windowMs`, from any address, lock it for `windowMs`. An admin or a security supervisor can unlock it sooner.
- * `fail` answers true exactly when this failure locked the account.
+ * `fail` answers true exactly when this failure locked the account. The failures live in `store` (the hub passes
+ * its state.db), so restarting the hub between attempts does not reset the count.
  */
 export class AccountLockout {
-  private readonly failures: LoginLimiter;
+  private lastPrune = 0;
   constructor(
     readonly threshold: number,
     readonly windowMs: number,
-    now: () => number = Date.now,
-  ) {
-    this.failures = new LoginLimiter(Number.MAX_SAFE_INTEGER, windowMs, now);
-  }
+    private readonly now: () => number = Date.now,
+    private readonly store: FailureStore = new MemoryFailureStore(),
+  ) {}
 
   fail(username: string): boolean {
-    this.failures.fail(username);
-    if (this.failures.count(username) >= this.threshold) {
-      this.failures.succeed(username);
+    const now = this.now();
+    if (now - this.lastPrune > this.windowMs) {
+      this.store.pruneFailures(now - this.windowMs);
+      this.lastPrune = now;
+    }
+    this.store.addFailure(username, now);
+    if (this.store.failuresSince(username, now - this.windowMs) >= this.threshold) {
+      this.store.clearFailures(username);
       return true;
     }
     return false;
   }
 
+  /** Failed logins of the account still inside the window. */
+  count(username: string): number {
+    return this.store.failuresSince(username, this.now() - this.windowMs);
+  }
+
   reset(username: string): void {
-    this.failures.succeed(username);
+    this.store.clearFailures(username);
   }
 }

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Scope } from '@warden/contract';
 import type { Role } from '../config.ts';
 import type { StateDb } from '../store/state-db.ts';
+import type { FailureStore } from './login-limiter.ts';
 
 export interface User {
   username: string;
@@ -55,7 +56,7 @@ function account(r: Row): UserAccount {
  * under, and bumping it (log out everywhere, password change, disable, role or scope change) ends every session.
  * `revoked` is emitted with the username so the live feed can drop the user's open sockets.
  */
-export class UserRepo extends EventEmitter<{ revoked: [string] }> {
+export class UserRepo extends EventEmitter<{ revoked: [string] }> implements FailureStore {
   private readonly q;
   constructor(db: StateDb) {
     super();
@@ -68,6 +69,10 @@ export class UserRepo extends EventEmitter<{ revoked: [string] }> {
       setHash: db.prepare<[string, string]>('UPDATE users SET password_hash = ? WHERE username = ?'),
       bump: db.prepare<[string]>('UPDATE users SET session_version = session_version + 1 WHERE username = ?'),
       lock: db.prepare<[number | null, string]>('UPDATE users SET locked_until = ? WHERE username = ?'),
+      addFailure: db.prepare<[string, number]>('INSERT INTO login_failures (username, at) VALUES (?, ?)'),
+      failures: db.prepare<[string, number], { n: number }>('SELECT count(*) AS n FROM login_failures WHERE username = ? AND at > ?'),
+      clearFailures: db.prepare<[string]>('DELETE FROM login_failures WHERE username = ?'),
+      pruneFailures: db.prepare<[number]>('DELETE FROM login_failures WHERE at <= ?'),
     };
   }
 
@@ -122,5 +127,22 @@ export class UserRepo extends EventEmitter<{ revoked: [string] }> {
 
   lock(username: string, until: number | null): void {
     this.q.lock.run(until, username);
+  }
+
+  // Failed logins (account lockout, hub/src/auth/login-limiter.ts): in state.db so a restart does not reset them.
+  addFailure(username: string, at: number): void {
+    this.q.addFailure.run(username, at);
+  }
+
+  failuresSince(username: string, since: number): number {
+    return this.q.failures.get(username, since)!.n;
+  }
+
+  clearFailures(username: string): void {
+    this.q.clearFailures.run(username);
+  }
+
+  pruneFailures(before: number): void {
+    this.q.pruneFailures.run(before);
   }
 }
