@@ -21,6 +21,29 @@ program
   .option('--data <dir>', 'the hub data directory (overrides the config)')
   .action(async (opts: { config?: string; data?: string }) => (await import('@warden/hub/cli.ts')).runAuditVerify(opts));
 
+const pki = program.command('pki').description('a campus CA and the TLS certificates of the hub and gateways (docs/TLS.md)');
+pki
+  .command('ca')
+  .description('create the campus CA (ca.crt, ca.key) in a folder')
+  .requiredOption('--dir <dir>', 'folder for the CA and the certificates it issues')
+  .option('--name <cn>', 'CA common name', 'Warden campus CA')
+  .option('--days <n>', 'validity in days (default 3650)')
+  .action(async (opts: { dir: string; name?: string; days?: string }) => (await import('@warden/hub/pki.ts')).runPkiCa(opts));
+pki
+  .command('hub')
+  .description("issue the hub's server certificate (hub.crt, hub.key): every host name and IP address clients use, as SANs")
+  .requiredOption('--dir <dir>', 'the CA folder')
+  .requiredOption('--name <name...>', 'host names / IP addresses; the first is the common name')
+  .option('--days <n>', 'validity in days (default 825)')
+  .action(async (opts: { dir: string; name: string[]; days?: string }) => (await import('@warden/hub/pki.ts')).runPkiHub(opts));
+pki
+  .command('gateway')
+  .description("issue a gateway's client certificate (gateway-<id>.crt/.key), CN and SAN = the gateway id")
+  .argument('<id>', 'gateway id')
+  .requiredOption('--dir <dir>', 'the CA folder')
+  .option('--days <n>', 'validity in days (default 730)')
+  .action(async (id: string, opts: { dir: string; days?: string }) => (await import('@warden/hub/pki.ts')).runPkiGateway(id, opts));
+
 program
   .command('edge')
   .description('run an edge agent on a building gateway')
