@@ -227,3 +227,31 @@ describe('trust: MQTT authentication throttled per source address', () => {
     expect(await metric(t.hub, 'warden_hub_auth_failures_total', { reason: 'throttled' })).toBeGreaterThanOrEqual(1);
   });
 });
+
+describe('trust: lockout survives a hub restart', () => {
+  it('3 failures, a restart, 2 more: the account is locked (the count is in state.db, not in memory)', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'warden-lockout-'));
+    const users = [{ username: 'victim', roles: ['security'] as Role[], password: PW }];
+    const tryLogin = (h: TestHub, password: string) => api(h.hub, null, '/api/auth/login', { method: 'POST', body: { username: 'victim', password } });
+    try {
+      let h = await testHub({ users }, dir);
+      for (let i = 0; i < 3; i++) expect((await tryLogin(h, `wrong-${i}`)).status).toBe(401);
+      await h.close();
+      h = await testHub({ users }, dir);
+      try {
+        for (let i = 3; i < 5; i++) expect((await tryLogin(h, `wrong-${i}`)).status).toBe(401);
+        const locked = await tryLogin(h, PW);
+        expect(locked.status).toBe(423);
+        const alarms = (await api<{ alarms: Array<{ type: string; credential: string | null }> }>(h.hub, await login(h.hub), '/api/alarms')).body.alarms;
+        expect(alarms.find((a) => a.type === 'auth.account_locked')).toMatchObject({ credential: 'victim' });
+      } finally {
+        await h.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
