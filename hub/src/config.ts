@@ -9,6 +9,7 @@ import { AlarmsConfigSchema, SiteConfigSchema, checkAlarmsConfig } from './alarm
 import { EnergyConfigSchema, checkEnergyConfig } from './energy/config.ts';
 import { FacesConfigSchema } from './faces/config.ts';
 import { RetentionConfigSchema } from './lifecycle/config.ts';
+import { VideoConfigSchema, checkVideoConfig } from './video/config.ts';
 
 /** The console build, next to the hub package in the repository. */
 export const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL('../../dashboard/dist', import.meta.url));
@@ -20,6 +21,16 @@ const Duration = (def: string, description: string) =>
 const Port = (def: number, description: string) => Type.Integer({ minimum: 0, maximum: 65535, default: def, description });
 const Section = <T extends TProperties>(props: T, description: string) =>
   Type.Object(props, { additionalProperties: false, default: {}, description });
+
+const TlsFiles = (description: string) =>
+  Type.Object(
+    {
+      cert: Type.String({ minLength: 1, description: 'PEM certificate (chain) file; relative to the config file' }),
+      key: Type.String({ minLength: 1, description: 'PEM private key file; relative to the config file' }),
+      ca: Type.Optional(Type.String({ minLength: 1, description: 'PEM CA file: clients may present a certificate signed by it' })),
+    },
+    { additionalProperties: false, description },
+  );
 
 export const UserSchema = Type.Object(
   {
@@ -47,6 +58,10 @@ export const HubConfigSchema = Type.Object(
       {
         host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'REST API, live feed, console and MQTT over WebSocket' }),
         port: Port(8080, 'HTTP port; 0 picks a free one'),
+        tls: Type.Optional(TlsFiles('HTTPS for the REST API, socket.io, live video and MQTT over WebSocket (docs/TLS.md)')),
+        allowInsecure: Type.Optional(
+          Type.Boolean({ description: 'UNSAFE: serve plain HTTP on a non-loopback address (passwords and tokens in clear); without it such a hub refuses to start' }),
+        ),
       },
       'HTTP listener',
     ),
@@ -56,6 +71,26 @@ export const HubConfigSchema = Type.Object(
         port: Port(1883, 'MQTT TCP port; 0 picks a free one'),
         websocketPath: Type.String({ pattern: '^/[A-Za-z0-9/_-]*$', default: '/mqtt', description: 'MQTT over WebSocket, on the HTTP listener' }),
         maxPacketBytes: Type.Integer({ minimum: 1024, maximum: 268_435_455, default: 1_048_576, description: 'larger MQTT packets drop the connection' }),
+        tls: Type.Optional(
+          Type.Object(
+            {
+              host: Type.Optional(Type.String({ minLength: 1, description: 'MQTT over TLS address (default: mqtt.host)' })),
+              port: Port(8883, 'MQTT over TLS port; 0 picks a free one'),
+              cert: Type.String({ minLength: 1, description: "PEM certificate (chain) file of the hub; relative to the config file" }),
+              key: Type.String({ minLength: 1, description: 'PEM private key file; relative to the config file' }),
+              ca: Type.Optional(Type.String({ minLength: 1, description: 'PEM CA file for gateway client certificates (mutual TLS); a presented certificate must chain to it and name the gateway' })),
+              requireClientCert: Type.Boolean({
+                default: false,
+                description: 'mutual TLS: every gateway login (on any listener) needs a client certificate from tls.ca whose CN or SAN is its gateway id',
+              }),
+            },
+            { additionalProperties: false, description: 'MQTT over TLS (MQTTS) for gateways (docs/TLS.md)' },
+          ),
+        ),
+        plain: Type.Optional(Type.Boolean({ description: 'serve plain MQTT on mqtt.port too (default: true without mqtt.tls, false with it)' })),
+        allowInsecure: Type.Optional(
+          Type.Boolean({ description: 'UNSAFE: serve plain MQTT on a non-loopback address (gateway passwords and commands in clear); without it such a hub refuses to start' }),
+        ),
       },
       'MQTT broker for gateways',
     ),
@@ -126,6 +161,7 @@ export const HubConfigSchema = Type.Object(
     energy: EnergyConfigSchema,
     faces: FacesConfigSchema,
     site: SiteConfigSchema,
+    video: VideoConfigSchema,
   },
   { additionalProperties: false },
 );
@@ -194,8 +230,10 @@ export function parseHubConfig(obj: unknown, env: NodeJS.ProcessEnv = {}, opts: 
   cfg.dataDir = isAbsolute(cfg.dataDir) ? cfg.dataDir : resolve(base, cfg.dataDir);
   cfg.dashboard.dir = isAbsolute(cfg.dashboard.dir) ? cfg.dashboard.dir : resolve(base, cfg.dashboard.dir);
   if (cfg.site.plan !== undefined && !isAbsolute(cfg.site.plan)) cfg.site.plan = resolve(base, cfg.site.plan);
+  errors.push(...checkTransportSecurity(cfg, base));
   errors.push(...checkAlarmsConfig(cfg.alarms));
   errors.push(...checkEnergyConfig(cfg.energy));
+  errors.push(...checkVideoConfig(cfg.video));
   const ids = new Set<string>();
   cfg.gateways.forEach((g, i) => {
     if (ids.has(g.id)) errors.push(`/gateways/${i}/id: duplicate gateway id ${g.id}`);
@@ -214,6 +252,33 @@ export function parseHubConfig(obj: unknown, env: NodeJS.ProcessEnv = {}, opts: 
   });
   if (errors.length) throw new ConfigError(errors, source);
   return deepFreeze(cfg);
+}
+
+/** 127.0.0.0/8, ::1 and localhost: only processes on this machine can reach such a listener. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || /^::ffff:127\./.test(h);
+}
+
+/** TLS file paths made absolute; a plain listener on a non-loopback address refused unless allowed explicitly. */
+function checkTransportSecurity(cfg: Static<typeof HubConfigSchema>, base: string): string[] {
+  const errors: string[] = [];
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  for (const t of [cfg.http.tls, cfg.mqtt.tls]) {
+    if (!t) continue;
+    t.cert = abs(t.cert);
+    t.key = abs(t.key);
+    if (t.ca !== undefined) t.ca = abs(t.ca);
+  }
+  if (!cfg.http.tls && !cfg.http.allowInsecure && !isLoopbackHost(cfg.http.host)) {
+    errors.push(`/http: plain HTTP on ${cfg.http.host}, a non-loopback address, would carry passwords and tokens in clear: give http.tls, or set http.allowInsecure: true to accept that risk`);
+  }
+  if (cfg.mqtt.tls?.requireClientCert && !cfg.mqtt.tls.ca) errors.push('/mqtt/tls/requireClientCert: needs mqtt.tls.ca, the CA gateway certificates must chain to');
+  if (cfg.mqtt.plain === false && !cfg.mqtt.tls) errors.push('/mqtt/plain: false needs mqtt.tls, or the hub has no MQTT listener');
+  if ((cfg.mqtt.plain ?? !cfg.mqtt.tls) && !cfg.mqtt.allowInsecure && !isLoopbackHost(cfg.mqtt.host)) {
+    errors.push(`/mqtt: plain MQTT on ${cfg.mqtt.host}, a non-loopback address, would carry gateway passwords and commands in clear: give mqtt.tls (plain is then off), or set mqtt.allowInsecure: true`);
+  }
+  return errors;
 }
 
 /** Reads a YAML config file (or only defaults when `file` is absent) and applies environment overrides. */

@@ -57,8 +57,8 @@ describe('hub config', () => {
 
   it('applies environment overrides only when given, and reports a bad one', () => {
     const env = { WARDEN_HTTP_PORT: '9000', WARDEN_MQTT_PORT: '0', WARDEN_DATA_DIR: join(dir, 'data'), WARDEN_ADMIN_PASSWORD: 'from-the-env' };
-    const c = parseHubConfig({ http: { host: '0.0.0.0' } }, env);
-    expect(c.http).toEqual({ host: '0.0.0.0', port: 9000 });
+    const c = parseHubConfig({ http: { host: '0.0.0.0', allowInsecure: true } }, env);
+    expect(c.http).toEqual({ host: '0.0.0.0', port: 9000, allowInsecure: true });
     expect(c.mqtt.port).toBe(0);
     expect(c.dataDir).toBe(join(dir, 'data'));
     expect(c.admin.password).toBe('from-the-env');
