@@ -45,6 +45,21 @@ pki
   .action(async (id: string, opts: { dir: string; days?: string }) => (await import('@warden/hub/pki.ts')).runPkiGateway(id, opts));
 
 program
+  .command('backup')
+  .description("consistent copy of the hub's stores into a new folder, taken by the running hub (or from a stopped hub's files)")
+  .argument('<dir>', 'the new backup folder')
+  .option('-c, --config <file>', 'hub config file (YAML), for its dataDir')
+  .option('--data <dir>', 'the hub data directory (overrides the config)')
+  .action(async (dir: string, opts: { config?: string; data?: string }) => (await import('@warden/hub/cli.ts')).runBackup(dir, opts));
+
+program
+  .command('restore')
+  .description('check a backup folder and copy it into a new, empty hub data directory')
+  .argument('<dir>', 'the backup folder')
+  .requiredOption('--data <dir>', 'the NEW hub data directory to restore into')
+  .action(async (dir: string, opts: { data: string }) => (await import('@warden/hub/cli.ts')).runRestore(dir, opts));
+
+program
   .command('edge')
   .description('run an edge agent on a building gateway')
   .requiredOption('-c, --config <file>', 'edge config file (YAML)')

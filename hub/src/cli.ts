@@ -1,9 +1,11 @@
 import { ConfigError, loadHubConfig } from './config.ts';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { AuditLog, type VerifyResult } from './audit.ts';
 import { startHub } from './hub.ts';
+import { backupOffline, restoreBackup, type BackupManifest } from './lifecycle/backup.ts';
+import { askControl } from './lifecycle/control.ts';
 
 /** Verifies the audit chain of a state.db (read-only; the hub may be running). */
 export function verifyAuditFile(file: string): VerifyResult {
@@ -41,6 +43,57 @@ export async function runAuditVerify(opts: { config?: string; data?: string }): 
     console.log(`audit chain intact: ${r.rows} entries${r.lastId !== null ? `, last id ${r.lastId}` : ''}`);
   } else {
     console.error(`audit chain BROKEN at row ${r.brokenId}: ${r.reason} (${r.rows} entries checked)`);
+    process.exitCode = 1;
+  }
+}
+
+function dataDirOf(opts: { config?: string; data?: string }): string | undefined {
+  if (opts.data) return opts.data;
+  try {
+    return loadHubConfig(opts.config, process.env).dataDir;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exitCode = 2;
+      return undefined;
+    }
+    throw err;
+  }
+}
+
+function describe(m: BackupManifest): string {
+  const bytes = m.files.reduce((a, f) => a + f.bytes, 0);
+  return `${m.files.length} files, ${(bytes / 1048576).toFixed(1)} MiB; ${m.counts.events} events, ${m.counts.alarms} alarms, ${m.counts.auditEntries} audit entries, ${m.counts.users} users`;
+}
+
+/**
+ * `warden backup <dir> [--config hub.yaml | --data dir]`: asks the running hub (its control socket in the data dir)
+ * for a consistent copy of its stores into the new folder <dir>; with no hub running, copies the files itself.
+ */
+export async function runBackup(dir: string, opts: { config?: string; data?: string }): Promise<void> {
+  const dataDir = dataDirOf(opts);
+  if (!dataDir) return;
+  const out = resolve(dir);
+  try {
+    const a = await askControl(dataDir, { op: 'backup', dir: out });
+    if (a && !a.ok) throw new Error(a.error);
+    const m = a?.ok ? a.manifest : await backupOffline(dataDir, out);
+    console.log(`backup ${a ? 'of the running hub' : 'of the stopped hub'} written to ${out}: ${describe(m)}`);
+  } catch (err) {
+    console.error(`backup failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  }
+}
+
+/** `warden restore <dir> --data <new data dir>`: checks the backup's checksums and copies it into a new, empty data dir. */
+export async function runRestore(dir: string, opts: { config?: string; data?: string }): Promise<void> {
+  const dataDir = dataDirOf(opts);
+  if (!dataDir) return;
+  try {
+    const m = await restoreBackup(resolve(dir), resolve(dataDir));
+    console.log(`restored ${resolve(dir)} into ${resolve(dataDir)}: ${describe(m)}; start the hub with dataDir ${resolve(dataDir)}`);
+  } catch (err) {
+    console.error(`restore failed: ${err instanceof Error ? err.message : String(err)}`);
     process.exitCode = 1;
   }
 }

@@ -123,7 +123,11 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
     const faces = new FacesModule();
     const energy = new EnergyModule({ alarms });
     const attendance = new AttendanceModule();
-    const lifecycle = new LifecycleModule({ alarms });
+    const lifecycle = new LifecycleModule({
+      alarms,
+      pruneRollups: (before) => energy.service.pruneRollups(before),
+      backupStores: () => [{ name: 'energy.duckdb', backupTo: (file) => energy.service.backupTo(file) }],
+    });
     const ingest = new IngestModule((client) => policy.gateway(client));
     const api = new ApiModule({
       version: VERSION,

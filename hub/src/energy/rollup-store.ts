@@ -1,5 +1,5 @@
 import { DuckDBConnection, DuckDBInstance, DuckDBTimestampValue, type DuckDBAppender } from '@duckdb/node-api';
-import { openDuckDb } from '../store/duckdb.ts';
+import { copyDuckDb, openDuckDb } from '../store/duckdb.ts';
 import type { Bucket } from './consumption.ts';
 import type { Step } from './time.ts';
 
@@ -225,6 +225,25 @@ export class EnergyRollupStore {
   /** For a checkpoint before measuring disk size. */
   async checkpoint(): Promise<void> {
     await this.writer.run('CHECKPOINT');
+  }
+
+  /** Retention (hub/src/lifecycle): quarter hours of meters and nodes before `before`; returns rows removed. */
+  async pruneBefore(before: number): Promise<number> {
+    if (this.closed) throw new Error('energy store is closed');
+    this.appender.flushSync();
+    this.nodeAppender.flushSync();
+    const us = { us: BigInt(before) * 1000n };
+    const a = await this.writer.run('DELETE FROM consumption_15m WHERE bucket < make_timestamp($us::BIGINT)', us);
+    const b = await this.writer.run('DELETE FROM node_15m WHERE bucket < make_timestamp($us::BIGINT)', us);
+    return Number(a.rowsChanged) + Number(b.rowsChanged);
+  }
+
+  /** A consistent copy into a new DuckDB file while the hub runs (`warden backup`, hub/src/lifecycle/backup.ts). */
+  async backupTo(file: string): Promise<void> {
+    if (this.closed) throw new Error('energy store is closed');
+    this.appender.flushSync();
+    this.nodeAppender.flushSync();
+    await copyDuckDb(this.reader, file);
   }
 
   async close(): Promise<void> {

@@ -420,6 +420,16 @@ export class EnergyService {
     return n?.type === 'building' ? n : undefined;
   }
 
+  /** Retention hook for hub/src/lifecycle (LifecycleOptions.pruneRollups): rollups before `before` go. */
+  pruneRollups(before: number): Promise<number> {
+    return this.store.pruneBefore(before);
+  }
+
+  /** `warden backup` of energy.duckdb while the hub runs (hub/src/lifecycle/backup.ts). */
+  backupTo(file: string): Promise<void> {
+    return this.store.backupTo(file);
+  }
+
   close(): Promise<void> {
     return this.store.close();
   }

@@ -1,9 +1,13 @@
+import { existsSync, unlinkSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
+import type { Server } from 'node:net';
 import { join } from 'node:path';
 import { Counter, Gauge } from 'prom-client';
 import { newId } from '@warden/contract';
 import type { AlarmsModule } from '../alarms/module.ts';
 import type { HubContext, HubModule } from '../module.ts';
+import { backupLive, type BackupManifest } from './backup.ts';
+import { controlSocketPath, listenControl } from './control.ts';
 import { daysAgo, pruneAlarms, pruneDeadLetters, pruneEvents, pruneSnapshots } from './prune.ts';
 
 export const DATA_CLASSES = ['events', 'alarms', 'telemetry_raw', 'telemetry_rollups', 'dead_letters', 'audit', 'snapshots'] as const;
@@ -23,6 +27,8 @@ export interface LifecycleOptions {
   alarms?: AlarmsModule;
   /** Prunes energy rollups older than the cut-off; offered by the energy module when it can. */
   pruneRollups?: (before: number) => Promise<number>;
+  /** More embedded DuckDB files to copy on `warden backup` (energy.duckdb from the energy module), asked when a backup runs. */
+  backupStores?: () => Array<{ name: string; backupTo(file: string): Promise<void> }>;
 }
 
 /**
@@ -39,6 +45,8 @@ export class LifecycleModule implements HubModule {
   private free: Gauge | undefined;
   private total: Gauge | undefined;
   private diskLow = false;
+  private control: Server | undefined;
+  private backups: Counter<'result'> | undefined;
 
   constructor(private readonly opts: LifecycleOptions = {}) {}
 
@@ -72,8 +80,35 @@ export class LifecycleModule implements HubModule {
     const checkAndLog = () => void this.checkDisk().catch((err: unknown) => ctx.log.error({ err }, 'disk check failed'));
     this.timers.push(setInterval(runAndLog, r.intervalMinutes * 60_000).unref());
     this.timers.push(setInterval(checkAndLog, r.diskCheckSeconds * 1000).unref());
+    this.backups = new Counter({ name: 'warden_hub_backups_total', help: 'Backups taken by the running hub (warden backup), by result', labelNames: ['result'], registers });
+    for (const result of ['ok', 'failed']) this.backups.inc({ result }, 0);
+    this.control = await listenControl(ctx.config.dataDir, async (req) => ({ ok: true as const, manifest: await this.backup(req.dir) }));
+    if (!this.control) ctx.log.warn({ dataDir: ctx.config.dataDir }, 'data dir path too long for the control socket: warden backup needs the hub stopped');
     await this.checkDisk();
     runAndLog();
+  }
+
+  /**
+   * A consistent copy of the hub's stores into a new folder while the hub runs (README, "Backup and restore"):
+   * state.db by SQLite's online backup, telemetry.duckdb and energy.duckdb by COPY FROM DATABASE, the other
+   * data-dir files as they are. Audited; counted in warden_hub_backups_total.
+   */
+  async backup(dir: string): Promise<BackupManifest> {
+    const ctx = this.ctx;
+    if (!ctx) throw new Error('lifecycle module is not started');
+    const telemetry = ctx.stores.telemetry;
+    const duckdb = [...(telemetry.backupTo ? [{ name: 'telemetry.duckdb', backupTo: (f: string) => telemetry.backupTo!(f) }] : []), ...(this.opts.backupStores?.() ?? [])];
+    try {
+      const m = await backupLive({ dataDir: ctx.config.dataDir, db: ctx.stores.db, duckdb, clock: ctx.clock }, dir);
+      this.backups?.inc({ result: 'ok' });
+      ctx.stores.audit.record('hub', 'hub.backup', dir, { files: m.files.length, counts: m.counts }, ctx.clock());
+      ctx.log.info({ dir, counts: m.counts }, 'backup taken');
+      return m;
+    } catch (err) {
+      this.backups?.inc({ result: 'failed' });
+      ctx.log.error({ err, dir }, 'backup failed');
+      throw err;
+    }
   }
 
   /** One run of every prune, cut-offs from the hub clock; concurrent calls share the run. Returns rows removed per class. */
@@ -128,6 +163,13 @@ export class LifecycleModule implements HubModule {
   async stop(): Promise<void> {
     for (const t of this.timers.splice(0)) clearInterval(t);
     await this.running?.catch(() => {});
+    const control = this.control;
+    this.control = undefined;
+    if (control) {
+      await new Promise<void>((resolve) => control.close(() => resolve()));
+      const path = this.ctx ? controlSocketPath(this.ctx.config.dataDir) : undefined;
+      if (path && existsSync(path)) unlinkSync(path);
+    }
     this.ctx = undefined;
   }
 }

@@ -1,5 +1,5 @@
 import { DuckDBConnection, DuckDBInstance, DuckDBTimestampValue, type DuckDBAppender } from '@duckdb/node-api';
-import { openDuckDb } from './duckdb.ts';
+import { copyDuckDb, openDuckDb } from './duckdb.ts';
 import type { TelemetryAgg, TelemetryQuery, TelemetryRow, TelemetryStore } from './telemetry.ts';
 
 const AGG_SQL: Record<TelemetryAgg, string> = {
@@ -66,6 +66,13 @@ export class DuckDbTelemetryStore implements TelemetryStore {
     this.appender.flushSync();
     const r = await this.writer.run('DELETE FROM telemetry WHERE ts < make_timestamp($us::BIGINT)', { us: BigInt(before) * 1000n });
     return Number(r.rowsChanged);
+  }
+
+  /** A consistent copy of the telemetry into a new DuckDB file while appends go on (warden backup). */
+  async backupTo(file: string): Promise<void> {
+    if (this.closed) throw new Error('telemetry store is closed');
+    this.appender.flushSync();
+    await copyDuckDb(this.reader, file);
   }
 
   async close(): Promise<void> {

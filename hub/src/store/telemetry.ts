@@ -32,5 +32,7 @@ export interface TelemetryStore {
   query(q: TelemetryQuery): Promise<Array<[number, number]>>;
   /** Deletes rows with a source time before `before` (retention, hub/src/lifecycle); returns how many went. */
   prune?(before: number): Promise<number>;
+  /** Writes a consistent copy into a new file while the hub runs (`warden backup`, hub/src/lifecycle/backup.ts). */
+  backupTo?(file: string): Promise<void>;
   close(): Promise<void>;
 }
