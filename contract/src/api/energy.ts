@@ -232,8 +232,9 @@ export type EnergyImportRowError = Static<typeof EnergyImportRowErrorSchema>;
 export const EnergyImportResultSchema = Type.Union([
   Type.Object({
     ok: Type.Literal(true),
+    kind: literalUnion(['registers', 'intervals'] as const, { description: 'register readings (meter, ts, kwh) or interval consumption (meter, start, end, kwh)' }),
     dryRun: Type.Boolean(),
-    rows: Type.Integer({ description: 'readings in the file' }),
+    rows: Type.Integer({ description: 'readings (or intervals) in the file' }),
     imported: Type.Integer({ description: 'readings stored now (0 on a dry run or a re-import)' }),
     unchanged: Type.Integer({ description: 'readings already stored with the same value' }),
     meters: Type.Array(Type.Object({ meter: Type.String(), from: MsEpoch(), to: MsEpoch(), readings: Type.Integer(), new: Type.Integer() })),
@@ -244,7 +245,7 @@ export type EnergyImportResult = Static<typeof EnergyImportResultSchema>;
 
 export const ENERGY_ROUTES = {
   'POST /api/energy/import': {
-    summary: 'Import meter register readings of any age (CSV or XLSX: meter, ts, kwh|m3|value): every bad row listed and nothing imported, else stored and rolled up (affected buckets recomputed); a re-import changes nothing; dryRun=true only checks (facilities, admin)',
+    summary: 'Import meter history of any age, CSV or XLSX: register readings (meter, ts, kwh|m3|value) or interval consumption (meter, start, end, kwh|m3|value|amount). Every bad row listed and nothing imported, else stored and rolled up (affected buckets recomputed, recent backfilled hours judged by the anomaly detector); a re-import changes nothing; dryRun=true only checks (facilities, admin)',
     body: EnergyImportBodySchema,
     response: EnergyImportResultSchema,
   },

@@ -34,6 +34,9 @@ export class EnergyRollupStore {
     // (import, late outbox batch); and a per-local-day fingerprint of its stored readings to notice late arrivals.
     await writer.run('CREATE TABLE IF NOT EXISTS rollup_dirty (meter VARCHAR PRIMARY KEY, from_ts BIGINT NOT NULL)');
     await writer.run('CREATE TABLE IF NOT EXISTS rollup_days (meter VARCHAR NOT NULL, day BIGINT NOT NULL, fingerprint DOUBLE NOT NULL, PRIMARY KEY (meter, day))');
+    // Imported interval consumption (meter, start, end, amount): kept apart from the quarter hours, which are
+    // recomputed from it and from the registers whenever the meter is dirty.
+    await writer.run('CREATE TABLE IF NOT EXISTS imported_intervals (meter VARCHAR NOT NULL, start_ts BIGINT NOT NULL, end_ts BIGINT NOT NULL, amount DOUBLE NOT NULL, PRIMARY KEY (meter, start_ts))');
     const reader = await DuckDBConnection.create(instance);
     const appender = await writer.createAppender('consumption_15m');
     const nodeAppender = await writer.createAppender('node_15m');
@@ -156,6 +159,38 @@ export class EnergyRollupStore {
       await this.writer.run('ROLLBACK');
       throw err;
     }
+  }
+
+  /** Imported intervals of a meter overlapping [from, to), oldest first. */
+  async intervals(meter: string, from: number, to: number): Promise<Array<{ start: number; end: number; amount: number }>> {
+    const r = await this.reader.runAndReadAll('SELECT start_ts, end_ts, amount FROM imported_intervals WHERE meter = $meter AND end_ts > $from AND start_ts < $to ORDER BY start_ts', {
+      meter,
+      from: BigInt(Math.max(0, Math.floor(from))),
+      to: BigInt(Math.min(Number.MAX_SAFE_INTEGER, Math.ceil(to))),
+    });
+    return r.getRows().map((row) => ({ start: Number(row[0]), end: Number(row[1]), amount: Number(row[2]) }));
+  }
+
+  /** Stores imported intervals in one transaction (the import checked they overlap nothing stored). */
+  async addIntervals(rows: ReadonlyArray<{ meter: string; start: number; end: number; amount: number }>): Promise<void> {
+    if (rows.length === 0) return;
+    await this.writer.run('BEGIN TRANSACTION');
+    try {
+      for (let i = 0; i < rows.length; i += 500) {
+        const chunk = rows.slice(i, i + 500);
+        await this.writer.run(`INSERT INTO imported_intervals VALUES ${chunk.map((r) => `(${quoteId(r.meter)}, ${Math.round(r.start)}, ${Math.round(r.end)}, ${Number(r.amount)})`).join(',')}`);
+      }
+      await this.writer.run('COMMIT');
+    } catch (err) {
+      await this.writer.run('ROLLBACK');
+      throw err;
+    }
+  }
+
+  /** Meters that have imported intervals. */
+  async intervalMeters(): Promise<Set<string>> {
+    const r = await this.reader.runAndReadAll('SELECT DISTINCT meter FROM imported_intervals');
+    return new Set(r.getRows().map((row) => String(row[0])));
   }
 
   /** Removes a meter's quarter hours from bucket `from` on (they are about to be recomputed). */

@@ -4,7 +4,7 @@ import type { TelemetryStore } from '../store/telemetry.ts';
 import { flatReadings, nightBaseLoad, nightFlowLeak, spikes, type EnergyAnomaly } from './anomalies.ts';
 import { buildBaseline } from './baselines.ts';
 import { hhmmToMinutes, type EnergyConfig } from './config.ts';
-import { bucketize, intervalsFromRegister, type Bucket, type Reading, type RegisterProblem } from './consumption.ts';
+import { bucketize, intervalsFromRegister, type Bucket, type Interval, type Reading, type RegisterProblem } from './consumption.ts';
 import { importReadings } from './import.ts';
 import { UNITS, allNodeFormulas, buildTree, formulaFor, type EnergyTreeNode, type Medium } from './hierarchy.ts';
 import { EnergyRollupStore } from './rollup-store.ts';
@@ -61,6 +61,8 @@ export class EnergyService {
   }
 
   private contributions: Array<{ meter: string; node: string; medium: Medium }> = [];
+  /** Meters with imported interval consumption (energy store), whose recomputations include it. */
+  private intervalMeters = new Set<string>();
   private readonly nodesOf = new Map<string, Array<{ node: string; medium: Medium; key: string }>>();
 
   private constructor(
@@ -74,6 +76,7 @@ export class EnergyService {
 
   static async open(file: string, config: EnergyConfig, telemetry: TelemetryStore, log?: Logger): Promise<EnergyService> {
     const service = new EnergyService(config, await EnergyRollupStore.open(file), telemetry, log);
+    service.intervalMeters = await service.store.intervalMeters();
     const contributions: Array<{ meter: string; node: string; medium: Medium }> = [];
     for (const medium of MEDIA) {
       // A node measured by one meter is that meter's series; only sums of several are kept per node.
@@ -154,9 +157,12 @@ export class EnergyService {
         const late = await this.scanLate(m.id, metric, last.ts);
         if (late !== undefined) dirtyFrom = Math.min(dirtyFrom ?? Infinity, late);
       }
+      const hasIntervals = this.intervalMeters.has(m.id);
       let keepFrom = -Infinity;
+      /** Imported intervals' quarter hours from here on are (re)added: set when the meter is recomputed. */
+      let intervalFrom: number | null = null;
       let readFrom = last ? last.ts + 1 : 0;
-      if (last && dirtyFrom !== undefined && dirtyFrom <= last.ts) {
+      if (last && dirtyFrom !== undefined && (dirtyFrom <= last.ts || (hasIntervals && mark !== undefined))) {
         // Backfill: from the bucket of the reading before the earliest late one.
         const prev = await this.readingBefore(m.id, metric, dirtyFrom);
         keepFrom = bucketStart(prev ? prev.ts : dirtyFrom, '15m', off);
@@ -165,6 +171,13 @@ export class EnergyService {
         await this.store.deleteMeterFrom(m.id, keepFrom);
         nodeFrom.set(m.id, keepFrom);
         last = null;
+        recomputed += 1;
+        if (hasIntervals) intervalFrom = keepFrom;
+      } else if (!last && hasIntervals && mark !== undefined) {
+        // No register rolled up yet: only imported intervals were; redo them from the mark (every register is new).
+        intervalFrom = bucketStart(mark, '15m', off);
+        await this.store.deleteMeterFrom(m.id, intervalFrom);
+        nodeFrom.set(m.id, intervalFrom);
         recomputed += 1;
       }
       if (readFrom < now) {
@@ -175,6 +188,7 @@ export class EnergyService {
         if (readings.length >= 2) {
           const replacements = this.config.replacements.filter((r) => r.meter === m.id).map((r) => ({ at: Date.parse(r.at), oldFinal: r.oldFinal, newInitial: r.newInitial }));
           const { intervals, problems: p } = intervalsFromRegister(readings, { maxGapMs: this.config.gapMinutes * 60_000, rolloverAt: m.rolloverAt, replacements });
+          if (hasIntervals) p.push(...(await this.withoutImported(m.id, intervals)));
           if (p.length) {
             this.problems.set(m.id, [...(this.problems.get(m.id) ?? []).filter((x) => x.to < keepFrom), ...p].slice(-100));
             problems += p.length;
@@ -187,6 +201,11 @@ export class EnergyService {
           const end = readings[readings.length - 1]!;
           await this.store.setLastReading(m.id, end.ts, end.value);
         }
+      }
+      if (intervalFrom !== null) {
+        const imported = (await this.store.intervals(m.id, intervalFrom, Number.MAX_SAFE_INTEGER)).map((iv) => ({ from: iv.start, to: iv.end, amount: iv.amount, flags: [] }));
+        const buckets = bucketize(imported, (t) => bucketStart(t, '15m', off), (s) => nextBucket(s, '15m', off)).filter((b) => b.start >= intervalFrom);
+        quarters += this.store.append(buckets.map((bucket) => ({ meter: m.id, bucket })));
       }
       if (mark !== undefined) await this.store.clearDirty(m.id, mark);
       // Fingerprints of the days now fully behind the frontier, so the next scan sees only what arrives later.
@@ -202,7 +221,41 @@ export class EnergyService {
 
   /** History import (import.ts): checked row by row, stored, meters marked dirty; the caller rolls up. */
   importHistory(file: { format: 'csv' | 'xlsx'; data: Buffer; dryRun: boolean }, now: number): Promise<EnergyImportResult> {
-    return importReadings(file, { config: this.config, telemetry: this.telemetry, markDirty: (m, ts) => this.markDirty(m, ts), now });
+    return importReadings(file, {
+      config: this.config,
+      telemetry: this.telemetry,
+      markDirty: (m, ts) => this.markDirty(m, ts),
+      intervals: (m, from, to) => this.store.intervals(m, from, to),
+      addIntervals: async (rows) => {
+        await this.store.addIntervals(rows);
+        for (const r of rows) this.intervalMeters.add(r.meter);
+      },
+      now,
+    });
+  }
+
+  /**
+   * A register difference spanning imported intervals (readings on both sides of a stretch a BMS export covers)
+   * counts only what the intervals do not explain: their amount within its span is taken off it (in place). More
+   * imported than the register says is a problem to show; the difference then counts nothing.
+   */
+  private async withoutImported(meter: string, intervals: Interval[]): Promise<RegisterProblem[]> {
+    if (!intervals.length) return [];
+    const imported = await this.store.intervals(meter, intervals[0]!.from, intervals[intervals.length - 1]!.to);
+    if (!imported.length) return [];
+    const problems: RegisterProblem[] = [];
+    for (const iv of intervals) {
+      let inside = 0;
+      for (const x of imported) {
+        const o = Math.min(iv.to, x.end) - Math.max(iv.from, x.start);
+        if (o > 0) inside += (x.amount * o) / (x.end - x.start);
+      }
+      if (inside === 0) continue;
+      if (inside > iv.amount * 1.001 + 1e-9)
+        problems.push({ from: iv.from, to: iv.to, message: `imported intervals hold ${round(inside)} between register readings that differ by ${round(iv.amount)}; the register difference counts nothing` });
+      iv.amount = Math.max(0, iv.amount - inside);
+    }
+    return problems;
   }
 
   /** Readings of any age for a meter were stored behind the frontier: the next rollup recomputes from `ts`. */
