@@ -38,6 +38,8 @@ export const ROUTE_POLICY: Record<ApiRoute | 'GET /api/openapi.json', RoutePolic
   'GET /api/metrics': p('local'),
   'GET /api/gateways': p('user'),
   'POST /api/gateways': p(ADMIN),
+  'POST /api/gateways/:id/credentials': p(ADMIN),
+  'POST /api/gateways/:id/certificates/revoke': p(ADMIN),
   'GET /api/devices': p('user', 'filter'),
   'POST /api/devices/:id/adopt': p(ADMIN),
   'POST /api/devices/:id/commands': p(['security', 'facilities'], 'device'),
