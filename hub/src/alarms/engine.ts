@@ -11,7 +11,7 @@ import { Linkage } from './linkage.ts';
 import { RULES } from './rules/index.ts';
 import type { AlarmSettings } from './settings.ts';
 import type { AlarmRepo } from './store.ts';
-import { ALARM_TYPES, type Alarm, type AlarmRule, type Finding, type RuleContext, type RuleInstance, type TimelineEntry } from './types.ts';
+import { ALARM_TYPES, type Alarm, type AlarmRule, type DurableMap, type Finding, type Priority, type RuleContext, type RuleInstance, type TimelineEntry } from './types.ts';
 
 export const ALARMS_ACTOR = 'system:alarms';
 
@@ -46,10 +46,19 @@ export class AlarmEngine {
   private readonly linkage: Linkage;
   private readonly counters;
   private timer: NodeJS.Timeout | undefined;
-  private readonly onBusEvent = (e: StoredEvent) => this.handle(e);
+  private readonly onBusEvent = (e: StoredEvent) => this.handleDeferred(e);
   private readonly onBusGateway = (g: LiveMessages['gateway']) => this.gatewayChanged(g);
   /** Linkage work in flight, so stop() and tests can wait for it. */
   private readonly inflight = new Set<Promise<void>>();
+  /** Raises, clears and rule-state writes not yet committed: one transaction per flush (group commit). */
+  private ops: Op[] = [];
+  private flushQueued = false;
+  /** Rule state as loaded at start, by rule id then map name. */
+  private readonly durable = new Map<string, Map<string, Map<string, unknown>>>();
+  /** Raised, unescalated alarms by escalation due time: a tick pops what is due instead of scanning every alarm. */
+  private readonly escalations = new DueHeap();
+  /** Flood control per building and type (see Flood). */
+  private readonly flood: Flood;
 
   constructor(private readonly d: AlarmEngineDeps) {
     this.clock = d.clock ?? Date.now;
@@ -59,7 +68,20 @@ export class AlarmEngine {
       repeated: new Counter({ name: 'warden_hub_alarms_repeated_total', help: 'Triggers folded into an open alarm (flood control)', registers: [registry] }),
       escalated: new Counter({ name: 'warden_hub_alarms_escalated_total', help: 'Alarms escalated for lack of acknowledgement', registers: [registry] }),
       errors: new Counter({ name: 'warden_hub_alarm_errors_total', help: 'Events an alarm rule failed on (logged)', labelNames: ['rule'] as const, registers: [registry] }),
+      folded: new Counter({ name: 'warden_hub_alarms_storm_folded_total', help: 'New alarms folded into a building storm alarm (flood control)', labelNames: ['type'] as const, registers: [registry] }),
+      commits: new Counter({ name: 'warden_hub_alarm_commits_total', help: 'Alarm group commits (one transaction each)', registers: [registry] }),
     };
+    const flood = d.settings.raw.flood;
+    this.flood = new Flood(flood.threshold, flood.windowSeconds * 1000);
+    for (const r of d.repo.ruleStates()) {
+      const byName = this.durable.get(r.rule) ?? new Map<string, Map<string, unknown>>();
+      this.durable.set(r.rule, byName);
+      const m = byName.get(r.name) ?? new Map<string, unknown>();
+      byName.set(r.name, m);
+      m.set(r.key, r.value);
+    }
+    // Once at start: every raised, unescalated alarm into the due index (then kept current as alarms are raised).
+    for (const a of d.repo.unescalatedRaised()) this.scheduleEscalation(a);
     this.linkage = new Linkage({
       repo: d.repo,
       devices: d.devices,
@@ -95,6 +117,7 @@ export class AlarmEngine {
     this.d.bus.off('event', this.onBusEvent);
     this.d.bus.off('gateway', this.onBusGateway);
     clearInterval(this.timer);
+    this.flush();
     await this.idle();
   }
 
@@ -103,7 +126,25 @@ export class AlarmEngine {
     while (this.inflight.size) await Promise.allSettled([...this.inflight]);
   }
 
+  /** One event through the rules, its alarms committed before this returns (API, lifecycle, tests). */
   handle(e: StoredEvent): void {
+    this.run(e);
+    this.flush();
+  }
+
+  /**
+   * An event from the bus: ingest emits a stored batch's events in one synchronous loop, so their alarms are
+   * written in one transaction (group commit) right after the loop, then announced once per alarm.
+   */
+  private handleDeferred(e: StoredEvent): void {
+    this.run(e);
+    if (!this.flushQueued && this.ops.length) {
+      this.flushQueued = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  private run(e: StoredEvent): void {
     if (e.type === 'command.result' || e.type === 'linkage.failsafe') this.linkage.onEvent(e);
     const rules = this.byEvent.get(e.type);
     if (!rules) return;
@@ -136,6 +177,8 @@ export class AlarmEngine {
         this.d.log.error({ err }, 'alarm rule tick failed');
       }
     }
+    this.flush();
+    this.flood.prune(now);
     this.escalate(now);
     this.linkage.prune(now);
   }
@@ -147,6 +190,7 @@ export class AlarmEngine {
   }
 
   acknowledge(id: string, actor: string, note: string | null): Alarm {
+    this.flush();
     const now = this.clock();
     const done = this.d.repo.transaction(() => {
       if (!this.d.repo.acknowledge(id, actor, note, now)) return false;
@@ -176,6 +220,7 @@ export class AlarmEngine {
   }
 
   resolve(id: string, actor: string, note: string): Alarm {
+    this.flush();
     const now = this.clock();
     const done = this.d.repo.transaction(() => {
       if (!this.d.repo.resolve(id, actor, note, now)) return false;
@@ -198,11 +243,19 @@ export class AlarmEngine {
     return (zone.length ? zone : all).map((c) => c.id);
   }
 
+  private scheduleEscalation(a: Alarm): void {
+    if (a.state !== 'raised' || a.escalatedAt !== null) return;
+    const after = this.d.settings.escalateAfterMs(a.priority);
+    if (after !== null) this.escalations.push(a.firstAt + after, a.id);
+  }
+
   private escalate(now: number): void {
     const to = this.d.settings.raw.escalation.to;
-    for (const a of this.d.repo.unescalatedRaised()) {
+    for (let due = this.escalations.popDue(now); due; due = this.escalations.popDue(now)) {
+      const a = this.d.repo.get(due.id);
+      if (!a || a.state !== 'raised' || a.escalatedAt !== null) continue;
       const after = this.d.settings.escalateAfterMs(a.priority);
-      if (after === null || now - a.firstAt < after) continue;
+      if (after === null) continue;
       const done = this.d.repo.transaction(() => {
         if (!this.d.repo.escalate(a.id, to, now)) return false;
         this.d.repo.addTimeline(a.id, 'escalated', { ts: now, actor: ALARMS_ACTOR, detail: { to, afterMs: after } });
@@ -220,71 +273,165 @@ export class AlarmEngine {
   private context(rule: AlarmRule): RuleContext {
     return {
       settings: this.d.settings,
+      state: <T>(name: string) => this.stateOf<T>(rule.id, name),
       device: (id) => this.d.devices.get(id),
-      raise: (f) => this.raise(rule, f),
-      clear: (f) => this.clear(f),
+      raise: (f) => void this.ops.push({ kind: 'raise', rule, f }),
+      clear: (f) => void this.ops.push({ kind: 'clear', f }),
     };
   }
 
-  private raise(rule: AlarmRule, f: Finding): void {
+  /** A rule's durable map: reads from memory, writes queued into the next group commit. */
+  private stateOf<T>(rule: string, name: string): DurableMap<T> {
+    const byName = this.durable.get(rule) ?? new Map<string, Map<string, unknown>>();
+    this.durable.set(rule, byName);
+    const m = (byName.get(name) ?? new Map<string, unknown>()) as Map<string, T>;
+    byName.set(name, m);
+    const ops = () => this.ops;
+    return {
+      get: (k) => m.get(k),
+      has: (k) => m.has(k),
+      set: (k, v) => {
+        m.set(k, v);
+        ops().push({ kind: 'state', rule, name, key: k, value: v });
+      },
+      delete: (k) => {
+        if (!m.delete(k)) return;
+        ops().push({ kind: 'state', rule, name, key: k, value: undefined });
+      },
+      get size() {
+        return m.size;
+      },
+      [Symbol.iterator]: () => [...m.entries()][Symbol.iterator](),
+    };
+  }
+
+  /**
+   * Commits every queued raise, clear and rule-state write in one transaction, then announces each changed alarm
+   * once (its latest state; life-safety priorities first) and starts linkage for the new ones. If the batch fails
+   * as a whole, each op is retried in its own transaction so one bad finding costs only itself.
+   */
+  private flush(): void {
+    this.flushQueued = false;
+    if (this.ops.length === 0) return;
+    const ops = this.ops;
+    this.ops = [];
+    const out: FlushOut = { changed: new Map(), created: [], audits: [] };
+    try {
+      this.d.repo.transaction(() => {
+        for (const op of ops) this.apply(op, out);
+      });
+      this.counters.commits.inc();
+    } catch (err) {
+      this.d.log.error({ err, ops: ops.length }, 'alarm group commit failed; retrying one by one');
+      out.changed.clear();
+      out.created.length = 0;
+      out.audits.length = 0;
+      for (const op of ops) {
+        try {
+          this.d.repo.transaction(() => this.apply(op, out));
+        } catch (err1) {
+          this.counters.errors.inc({ rule: op.kind === 'raise' ? op.rule.id : op.kind });
+          this.d.log.error({ err: err1, op: op.kind }, 'alarm write failed');
+        }
+      }
+    }
+    for (const a of out.audits) this.d.audit.record(ALARMS_ACTOR, a.action, a.id, a.detail, a.ts);
+    const changed = [...out.changed.values()].sort((a, b) => PRIORITY_RANK[a.priority] - PRIORITY_RANK[b.priority]);
+    for (const a of changed) this.announce(a);
+    for (const a of out.created) {
+      this.counters.raised.inc({ type: a.type });
+      this.scheduleEscalation(a);
+      if (!a.device.startsWith(STORM_DEVICE_PREFIX)) this.track(this.linkage.onRaised(a));
+    }
+  }
+
+  private apply(op: Op, out: FlushOut): void {
+    if (op.kind === 'state') this.d.repo.setRuleState(op.rule, op.name, op.key, op.value);
+    else if (op.kind === 'raise') this.applyRaise(op.rule, op.f, out);
+    else this.applyClear(op.f, out);
+  }
+
+  private applyRaise(rule: AlarmRule, f: Finding, out: FlushOut): void {
     const credential = f.credential ?? null;
     const eventId = f.event?.id;
     const entry = { ts: f.ts, ...(eventId ? { eventId } : {}), ...(f.detail ? { detail: f.detail } : {}) };
-    let created = false;
-    const alarm = this.d.repo.transaction(() => {
-      const open = this.d.repo.findOpen(f.type, f.device, credential);
-      if (open) {
-        this.d.repo.addTimeline(open.id, 'repeated', entry);
-        return this.d.repo.repeat(open.id, f.ts);
+    const open = this.d.repo.findOpen(f.type, f.device, credential);
+    if (open) {
+      this.d.repo.addTimeline(open.id, 'repeated', entry);
+      this.counters.repeated.inc();
+      out.changed.set(open.id, this.d.repo.repeat(open.id, f.ts));
+      return;
+    }
+    const dev = this.d.devices.get(f.device);
+    const building = dev?.building ?? null;
+    const def = ALARM_TYPES[f.type];
+    if (this.flood.folds(f.type, building, f.device, this.clock())) {
+      // A storm: this device already has its own alarm of this type in the storm; the trigger is counted (and kept,
+      // with its device, credential and event, on the timeline) in the building's storm alarm.
+      const stormDevice = `${STORM_DEVICE_PREFIX}${building ?? 'campus'}`;
+      const detail = { device: f.device, ...(credential ? { credential } : {}), ...(f.detail ? { finding: f.detail } : {}) };
+      const storm = this.d.repo.findOpen(f.type, stormDevice, null);
+      this.counters.folded.inc({ type: f.type });
+      if (storm) {
+        this.d.repo.addTimeline(storm.id, 'repeated', { ts: f.ts, ...(eventId ? { eventId } : {}), detail });
+        out.changed.set(storm.id, this.d.repo.repeat(storm.id, f.ts));
+        return;
       }
-      const dev = this.d.devices.get(f.device);
-      const def = ALARM_TYPES[f.type];
-      const where = dev?.name ?? f.device;
       const a = this.d.repo.create({
         rule: rule.id,
         type: f.type,
         priority: this.d.settings.priority(f.type),
         latching: def.latching,
-        device: f.device,
+        device: stormDevice,
         gateway: dev?.gateway ?? f.gateway ?? f.event?.gateway ?? null,
-        building: dev?.building ?? null,
-        zone: dev?.zone ?? null,
-        credential,
-        title: `${def.title}: ${where}${dev?.building ? ` (${dev.building})` : ''}${credential ? `, credential ${credential}` : ''}`,
+        building,
+        zone: null,
+        credential: null,
+        title: `Alarm storm: ${def.title}${building ? ` (${building})` : ''}; each device's first alarm is its own, further triggers are counted here`,
         ts: f.ts,
       });
-      this.d.repo.addTimeline(a.id, 'raised', entry);
-      created = true;
-      return a;
+      this.d.repo.addTimeline(a.id, 'raised', { ts: f.ts, ...(eventId ? { eventId } : {}), detail: { ...detail, storm: true, threshold: this.flood.threshold } });
+      out.changed.set(a.id, a);
+      out.created.push(a);
+      return;
+    }
+    const where = dev?.name ?? f.device;
+    const a = this.d.repo.create({
+      rule: rule.id,
+      type: f.type,
+      priority: this.d.settings.priority(f.type),
+      latching: def.latching,
+      device: f.device,
+      gateway: dev?.gateway ?? f.gateway ?? f.event?.gateway ?? null,
+      building,
+      zone: dev?.zone ?? null,
+      credential,
+      title: `${def.title}: ${where}${dev?.building ? ` (${dev.building})` : ''}${credential ? `, credential ${credential}` : ''}`,
+      ts: f.ts,
     });
-    if (created) this.counters.raised.inc({ type: f.type });
-    else this.counters.repeated.inc();
-    this.announce(alarm);
-    if (created) this.track(this.linkage.onRaised(alarm));
+    this.d.repo.addTimeline(a.id, 'raised', entry);
+    out.changed.set(a.id, a);
+    out.created.push(a);
   }
 
-  private clear(f: Finding): void {
+  private applyClear(f: Finding, out: FlushOut): void {
     const credential = f.credential ?? null;
     const open = this.d.repo.findOpen(f.type, f.device, credential);
     if (!open) return;
     const entry = { ts: f.ts, ...(f.event ? { eventId: f.event.id } : {}) };
     if (this.d.settings.autoResolves(f.type)) {
       const now = this.clock();
-      this.d.repo.transaction(() => {
-        this.d.repo.markCleared(open.id);
-        this.d.repo.addTimeline(open.id, 'condition_cleared', entry);
-        this.d.repo.resolve(open.id, ALARMS_ACTOR, 'condition cleared', now);
-        this.d.repo.addTimeline(open.id, 'auto_resolved', { ts: now, actor: ALARMS_ACTOR });
-      });
-      this.d.audit.record(ALARMS_ACTOR, 'alarm.auto_resolve', open.id, { type: open.type, device: open.device }, now);
+      this.d.repo.markCleared(open.id);
+      this.d.repo.addTimeline(open.id, 'condition_cleared', entry);
+      this.d.repo.resolve(open.id, ALARMS_ACTOR, 'condition cleared', now);
+      this.d.repo.addTimeline(open.id, 'auto_resolved', { ts: now, actor: ALARMS_ACTOR });
+      out.audits.push({ action: 'alarm.auto_resolve', id: open.id, detail: { type: open.type, device: open.device }, ts: now });
     } else {
       if (open.conditionCleared) return;
-      this.d.repo.transaction(() => {
-        this.d.repo.markCleared(open.id);
-        this.d.repo.addTimeline(open.id, 'condition_cleared', entry);
-      });
+      this.d.repo.markCleared(open.id);
+      this.d.repo.addTimeline(open.id, 'condition_cleared', entry);
     }
-    this.announce(this.d.repo.get(open.id)!);
+    out.changed.set(open.id, this.d.repo.get(open.id)!);
   }
 
   private track(p: Promise<void>): void {
@@ -299,5 +446,94 @@ export class AlarmEngine {
   /** Which rule raises an alarm type (for the API's rule listing and tests). */
   ruleFor(type: string): string | undefined {
     return this.ruleOfType.get(type);
+  }
+}
+
+/** Alarms on these pseudo-devices are building storm alarms (flood control), one per building and type. */
+export const STORM_DEVICE_PREFIX = 'storm:';
+
+const PRIORITY_RANK: Record<Priority, number> = { critical: 0, high: 1, medium: 2, low: 3 };
+
+type Op =
+  | { kind: 'raise'; rule: AlarmRule; f: Finding }
+  | { kind: 'clear'; f: Finding }
+  | { kind: 'state'; rule: string; name: string; key: string; value: unknown };
+
+interface FlushOut {
+  changed: Map<string, Alarm>;
+  created: Alarm[];
+  audits: Array<{ action: string; id: string; detail: Record<string, unknown>; ts: number }>;
+}
+
+/**
+ * Flood control across devices: once more than `threshold` new alarms of one type were raised in one building
+ * within `windowMs` (hub clock), a device that already has its alarm of that type in this storm gets no further
+ * alarm of its own (a new credential at the same turnstile, say): the trigger is folded into the building's storm
+ * alarm, which counts them. A device's first alarm is always its own. The storm ends after a quiet window.
+ */
+export class Flood {
+  private readonly storms = new Map<string, { since: number; last: number; created: number; devices: Set<string> }>();
+  constructor(
+    readonly threshold: number,
+    private readonly windowMs: number,
+  ) {}
+
+  /** Called for each alarm about to be created; true = fold it into the storm alarm instead. */
+  folds(type: string, building: string | null, device: string, now: number): boolean {
+    const key = `${type}|${building ?? ''}`;
+    let s = this.storms.get(key);
+    if (!s || now - s.last > this.windowMs) {
+      s = { since: now, last: now, created: 0, devices: new Set() };
+      this.storms.set(key, s);
+    }
+    s.last = now;
+    if (s.created >= this.threshold && s.devices.has(device)) return true;
+    s.created++;
+    s.devices.add(device);
+    return false;
+  }
+
+  prune(now: number): void {
+    for (const [k, s] of this.storms) if (now - s.last > this.windowMs) this.storms.delete(k);
+  }
+}
+
+/** A binary min-heap of (due, id). */
+class DueHeap {
+  private readonly a: Array<{ due: number; id: string }> = [];
+  push(due: number, id: string): void {
+    const a = this.a;
+    a.push({ due, id });
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (a[p]!.due <= a[i]!.due) break;
+      [a[p], a[i]] = [a[i]!, a[p]!];
+      i = p;
+    }
+  }
+  popDue(now: number): { due: number; id: string } | undefined {
+    const a = this.a;
+    if (!a.length || a[0]!.due > now) return undefined;
+    const top = a[0]!;
+    const last = a.pop()!;
+    if (a.length) {
+      a[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && a[l]!.due < a[m]!.due) m = l;
+        if (r < a.length && a[r]!.due < a[m]!.due) m = r;
+        if (m === i) break;
+        [a[m], a[i]] = [a[i]!, a[m]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+  get size(): number {
+    return this.a.length;
   }
 }

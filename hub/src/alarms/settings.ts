@@ -67,6 +67,17 @@ export const AlarmsConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: { to: 'admin', critical: '2m', high: '5m', medium: '15m' }, description: 'a priority without a duration is not escalated' },
     ),
+    flood: Type.Object(
+      {
+        threshold: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 50, description: 'new alarms of one type in one building within windowSeconds before a storm is folded' }),
+        windowSeconds: Type.Integer({ minimum: 1, maximum: 86_400, default: 60, description: 'a storm ends after this long without a new alarm of its type and building' }),
+      },
+      {
+        additionalProperties: false,
+        default: {},
+        description: "flood control: in a storm each device keeps its first alarm; its further alarms of the type are counted in the building's storm alarm",
+      },
+    ),
     schedules: Type.Record(Type.String({ pattern: '^[a-z0-9_-]{1,64}$' }), ScheduleSchema, { default: {}, description: 'named weekly schedules' }),
     doorSchedules: Type.Array(
       Type.Object(

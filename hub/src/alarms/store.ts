@@ -94,6 +94,11 @@ export function openKey(type: string, device: string, credential: string | null)
 export class AlarmRepo {
   private readonly q;
   constructor(private readonly db: StateDb) {
+    // Durable rule state (timers and open conditions: a door opened and not closed, a device offline in its debounce),
+    // written in the engine's group commit and read back when the engine starts (hub restart).
+    db.exec(`CREATE TABLE IF NOT EXISTS alarm_rule_state (
+      rule TEXT NOT NULL, name TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (rule, name, key)
+    ) WITHOUT ROWID`);
     this.q = {
       byId: db.prepare<[string], Row>('SELECT * FROM alarms WHERE id = ?'),
       open: db.prepare<[string], Row>('SELECT * FROM alarms WHERE open_key = ?'),
@@ -113,6 +118,9 @@ export class AlarmRepo {
       ),
       escalate: db.prepare('UPDATE alarms SET escalated_at = ?, escalated_to = ? WHERE id = ? AND escalated_at IS NULL'),
       unescalated: db.prepare<[], Row>("SELECT * FROM alarms WHERE state = 'raised' AND escalated_at IS NULL"),
+      ruleStateAll: db.prepare<[], { rule: string; name: string; key: string; value: string }>('SELECT rule, name, key, value FROM alarm_rule_state'),
+      ruleStateSet: db.prepare('INSERT INTO alarm_rule_state (rule, name, key, value) VALUES (?, ?, ?, ?) ON CONFLICT (rule, name, key) DO UPDATE SET value = excluded.value'),
+      ruleStateDelete: db.prepare('DELETE FROM alarm_rule_state WHERE rule = ? AND name = ? AND key = ?'),
       timeline: db.prepare('INSERT INTO alarm_timeline (alarm, ts, kind, actor, note, event_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       timelineOf: db.prepare<[string], { ts: number; kind: string; actor: string | null; note: string | null; event_id: string | null; detail: string | null }>(
         'SELECT ts, kind, actor, note, event_id, detail FROM alarm_timeline WHERE alarm = ? ORDER BY id',
@@ -162,6 +170,16 @@ export class AlarmRepo {
 
   unescalatedRaised(): Alarm[] {
     return this.q.unescalated.all().map(view);
+  }
+
+  /** Every rule's durable state, as stored (the engine hands each rule its own). */
+  ruleStates(): Array<{ rule: string; name: string; key: string; value: unknown }> {
+    return this.q.ruleStateAll.all().map((r) => ({ rule: r.rule, name: r.name, key: r.key, value: JSON.parse(r.value) as unknown }));
+  }
+
+  setRuleState(rule: string, name: string, key: string, value: unknown): void {
+    if (value === undefined) this.q.ruleStateDelete.run(rule, name, key);
+    else this.q.ruleStateSet.run(rule, name, key, JSON.stringify(value));
   }
 
   addTimeline(alarm: string, kind: TimelineKind, e: Omit<TimelineEntry, 'kind'>): void {

@@ -64,9 +64,24 @@ export interface Finding {
   detail?: Record<string, unknown>;
 }
 
+/**
+ * A rule's state that must survive a hub restart (a door opened and not yet closed, a device in its offline
+ * debounce): a Map whose writes the engine commits with the alarms of the same batch, read back at start.
+ * Values must be JSON.
+ */
+export interface DurableMap<T> extends Iterable<[string, T]> {
+  get(key: string): T | undefined;
+  has(key: string): boolean;
+  set(key: string, value: T): void;
+  delete(key: string): void;
+  readonly size: number;
+}
+
 export interface RuleContext {
   /** Resolved `alarms` settings of the hub config. */
   readonly settings: AlarmSettings;
+  /** This rule's durable map called `name` (one rule may keep several). */
+  state<T>(name: string): DurableMap<T>;
   device(id: string): DeviceView | null;
   raise(f: Finding): void;
   clear(f: Finding): void;

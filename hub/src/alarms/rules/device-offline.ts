@@ -13,7 +13,8 @@ export const deviceOffline: AlarmRule = {
   events: ['device.offline', 'device.online'],
   create(ctx) {
     const debounceMs = ctx.settings.raw.offlineDebounceSeconds * 1000;
-    const pending = new Map<string, { due: number; since: number; eventId: string; reason: unknown }>();
+    // Durable: a device that went offline just before a hub restart is still alarmed when its debounce ends.
+    const pending = ctx.state<{ due: number; since: number; eventId: string; reason: unknown }>('pending');
     const typeOf = (device: string) => (TROUBLE_KINDS.has(ctx.device(device)?.kind ?? '') ? 'device.trouble' : 'device.offline');
     const fire = (device: string, p: { since: number; eventId: string; reason: unknown }) =>
       ctx.raise({ type: typeOf(device), device, ts: p.since, detail: { offlineSince: p.since, offlineEvent: p.eventId, reason: p.reason ?? null } });
@@ -21,7 +22,7 @@ export const deviceOffline: AlarmRule = {
       onEvent(e) {
         if (e.type === 'device.offline') {
           if (pending.has(e.device)) return;
-          const p = { due: e.ts + debounceMs, since: e.ts, eventId: e.id, reason: e.data.reason };
+          const p = { due: e.ts + debounceMs, since: e.ts, eventId: e.id, reason: e.data.reason ?? null };
           if (debounceMs === 0) fire(e.device, p);
           else pending.set(e.device, p);
         } else {

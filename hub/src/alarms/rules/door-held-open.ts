@@ -12,15 +12,16 @@ export const doorHeldOpen: AlarmRule = {
   events: ['door.opened', 'door.closed', 'door.held_open', 'command.result'],
   create(ctx) {
     const limitMs = ctx.settings.raw.heldOpenSeconds * 1000;
-    /** door -> when it counts as held open (source time) and the opening event. */
-    const pending = new Map<string, { due: number; eventId: string }>();
-    const released = new Set<string>();
+    /** door -> when it counts as held open (source time) and the opening event; durable across hub restarts. */
+    const pending = ctx.state<{ due: number; eventId: string }>('pending');
+    /** Doors released on purpose (value true), durable as well. */
+    const released = ctx.state<true>('released');
     return {
       onEvent(e) {
         if (e.type === 'command.result') {
           if (e.data.ok !== true) return;
           if (e.data.action === 'door.hold_open') {
-            released.add(e.device);
+            released.set(e.device, true);
             pending.delete(e.device);
           } else if (e.data.action === 'door.normal') released.delete(e.device);
           return;

@@ -10,7 +10,7 @@ export const gatewayOffline: AlarmRule = {
   events: ['gateway.offline', 'gateway.online'],
   create(ctx) {
     const debounceMs = ctx.settings.raw.offlineDebounceSeconds * 1000;
-    const pending = new Map<string, number>();
+    const pending = ctx.state<number>('pending');
     const fire = (gw: string, since: number) => ctx.raise({ type: 'gateway.offline', device: gw, gateway: gw, ts: since, detail: { offlineSince: since } });
     return {
       onEvent(e) {
