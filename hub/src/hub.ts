@@ -9,6 +9,7 @@ import { AuditLog } from './audit.ts';
 import { TokenService } from './auth/tokens.ts';
 import { UserRepo } from './auth/users.ts';
 import { BrokerPolicy } from './broker/policy.ts';
+import { CertRevocations } from './broker/revocations.ts';
 import { liveAllowed } from './auth/policy.ts';
 import { startBroker, type RunningBroker } from './broker/server.ts';
 import { durationMs, type HubConfig } from './config.ts';
@@ -38,6 +39,9 @@ export interface Hub {
   mqttWsUrl: string;
   http: { host: string; port: number };
   mqtt: { host: string; port: number };
+  /** MQTT over TLS (mqtts://), when mqtt.tls is configured. */
+  mqttTlsUrl?: string;
+  mqttTls?: { host: string; port: number };
   /** Set only on the start that created the admin user with a generated password: show it once. */
   initialAdminPassword?: string;
   /** Creates the gateway, or resets its password (and name) when it exists. Without a password one is generated. */
@@ -90,13 +94,15 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
     const tokens = new TokenService(config.dataDir, durationMs(config.auth.tokenTtl));
     gateways.markAllOffline();
 
-    const provisioning = new Provisioning({ gateways, users, audit });
+    const revocations = new CertRevocations(db);
+    const provisioning = new Provisioning({ gateways, users, audit, revocations, clock });
     const initialAdminPassword = await provisioning.fromConfig(config);
 
     let broker: RunningBroker | undefined;
-    const policy = new BrokerPolicy({ gateways, metrics, log, clientById: (id) => broker?.clientById(id), authFailuresPerMinute: config.auth.mqttAuthFailuresPerMinute });
+    const policy = new BrokerPolicy({ gateways, metrics, log, clientById: (id) => broker?.clientById(id), authFailuresPerMinute: config.auth.mqttAuthFailuresPerMinute, requireClientCert: config.mqtt.tls?.requireClientCert ?? false, isRevoked: (fp) => revocations.isRevoked(fp) });
     broker = await startBroker({ ...config.mqtt, policy, metrics, log });
     const b = broker;
+    provisioning.disconnect = (id) => b.disconnectGateway(id);
     cleanup.push(() => b.close());
 
     const ctx: HubContext = {
@@ -139,6 +145,7 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
         if (gateways.exists(id)) throw new HubError('gateway_exists', id);
         return provisioning.gateway(id, name, undefined, 'api');
       },
+      gatewayCredentials: { rotate: (id, pw, actor) => provisioning.rotateGateway(id, pw, actor), revokeCert: (id, fp, actor) => provisioning.revokeGatewayCert(id, fp, actor) },
       logger: opts.logger === false ? false : log,
     });
     // Every live message passes the access policy (role and scope) and then the attendance module's own filter.
@@ -154,12 +161,15 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
     const http = api.address;
     const mqtt = b.address;
     let stopping: Promise<void> | undefined;
+    const tlsHttp = config.http.tls !== undefined;
+    const plainMqtt = config.mqtt.plain ?? !config.mqtt.tls;
     const hub: Hub = {
-      httpUrl: `http://${urlHost(http.host)}:${http.port}`,
-      mqttUrl: `mqtt://${urlHost(mqtt.host)}:${mqtt.port}`,
-      mqttWsUrl: `ws://${urlHost(http.host)}:${http.port}${config.mqtt.websocketPath}`,
+      httpUrl: `${tlsHttp ? 'https' : 'http'}://${urlHost(http.host)}:${http.port}`,
+      mqttUrl: `${plainMqtt ? 'mqtt' : 'mqtts'}://${urlHost(mqtt.host)}:${mqtt.port}`,
+      mqttWsUrl: `${tlsHttp ? 'wss' : 'ws'}://${urlHost(http.host)}:${http.port}${config.mqtt.websocketPath}`,
       http,
       mqtt,
+      ...(b.tlsAddress ? { mqttTls: b.tlsAddress, mqttTlsUrl: `mqtts://${urlHost(b.tlsAddress.host)}:${b.tlsAddress.port}` } : {}),
       ...(initialAdminPassword ? { initialAdminPassword } : {}),
       provisionGateway: (id, name, password) => provisioning.gateway(id, name, password),
       createUser: (u) => provisioning.user(u),
