@@ -9,7 +9,7 @@ import type { FacesModule } from '../faces/module.ts';
 import { startedOr, type HubContext, type HubModule } from '../module.ts';
 import { buildApi } from './app.ts';
 import { durationMs } from '../config.ts';
-import type { ApiApp } from './services.ts';
+import type { ApiApp, ApiServices } from './services.ts';
 import { isVideoRequest, type VideoRelay } from '../video/relay.ts';
 import { startVideoRelay } from '../video/module.ts';
 
@@ -21,6 +21,7 @@ export interface ApiModuleOptions {
   energy: EnergyModule;
   attendance?: AttendanceModule;
   createGateway(id: string, name: string | undefined): Promise<{ id: string; password: string }>;
+  gatewayCredentials?: ApiServices['gatewayCredentials'];
   /** false: no request log at all (tests). */
   logger: Logger | false;
 }
@@ -67,6 +68,7 @@ export class ApiModule implements HubModule {
         ...(o.attendance ? { attendance: o.attendance.service } : {}),
         mqttClients: () => broker.aedes.connectedClients,
         createGateway: o.createGateway,
+        ...(o.gatewayCredentials ? { gatewayCredentials: o.gatewayCredentials } : {}),
       },
       o.logger === false ? false : ctx.log,
     );

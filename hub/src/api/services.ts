@@ -47,6 +47,11 @@ export interface ApiServices {
   mqttClients(): number;
   /** Creates a gateway with a fresh password; refuses an existing id. */
   createGateway(id: string, name: string | undefined): Promise<{ id: string; password: string }>;
+  /** Gateway credential rotation and certificate revocation, applied live (hub/src/provisioning.ts). */
+  gatewayCredentials?: {
+    rotate(id: string, password: string | undefined, actor: string): Promise<{ id: string; password: string; disconnected: number }>;
+    revokeCert(id: string, fingerprint: string, actor: string): { id: string; fingerprint: string; disconnected: number };
+  };
 }
 
 export type ApiApp = FastifyInstance<Server, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;

@@ -7,7 +7,30 @@ import type { HubMetrics } from '../metrics.ts';
 import type { GatewayRepo } from '../store/gateways.ts';
 import { checkPublish, checkSubscribe } from './acl.ts';
 
-export type AuthFailure = 'missing_credentials' | 'unknown_gateway' | 'bad_password' | 'client_id_taken' | 'client_id_not_assigned' | 'throttled';
+export type AuthFailure =
+  | 'missing_credentials'
+  | 'unknown_gateway'
+  | 'bad_password'
+  | 'client_id_taken'
+  | 'client_id_not_assigned'
+  | 'throttled'
+  | 'client_cert_required'
+  | 'client_cert_untrusted'
+  | 'client_cert_mismatch'
+  | 'client_cert_revoked';
+
+/** A client certificate presented on the MQTT/TLS listener (hub/src/broker/server.ts). */
+export interface PeerCert {
+  /** It chains to mqtt.tls.ca. */
+  authorized: boolean;
+  error?: string;
+  /** Subject CN and DNS subjectAltNames. */
+  names: string[];
+  /** SHA-256, 64 lower-case hex digits. */
+  fingerprint: string;
+}
+
+const CERT_FAILURES: readonly AuthFailure[] = ['missing_credentials', 'unknown_gateway', 'bad_password', 'client_cert_required', 'client_cert_untrusted', 'client_cert_mismatch', 'client_cert_revoked'];
 
 /** The one MQTT client id the hub assigns a gateway (the edge agent's hub link uses it). */
 export const gatewayClientId = (gatewayId: string): string => `warden-edge-${gatewayId}`;
@@ -28,6 +51,10 @@ export interface BrokerPolicyDeps {
   clientById(id: string): Client | undefined;
   /** Failed MQTT logins per source address per minute before further CONNECTs are refused unchecked (default 20). */
   authFailuresPerMinute?: number;
+  /** Mutual TLS: every login needs a trusted client certificate naming its gateway (mqtt.tls.requireClientCert). */
+  requireClientCert?: boolean;
+  /** Revoked client certificate fingerprints. */
+  isRevoked?(fingerprint: string): boolean;
 }
 
 /**
@@ -61,7 +88,7 @@ export class BrokerPolicy {
     void (throttled ? Promise.resolve<AuthFailure>('throttled') : this.check(client, username, password)).then(
       (failure) => {
         if (!failure) return done(null, true);
-        if (failure === 'missing_credentials' || failure === 'unknown_gateway' || failure === 'bad_password') this.throttle.fail(address);
+        if (CERT_FAILURES.includes(failure)) this.throttle.fail(address);
         this.d.metrics.authFailures.inc({ reason: failure });
         this.rlog.warn(`auth_${failure}`, { gateway: username, clientId: client.id, address: remote(client) }, 'MQTT connection refused');
         done(refusal(failure, failure === 'client_id_taken' || failure === 'client_id_not_assigned' ? IDENTIFIER_REJECTED : NOT_AUTHORIZED), false);
@@ -75,6 +102,14 @@ export class BrokerPolicy {
 
   private async check(client: Client, username: string | undefined, password: Buffer | undefined): Promise<AuthFailure | null> {
     if (!username || !password || password.length === 0) return 'missing_credentials';
+    // The certificate is checked before the password (no argon2 for a connection that cannot log in anyway): a
+    // presented certificate must chain to the CA, name this gateway (CN or DNS SAN) and not be revoked.
+    const cert = (client.conn as { peerCert?: PeerCert }).peerCert;
+    if (cert) {
+      if (!cert.authorized) return 'client_cert_untrusted';
+      if (!cert.names.includes(username)) return 'client_cert_mismatch';
+      if (this.d.isRevoked?.(cert.fingerprint)) return 'client_cert_revoked';
+    } else if (this.d.requireClientCert) return 'client_cert_required';
     const hash = isValidGatewayId(username) ? this.d.gateways.passwordHash(username) : null;
     if (!hash) return verifyNothing(password.toString('utf8')).then(() => 'unknown_gateway');
     if (!(await verifyPassword(hash, password.toString('utf8')))) return 'bad_password';

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { HubError } from '../../errors.ts';
 import { userOf } from '../access.ts';
 import { route } from '../schemas.ts';
 import type { ApiServices } from '../services.ts';
@@ -25,6 +26,31 @@ export const gatewayRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = asyn
       s.audit.record(actor, 'gateway.create', created.id, { name: req.body.name ?? null });
       reply.code(201);
       return created;
+    },
+  );
+
+  // Both audited by the provisioning service (gateway.credentials_rotated / gateway.certificate_revoked).
+  app.post(
+    '/api/gateways/:id/credentials',
+    {
+      config: { access: ['admin'] },
+      schema: { ...route('POST /api/gateways/:id/credentials', 400, 401, 403, 404), tags: ['gateways'], security: [{ bearer: [] }] },
+    },
+    async (req) => {
+      if (!s.gatewayCredentials) throw new HubError('not_found', 'credential service');
+      return s.gatewayCredentials.rotate(req.params.id, req.body.password, userOf(req).username);
+    },
+  );
+
+  app.post(
+    '/api/gateways/:id/certificates/revoke',
+    {
+      config: { access: ['admin'] },
+      schema: { ...route('POST /api/gateways/:id/certificates/revoke', 400, 401, 403, 404), tags: ['gateways'], security: [{ bearer: [] }] },
+    },
+    async (req) => {
+      if (!s.gatewayCredentials) throw new HubError('not_found', 'credential service');
+      return s.gatewayCredentials.revokeCert(req.params.id, req.body.fingerprint, userOf(req).username);
     },
   );
 };
