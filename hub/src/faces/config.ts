@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import { FaceKeysConfigSchema } from './keys.ts';
 
 export const FacesConfigSchema = Type.Object(
   {
@@ -18,6 +19,7 @@ export const FacesConfigSchema = Type.Object(
       default: {},
       description: 'username -> dorms a user with the dorm role may enrol residents of',
     }),
+    keys: FaceKeysConfigSchema,
   },
   { additionalProperties: false, default: {}, description: 'face enrolment, galleries and retention (issue 3)' },
 );

@@ -136,7 +136,7 @@ export class FaceRepo {
   }
 
   templates(personId: string, model: string): SealedTemplate[] {
-    return this.db.prepare<[string, string], SealedTemplate>('SELECT iv, tag, data FROM face_templates WHERE person = ? AND model = ? ORDER BY id').all(personId, model);
+    return this.db.prepare<[string, string], SealedTemplate>('SELECT iv, tag, data, key_id AS keyId FROM face_templates WHERE person = ? AND model = ? ORDER BY id').all(personId, model);
   }
 
   templateCount(personId: string): number {
@@ -144,7 +144,7 @@ export class FaceRepo {
   }
 
   addTemplate(personId: string, model: string, s: SealedTemplate, at: number): void {
-    this.db.prepare('INSERT INTO face_templates (person, model, iv, tag, data, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(personId, model, s.iv, s.tag, s.data, at);
+    this.db.prepare('INSERT INTO face_templates (person, model, iv, tag, data, key_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(personId, model, s.iv, s.tag, s.data, s.keyId, at);
   }
 
   deleteTemplates(personId: string): number {

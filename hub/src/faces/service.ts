@@ -7,6 +7,7 @@ import { HubError } from '../errors.ts';
 import type { StateDb } from '../store/state-db.ts';
 import type { FacesConfig } from './config.ts';
 import { TemplateCipher } from './crypto.ts';
+import { migrateLegacyKey, storedKeyIds, templatesByKey } from './keys-rotate.ts';
 import { FaceRepo, type Consent, type GatewayScope, type Person } from './repo.ts';
 import { GallerySync } from './sync.ts';
 
@@ -34,7 +35,8 @@ export interface PersonView extends Person {
 export interface FaceAdminDeps {
   db: StateDb;
   dataDir: string;
-  config: FacesConfig;
+  /** `keys` may be left out (tests): the default key file beside the data dir. */
+  config: Omit<FacesConfig, 'keys'> & { keys?: FacesConfig['keys'] };
   audit: AuditLog;
   publish(topic: string, payload: string): Promise<void>;
   isConnected(gateway: string): boolean;
@@ -42,6 +44,8 @@ export interface FaceAdminDeps {
   log: Logger;
   /** Folder of built models (tests share one). */
   modelsDir?: string;
+  /** Where `faces.keys` env sources are read (default process.env). */
+  env?: NodeJS.ProcessEnv;
   now?: () => number;
 }
 
@@ -62,7 +66,8 @@ export class FaceAdmin {
 
   constructor(private readonly d: FaceAdminDeps) {
     this.repo = new FaceRepo(d.db);
-    this.cipher = TemplateCipher.open(d.dataDir);
+    this.cipher = TemplateCipher.open(d.dataDir, d.config.keys, { ...(d.env ? { env: d.env } : {}), storedKeyIds: () => storedKeyIds(d.db) });
+    this.checkKeys();
     this.now = d.now ?? Date.now;
     this.sync = new GallerySync({ repo: this.repo, cipher: this.cipher, model: d.config.recogniser, publish: d.publish, isConnected: d.isConnected, log: d.log, clock: this.now });
     this.rejected = new Counter({
@@ -71,6 +76,30 @@ export class FaceAdmin {
       labelNames: ['reason'],
       registers: d.registry ? [d.registry] : [],
     });
+  }
+
+  /**
+   * Face keys at start (issue 9): what could not be loaded is logged (the hub runs on: alarms and doors do not
+   * need faces), templates of the legacy in-data key are moved to the current key, and templates whose key is
+   * missing (a restored copy of the data without its key) are named, never read.
+   */
+  private checkKeys(): void {
+    const { log } = this.d;
+    for (const problem of this.cipher.ring.problems) log.error({ problem }, 'face key not available');
+    try {
+      migrateLegacyKey({ db: this.d.db, dataDir: this.d.dataDir, cipher: this.cipher, audit: this.d.audit, log });
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'face templates of the legacy key were not migrated');
+    }
+    const missing = Object.entries(templatesByKey(this.d.db)).filter(([k]) => !this.cipher.canOpen({ keyId: k === 'legacy' ? null : k }));
+    for (const [k, n] of missing) log.error({ keyId: k, templates: n }, `face templates unreadable: key id ${k} missing (${n} templates); restore the key or configure it in faces.keys`);
+    const old = Object.entries(templatesByKey(this.d.db)).filter(([k]) => k !== this.cipher.currentId && this.cipher.canOpen({ keyId: k === 'legacy' ? null : k }));
+    for (const [k, n] of old) log.warn({ keyId: k, templates: n }, 'face templates under a previous key: run `warden faces rotate-key`');
+  }
+
+  /** Where the face keys stand: the current key id, what could not be loaded, templates per key id. */
+  keyStatus(): { current: string | null; problems: string[]; templates: Record<string, number> } {
+    return { current: this.cipher.currentId, problems: [...this.cipher.ring.problems], templates: templatesByKey(this.d.db) };
   }
 
   private getPipeline(): Promise<FacePipeline> {
@@ -151,6 +180,8 @@ export class FaceAdmin {
     if (p.leftAt !== null) throw new HubError('bad_request', `person ${id} has left; enrol them again as a new person`);
     if (!consent && !this.repo.activeConsent(id)) throw new HubError('bad_request', 'face enrolment needs a consent record: pass consent { givenBy, scope }');
     if (photos.length === 0 || photos.length > this.d.config.maxPhotos) throw new HubError('bad_request', `send 1 to ${this.d.config.maxPhotos} photos`);
+    const noKey = this.cipher.unavailable();
+    if (noKey) throw new HubError('face_key_unavailable', noKey);
     const pipeline = await this.getPipeline();
     const templates: Float32Array[] = [];
     for (const [i, bytes] of photos.entries()) {

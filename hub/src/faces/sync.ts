@@ -172,7 +172,15 @@ export class GallerySync {
   }
 
   private async send(gateway: string, from: number): Promise<void> {
-    const deltas = this.deltas(gateway, from);
+    let deltas: GalleryDelta[];
+    try {
+      deltas = this.deltas(gateway, from);
+    } catch (err) {
+      // Templates sealed under a key the hub does not hold (a restored copy of the data without its key): nothing
+      // is sent, so the gateway keeps what it has rather than being told its persons have no face.
+      this.rlog.warn(`unreadable:${gateway}`, { gateway, err: (err as Error).message }, 'gallery delta not sent: face templates unreadable');
+      return;
+    }
     try {
       for (const d of deltas) await this.d.publish(gatewayTopic(gateway, 'gallery'), JSON.stringify(d));
       this.lastSent.set(gateway, deltas[0]!.to);
