@@ -8,6 +8,7 @@ import { DEVICE_ID_PATTERN, DEVICE_KINDS, GATEWAY_ID_PATTERN, RoleSchema, ScopeS
 import { AlarmsConfigSchema, SiteConfigSchema, checkAlarmsConfig } from './alarms/settings.ts';
 import { EnergyConfigSchema, checkEnergyConfig } from './energy/config.ts';
 import { FacesConfigSchema } from './faces/config.ts';
+import { checkFaceKeysConfig } from './faces/keys.ts';
 import { RetentionConfigSchema } from './lifecycle/config.ts';
 import { VideoConfigSchema, checkVideoConfig } from './video/config.ts';
 
@@ -233,6 +234,9 @@ export function parseHubConfig(obj: unknown, env: NodeJS.ProcessEnv = {}, opts: 
   errors.push(...checkTransportSecurity(cfg, base));
   errors.push(...checkAlarmsConfig(cfg.alarms));
   errors.push(...checkEnergyConfig(cfg.energy));
+  // Face-template key files: relative to the config file, never inside the data dir (hub/src/faces/keys.ts).
+  for (const k of [cfg.faces.keys.current, ...cfg.faces.keys.previous]) if (k?.file !== undefined && !isAbsolute(k.file)) k.file = resolve(base, k.file);
+  errors.push(...checkFaceKeysConfig(cfg.faces.keys, cfg.dataDir));
   errors.push(...checkVideoConfig(cfg.video));
   const ids = new Set<string>();
   cfg.gateways.forEach((g, i) => {
