@@ -110,5 +110,16 @@ face
   .command('bench')
   .description('detect + embed latency (ORT 1 and 2 threads beside TFJS) and 1:N search over 30,000 identities')
   .action(async () => (await import('@warden/deploy/bench/face.ts')).benchFace());
+face
+  .command('rotate-key')
+  .description("re-seal every stored face template under the hub config's faces.keys.current (old keys listed under faces.keys.previous); audited; run with the hub stopped")
+  .option('-c, --config <file>', 'hub config file (YAML)')
+  .action(async (opts: { config?: string }) => (await import('@warden/hub/faces/keys-cli.ts')).runFaceRotateKey(opts));
+face
+  .command('key-gen')
+  .description('a new random 256-bit face-template key as base64: on stdout, or into a new 0600 file outside the hub data dir')
+  .option('--out <file>', 'write the key into this new file')
+  .option('-c, --config <file>', 'hub config file (YAML), to refuse a file inside its dataDir')
+  .action(async (opts: { out?: string; config?: string }) => (await import('@warden/hub/faces/keys-cli.ts')).runFaceKeyGen(opts));
 
 await program.parseAsync(process.argv);
