@@ -121,9 +121,11 @@ describe('face enrolment and gallery sync (real hub, real MQTT gateways)', () =>
       expect(bytes.indexOf(photos[0]!.subarray(0, 64)), `${f} holds the photo`).toBe(-1);
       expect(bytes.indexOf(Buffer.from(b64(photos[0]!).slice(0, 64))), `${f} holds the photo as base64`).toBe(-1);
     }
-    const keyFile = path.join(t.dataDir, 'faces.key');
+    // The template key is outside the data dir (issue 9): beside it by default, never inside.
+    const keyFile = `${t.dataDir}.faces-key`;
     const { statSync } = await import('node:fs');
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    expect(readdirSync(t.dataDir).filter((f) => /key/i.test(f))).toEqual([]);
     expect(readdirSync(t.dataDir).filter((f) => /\.(png|jpe?g)$/i.test(f))).toEqual([]);
   });
 

@@ -32,6 +32,8 @@ export async function testHub(extra: Record<string, unknown> = {}, dataDir?: str
       // Most hub tests declare their devices by a gateway inventory; the registry's own rules are tested with the
       // secure default (registry-security.test.ts passes `devices` and gets inventories that only propose).
       devices: { adoptInventory: true },
+      // Tests fire requests far faster than a console; the REST rate limit has its own test (rate-limit.test.ts).
+      limits: { requestsPerMinute: 1_000_000, requestBurst: 1_000_000 },
       ...extra,
     }),
     { logger: false, ...(clock ? { clock } : {}) },
@@ -42,6 +44,8 @@ export async function testHub(extra: Record<string, unknown> = {}, dataDir?: str
     async close() {
       await hub.stop();
       if (!dataDir) await rm(dir, { recursive: true, force: true });
+      // The face-template key file the hub made beside its data dir (hub/src/faces/keys.ts).
+      if (!dataDir) await rm(`${dir}.faces-key`, { force: true });
     },
   };
 }
