@@ -7,7 +7,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   // Needs ../shared/energy-labelled/ (skips clearly without it).
   anomalies: async () => (await import('./anomalies.ts')).benchAnomalies(),
   attendance: async () => (await import('./attendance.ts')).benchAttendance(Number(process.env.WARDEN_BENCH_ATTENDANCE_STUDENTS ?? 30_000)),
-  cameras: async () => (await import('./cameras.ts')).benchCameras(Number(process.env.WARDEN_BENCH_CAMERAS ?? 1311), Number(process.env.WARDEN_BENCH_CAMERA_CYCLE ?? 10)),
+  cameras: async () => (await import('./cameras.ts')).benchCameras(Number(process.env.WARDEN_BENCH_CAMERAS ?? 1311), Number(process.env.WARDEN_BENCH_CAMERA_CYCLE ?? 9)),
   alarms: () =>
     benchAlarmLatency(Number(process.env.WARDEN_BENCH_ALARM_LOAD ?? 6000), Number(process.env.WARDEN_BENCH_SECONDS ?? 10), Number(process.env.WARDEN_BENCH_ALARM_RATE ?? 20)),
   energy: () => benchEnergy(Number(process.env.WARDEN_BENCH_ENERGY_METERS ?? 2000), Number(process.env.WARDEN_BENCH_ENERGY_DAYS ?? 365)),
