@@ -6,17 +6,19 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { CameraService } from '@warden/edge/camera/index.ts';
-import { fmt, printTable, summarize } from './stats.ts';
+import { fmt, summarize } from './stats.ts';
 
 /**
  * One camera health cycle over the campus's 1,311 cameras (virtual ONVIF cameras in a child process,
  * one HTTP server and one RTSP stream): the edge's CameraService probes each camera at its own offset
- * in a `cycleSeconds` cycle (ONVIF GetSystemDateAndTime through the `onvif` client + RTSP DESCRIBE).
- * Reported: the cycle's wall time, probe latency, and the edge process's CPU over the cycle as a
- * share of one core (target: under 10 s at under 10 %). Baseline in the same run: the same two
- * requests per camera sent bare (node http + a raw TCP DESCRIBE, no SOAP parsing, no client).
+ * in a `cycleSeconds` cycle (ONVIF GetSystemDateAndTime + RTSP DESCRIBE), twice: "before" with the
+ * `onvif` client's call and a new RTSP connection per probe (probeMode 'client', session 2's path),
+ * "after" with the light probe (hand-written SOAP on a shared keep-alive agent, DESCRIBE on a kept RTSP
+ * connection). Reported: the cycle's wall time, probe latency, and the edge process's CPU over the
+ * cycle as a share of one core (target: under 10 s at under 10 %). Baseline in the same run: the same
+ * two requests per camera sent bare (node http keep-alive + a raw TCP DESCRIBE on a new connection).
  */
-export async function benchCameras(count = 1311, cycleSeconds = 10): Promise<void> {
+export async function benchCameras(count = 1311, cycleSeconds = 9): Promise<void> {
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./cameras-sim.ts', import.meta.url)), String(count)], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -28,55 +30,61 @@ export async function benchCameras(count = 1311, cycleSeconds = 10): Promise<voi
     });
     const { port, rtspPort, ids } = JSON.parse(first) as { port: number; rtspPort: number; ids: string[] };
     const logger = pino({ level: 'silent' });
-    const service = new CameraService({
-      cameras: ids.map((id, i) => ({ id, xaddr: `http://127.0.0.1:${port}/onvif/${id}/device_service`, username: 'admin', password: `pw-${i + 1}`, events: false })),
-      cycleMs: cycleSeconds * 1000,
-      probeTimeoutMs: 5000,
-      onNotification: () => {},
-      onAvailability: () => {},
-      logger,
-    });
-    // Connect every camera once (GetSystemDateAndTime, GetServices → GetCapabilities, profiles,
-    // video sources, device information, stream and snapshot URIs): not part of the steady cycle.
-    const t0 = performance.now();
-    const connected = await runLimited(ids, 64, (id) => service.probe(id));
-    const connectMs = performance.now() - t0;
-    const okAtConnect = connected.filter((o) => o.ok).length;
+    const configs = ids.map((id, i) => ({ id, xaddr: `http://127.0.0.1:${port}/onvif/${id}/device_service`, username: 'admin', password: `pw-${i + 1}`, events: false }));
 
-    // The steady cycle, spread over cycleSeconds.
-    const load0 = loadavg()[0]!;
-    const cpu0 = process.cpuUsage();
-    const c0 = performance.now();
-    service.start();
-    const probeMs: number[] = [];
-    let ok = 0;
-    await new Promise<void>((resolve) => {
-      const seen = new Set<string>();
-      const poll = setInterval(() => {
-        for (const s of service.status()) {
-          if (!seen.has(s.id) && s.lastProbe !== null && s.lastProbe >= Date.now() - (performance.now() - c0)) {
-            seen.add(s.id);
-            if (s.failures === 0) ok++;
-          }
-        }
-        if (seen.size === ids.length) {
-          clearInterval(poll);
-          resolve();
-        }
-      }, 50);
-    });
-    const cycleMs = performance.now() - c0;
-    const cpu = process.cpuUsage(cpu0);
-    await service.stop();
-    const cpuShare = ((cpu.user + cpu.system) / 1000 / cycleMs) * 100;
+    /** Connects every camera (not timed into the cycle), then runs one steady cycle spread over cycleSeconds. */
+    const cycle = async (mode: 'client' | 'light') => {
+      let probed = 0;
+      let ok = 0;
+      let onAll: (() => void) | null = null;
+      let counting = false;
+      const service = new CameraService({
+        cameras: configs,
+        cycleMs: cycleSeconds * 1000,
+        probeTimeoutMs: 5000,
+        probeMode: mode,
+        onNotification: () => {},
+        onAvailability: () => {},
+        onProbe: (o) => {
+          if (!counting) return;
+          probed++;
+          if (o.ok) ok++;
+          if (probed === ids.length) onAll?.();
+        },
+        logger,
+      });
+      // Connect every camera once (GetSystemDateAndTime, GetServices → GetCapabilities, profiles, video sources,
+      // device information, stream and snapshot URIs) and one warm-up probe: not part of the steady cycle.
+      const t0 = performance.now();
+      const connected = await runLimited(ids, 64, (id) => service.probe(id));
+      const connectMs = performance.now() - t0;
+      const okAtConnect = connected.filter((o) => o.ok).length;
+      const load0 = loadavg()[0]!;
+      const cpu0 = process.cpuUsage();
+      const c0 = performance.now();
+      counting = true;
+      const all = new Promise<void>((resolve) => (onAll = resolve));
+      service.start();
+      await all;
+      const cycleMs = performance.now() - c0;
+      const cpu = process.cpuUsage(cpu0);
+      const load1 = loadavg()[0]!;
+      // Probe latency, one camera at a time on a sample of 200 (after the cycle, same connections).
+      const probeMs: number[] = [];
+      counting = false;
+      await service.stop();
+      const fresh = new CameraService({ cameras: configs.slice(0, 200), probeMode: mode, onNotification: () => {}, onAvailability: () => {}, logger });
+      await runLimited(ids.slice(0, 200), 32, (id) => fresh.probe(id));
+      for (const id of ids.slice(0, 200)) probeMs.push((await fresh.probe(id)).ms);
+      await fresh.stop();
+      const cpuMs = (cpu.user + cpu.system) / 1000;
+      return { mode, ok, okAtConnect, connectMs, cycleMs, cpuMs, cpuShare: (cpuMs / cycleMs) * 100, perCamera: cpuMs / ids.length, lat: summarize(probeMs), load0, load1 };
+    };
 
-    // Probe latency of the steady state, measured one camera at a time on a sample.
-    const fresh = new CameraService({ cameras: ids.slice(0, 200).map((id, i) => ({ id, xaddr: `http://127.0.0.1:${port}/onvif/${id}/device_service`, username: 'admin', password: `pw-${i + 1}`, events: false })), onNotification: () => {}, onAvailability: () => {}, logger });
-    await runLimited(ids.slice(0, 200), 32, (id) => fresh.probe(id));
-    for (const id of ids.slice(0, 200)) probeMs.push((await fresh.probe(id)).ms);
-    await fresh.stop();
+    const before = await cycle('client');
+    const after = await cycle('light');
 
-    // Baseline: the same two requests per camera, bare.
+    // Baseline: the same two requests per camera, bare (keep-alive HTTP, a new TCP connection per DESCRIBE).
     const b0 = performance.now();
     const bcpu0 = process.cpuUsage();
     await runLimited(ids, 64, async (id) => {
@@ -86,16 +94,16 @@ export async function benchCameras(count = 1311, cycleSeconds = 10): Promise<voi
     const bareMs = performance.now() - b0;
     const bcpu = process.cpuUsage(bcpu0);
     const bareCpuMsPerCamera = (bcpu.user + bcpu.system) / 1000 / ids.length;
-    const wardenCpuMsPerCamera = (cpu.user + cpu.system) / 1000 / ids.length;
-    const s = summarize(probeMs);
 
-    printTable(`camera health: one cycle over ${ids.length} virtual ONVIF cameras (cycle ${cycleSeconds} s, ONVIF + RTSP per camera)`, [
-      { metric: 'cameras healthy after the cycle', warden: `${ok}/${ids.length}`, baseline: `connect: ${okAtConnect}/${ids.length} in ${fmt(connectMs / 1000)} s`, ratio: '' },
-      { metric: 'cycle wall time (s)', warden: fmt(cycleMs / 1000), baseline: `bare, back to back: ${fmt(bareMs / 1000)}`, ratio: '' },
-      { metric: 'edge CPU over the cycle (% of one core)', warden: fmt(cpuShare), baseline: 'target < 10', ratio: '' },
-      { metric: 'edge CPU per camera probe (ms)', warden: fmt(wardenCpuMsPerCamera, 2), baseline: fmt(bareCpuMsPerCamera, 2), ratio: fmt(wardenCpuMsPerCamera / bareCpuMsPerCamera, 1) + 'x' },
-      { metric: 'one probe at a time (ms) p50 / p99', warden: `${fmt(s.p50)} / ${fmt(s.p99)}`, baseline: '', ratio: '' },
-      { metric: 'machine load average (1 min) before / after', warden: `${fmt(load0)} / ${fmt(loadavg()[0]!)}`, baseline: '2 cores shared', ratio: '' },
+    const row = (metric: string, f: (r: typeof before) => string, baseline = '') => ({ metric, before: f(before), after: f(after), baseline, ratio: '' });
+    printCompare(`camera health: one cycle over ${ids.length} virtual ONVIF cameras (probes spread over ${cycleSeconds} s; ONVIF clock + RTSP DESCRIBE per camera)`, [
+      row('cameras healthy in the cycle', (r) => `${r.ok}/${ids.length}`, ''),
+      row('connect all (s), not in the cycle', (r) => `${r.okAtConnect}/${ids.length} in ${fmt(r.connectMs / 1000)}`),
+      row('cycle wall time (s)', (r) => fmt(r.cycleMs / 1000), `bare, back to back: ${fmt(bareMs / 1000)}`),
+      row('edge CPU over the cycle (% of one core)', (r) => fmt(r.cpuShare), 'target < 10'),
+      { ...row('edge CPU per camera probe (ms)', (r) => fmt(r.perCamera, 2), fmt(bareCpuMsPerCamera, 2)), ratio: `after/bare ${fmt(after.perCamera / bareCpuMsPerCamera, 2)}x, before/after ${fmt(before.perCamera / after.perCamera, 1)}x` },
+      row('one probe at a time (ms) p50 / p99', (r) => `${fmt(r.lat.p50)} / ${fmt(r.lat.p99)}`),
+      row('machine load average (1 min) at cycle start / end', (r) => `${fmt(r.load0)} / ${fmt(r.load1)}`, '2 cores shared'),
     ]);
   } finally {
     child.stdin!.end();
@@ -148,4 +156,12 @@ function bareDescribe(port: number, uri: string, password: string): Promise<void
     });
     s.once('error', reject);
   });
+}
+
+function printCompare(title: string, rows: Array<{ metric: string; before: string; after: string; baseline: string; ratio: string }>): void {
+  const widths = [50, 22, 22, 30, 8];
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join(' ');
+  console.log(`\n== ${title}`);
+  console.log(line(['metric', 'before (client)', 'after (light)', 'baseline (bare requests)', 'ratio']));
+  for (const r of rows) console.log(line([r.metric, r.before, r.after, r.baseline, r.ratio]));
 }

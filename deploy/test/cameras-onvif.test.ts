@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CameraService, type CameraNotification, type DiscoveredCamera } from '@warden/edge/camera/index.ts';
+import { CameraService, FastPathMiss, parseSystemTime, RtspSession, SoapClock, type CameraNotification, type DiscoveredCamera } from '@warden/edge/camera/index.ts';
 import { cameraUrn, startOnvifSimulator, type OnvifSimulator } from '@warden/simulators/onvif/index.ts';
 
 /**
@@ -99,6 +99,29 @@ describe.skipIf(!hasFfmpeg)('edge cameras against virtual ONVIF cameras', () => 
     const jpg = await service.snapshot('cam-gate');
     expect(jpg.subarray(0, 2).toString('hex')).toBe('ffd8');
     expect(sim.stats().authFailures).toEqual({}); // every call was authenticated right
+  });
+
+  it('the light probe: the clock by a hand-written GetSystemDateAndTime, DESCRIBE on one kept RTSP connection', async () => {
+    const clock = new SoapClock(3000);
+    const rtsp = new RtspSession(`rtsp://127.0.0.1:${sim.rtspPort}/cameras/cam-old`, 'admin', 'old-secret');
+    try {
+      const t = await clock.systemTime(sim.deviceUrl('cam-old'));
+      expect((t.getTime() - Date.now()) / 1000).toBeGreaterThan(40); // cam-old runs 42 s ahead
+      for (let i = 0; i < 3; i++) expect(await rtsp.describe()).toBe('H264');
+      expect(rtsp.connects).toBe(1);
+      // The camera going away breaks the kept connection's next DESCRIBE (403 while offline); a new one follows.
+      sim.setOnline('cam-old', false);
+      await expect(rtsp.describe()).rejects.toThrow(/403/);
+      sim.setOnline('cam-old', true);
+      expect(await rtsp.describe()).toBe('H264');
+      const wrong = new RtspSession(`rtsp://127.0.0.1:${sim.rtspPort}/cameras/cam-old`, 'admin', 'nope');
+      await expect(wrong.describe()).rejects.toThrow(/401/);
+      wrong.close();
+    } finally {
+      clock.close();
+      rtsp.close();
+    }
+    expect(() => parseSystemTime('<x/>')).toThrow(FastPathMiss);
   });
 
   it('goes to a PTZ preset by name or token; refuses unknown presets and cameras without PTZ', async () => {

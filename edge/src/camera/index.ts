@@ -5,3 +5,4 @@ export { OnvifCameraClient, type CameraEndpoint, type DeviceDetails, type Stream
 export { probeRtsp, type RtspProbeResult } from './rtsp-probe.ts';
 export { fetchSnapshot } from './snapshot.ts';
 export { discoverCameras, parseProbeMatch, type DiscoveredCamera } from './discovery.ts';
+export { FastPathMiss, parseSystemTime, RtspSession, SoapClock } from './light-probe.ts';

@@ -4,6 +4,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { CameraEventLoop, type EventLoopStatus } from './events.ts';
 import type { CameraNotification } from './notifications.ts';
 import { OnvifCameraClient, type DeviceDetails, type StreamProfile } from './onvif-client.ts';
+import { FastPathMiss, RtspSession, SoapClock } from './light-probe.ts';
 import { probeRtsp } from './rtsp-probe.ts';
 import { fetchSnapshot } from './snapshot.ts';
 
@@ -15,7 +16,10 @@ import { fetchSnapshot } from './snapshot.ts';
  *
  * Health: each camera is probed once per `cycleMs` at its own offset in the cycle (from a hash of its
  * id, so 1,311 cameras do not all fire together): the ONVIF clock (GetSystemDateAndTime, which also
- * gives the drift) and an RTSP DESCRIBE of its stream. `offlineAfter` failed probes in a row make it
+ * gives the drift) and an RTSP DESCRIBE of its stream. The `onvif` client is used to connect (profiles,
+ * URIs, events, PTZ); the per-cycle probe is the light one (light-probe.ts: hand-written SOAP over one
+ * shared keep-alive agent, DESCRIBE on a kept RTSP connection), falling back to the client when the
+ * fast path cannot read an answer. `offlineAfter` failed probes in a row make it
  * offline; the first good probe brings it back.
  */
 
@@ -39,6 +43,16 @@ export interface CameraServiceOptions {
   probeTimeoutMs?: number;
   /** Probe the RTSP stream too (default true). */
   rtsp?: boolean;
+  /**
+   * 'light' (default): each cycle's probe is a hand-written GetSystemDateAndTime over a keep-alive agent
+   * shared by all cameras plus a DESCRIBE on a kept RTSP connection (light-probe.ts); 'client': the `onvif`
+   * client's call and a new RTSP connection per probe (what the benchmark compares against).
+   */
+  probeMode?: 'light' | 'client';
+  /** Sockets the light probe's shared agent keeps per camera host (default 8). */
+  maxSocketsPerHost?: number;
+  /** Called after every probe (metrics, benchmarks, the status report). */
+  onProbe?(outcome: ProbeOutcome): void;
   /** Event loop: long-poll wait and the polling fallback's period. */
   pullTimeoutSeconds?: number;
   pollIntervalMs?: number;
@@ -82,8 +96,10 @@ interface Cam {
   snapshotUri: string | null;
   presets: Map<string, string> | null;
   events: CameraEventLoop | null;
-  timer: NodeJS.Timeout | null;
+  /** When its next scheduled probe is due (performance.now() time). */
+  dueAt: number;
   probing: Promise<ProbeOutcome> | null;
+  rtsp: RtspSession | null;
   lastDriftSent: number | null;
   states: Map<'motion' | 'tamper', boolean>;
   /** Connected and described (device, profile, URIs); false again never: a reboot keeps the same facts. */
@@ -113,13 +129,18 @@ export class CameraService {
   private readonly now: () => number;
   private readonly m: ReturnType<typeof metricsFor>;
   private started = false;
+  private ticker: NodeJS.Timeout | null = null;
   private stopped = false;
+  private readonly clock: SoapClock;
+  private readonly light: boolean;
 
   constructor(private readonly o: CameraServiceOptions) {
     this.cycleMs = o.cycleMs ?? 60_000;
     this.offlineAfter = Math.max(1, o.offlineAfter ?? 2);
     this.now = o.now ?? Date.now;
     this.m = metricsFor(o.registry);
+    this.light = (o.probeMode ?? 'light') === 'light';
+    this.clock = new SoapClock(o.probeTimeoutMs ?? 3000, o.maxSocketsPerHost ?? 8);
     for (const cfg of o.cameras) {
       if (this.cams.has(cfg.id)) throw new Error(`camera ${cfg.id} is configured twice`);
       this.cams.set(cfg.id, {
@@ -129,8 +150,9 @@ export class CameraService {
         snapshotUri: null,
         presets: null,
         events: null,
-        timer: null,
+        dueAt: Infinity,
         probing: null,
+        rtsp: null,
         lastDriftSent: null,
         states: new Map(),
         ready: false,
@@ -142,19 +164,34 @@ export class CameraService {
     return [...this.cams.keys()];
   }
 
-  /** Starts the probe schedule (each camera at its offset in the cycle). */
+  /**
+   * Starts the probe schedule: each camera is due at its offset in the cycle, then once per cycle after its
+   * last probe began. One ticker (not one timer per camera) starts the probes that are due, so the cameras
+   * of one slot share event-loop turns: with 1,311 cameras the cycle is ~40 slots of ~33 probes.
+   */
   start(): void {
     if (this.started) return;
     this.started = true;
-    for (const c of this.cams.values()) this.schedule(c, cycleOffset(c.cfg.id, c.cfg.cycleMs ?? this.cycleMs));
+    const t0 = performance.now();
+    let minCycle = Infinity;
+    for (const c of this.cams.values()) {
+      const cycle = c.cfg.cycleMs ?? this.cycleMs;
+      minCycle = Math.min(minCycle, cycle);
+      c.dueAt = t0 + cycleOffset(c.cfg.id, cycle);
+    }
+    if (this.cams.size === 0) return;
+    const tickMs = Math.max(10, Math.min(250, Math.floor(minCycle / 40)));
+    this.ticker = setInterval(() => this.tick(), tickMs);
   }
 
-  private schedule(c: Cam, delay: number): void {
+  private tick(): void {
     if (this.stopped) return;
-    c.timer = setTimeout(() => {
-      c.timer = null;
-      void this.probe(c.cfg.id).finally(() => this.schedule(c, c.cfg.cycleMs ?? this.cycleMs));
-    }, delay);
+    const t = performance.now();
+    for (const c of this.cams.values()) {
+      if (c.dueAt > t || c.probing) continue;
+      c.dueAt = t + (c.cfg.cycleMs ?? this.cycleMs);
+      void this.probe(c.cfg.id);
+    }
   }
 
   /** Probes every camera once, all at once (tests, benchmarks); resolves with each outcome. */
@@ -173,13 +210,25 @@ export class CameraService {
     let error: string | null = null;
     try {
       if (!c.ready) await this.connect(c);
-      const camTime = await c.client.systemTime();
+      const camTime = this.light
+        ? await this.clock.systemTime(c.cfg.xaddr).catch((err: Error) => (err instanceof FastPathMiss ? c.client.systemTime() : Promise.reject(err)))
+        : await c.client.systemTime();
       const drift = camTime.getTime() - this.now();
       c.st.driftMs = drift;
       if (this.o.rtsp !== false && c.st.streamUri) {
-        const r = await probeRtsp(c.st.streamUri, c.cfg.username, c.cfg.password, this.o.probeTimeoutMs ?? 3000);
-        if (!r.ok) throw new Error(`RTSP: ${r.error}`);
-        c.st.codec = r.codec;
+        if (this.light) {
+          c.rtsp ??= new RtspSession(c.st.streamUri, c.cfg.username, c.cfg.password, this.o.probeTimeoutMs ?? 3000);
+          try {
+            c.st.codec = await c.rtsp.describe();
+          } catch (err) {
+            c.rtsp.close();
+            throw new Error(`RTSP: ${(err as Error).message}`);
+          }
+        } else {
+          const r = await probeRtsp(c.st.streamUri, c.cfg.username, c.cfg.password, this.o.probeTimeoutMs ?? 3000);
+          if (!r.ok) throw new Error(`RTSP: ${r.error}`);
+          c.st.codec = r.codec;
+        }
       }
       if (c.lastDriftSent === null || Math.abs(drift - c.lastDriftSent) >= 1000) {
         c.lastDriftSent = drift;
@@ -202,7 +251,9 @@ export class CameraService {
       c.st.lastError = error;
       if (c.st.failures >= (c.cfg.offlineAfter ?? this.offlineAfter) && c.st.online !== false) this.setOnline(c, false, `${c.st.failures} failed probes: ${error}`.slice(0, 120));
     }
-    return { id: c.cfg.id, ok: !error, ms };
+    const outcome = { id: c.cfg.id, ok: !error, ms };
+    this.o.onProbe?.(outcome);
+    return outcome;
   }
 
   private setOnline(c: Cam, online: boolean, reason: string): void {
@@ -278,9 +329,13 @@ export class CameraService {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const c of this.cams.values()) if (c.timer) clearTimeout(c.timer);
+    if (this.ticker) clearInterval(this.ticker);
     await Promise.all([...this.cams.values()].map((c) => c.events?.stop()));
-    for (const c of this.cams.values()) c.client.close();
+    for (const c of this.cams.values()) {
+      c.client.close();
+      c.rtsp?.close();
+    }
+    this.clock.close();
     await Promise.all([...this.cams.values()].map((c) => Promise.all([c.events?.done(), c.probing?.catch(() => {})])));
   }
 }

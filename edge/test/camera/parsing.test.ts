@@ -66,3 +66,18 @@ describe('health schedule', () => {
     expect(cycleOffset('cam-1', cycle)).toBe(cycleOffset('cam-1', cycle));
   });
 });
+
+describe('light probe: GetSystemDateAndTime fast path', () => {
+  it('reads the UTC clock with any namespace prefix and misses (for the full client) what it cannot read', async () => {
+    const { parseSystemTime, FastPathMiss } = await import('../../src/camera/light-probe.ts');
+    const xml = (p: string) =>
+      `<env:Envelope><env:Body><tds:GetSystemDateAndTimeResponse><tds:SystemDateAndTime><${p}LocalDateTime><${p}Time><${p}Hour>9</${p}Hour></${p}Time></${p}LocalDateTime>` +
+      `<${p}UTCDateTime><${p}Time><${p}Hour>1</${p}Hour><${p}Minute>2</${p}Minute><${p}Second>3</${p}Second></${p}Time>` +
+      `<${p}Date><${p}Year>2026</${p}Year><${p}Month>11</${p}Month><${p}Day>30</${p}Day></${p}Date></${p}UTCDateTime></tds:SystemDateAndTime></tds:GetSystemDateAndTimeResponse></env:Body></env:Envelope>`;
+    expect(parseSystemTime(xml('tt:')).toISOString()).toBe('2026-11-30T01:02:03.000Z');
+    expect(parseSystemTime(xml('')).toISOString()).toBe('2026-11-30T01:02:03.000Z');
+    expect(() => parseSystemTime(xml('tt:').replace('<tt:Year>2026</tt:Year>', ''))).toThrow(FastPathMiss);
+    expect(() => parseSystemTime(xml('tt:').replace('<tt:Month>11<', '<tt:Month>13<'))).toThrow(FastPathMiss);
+    expect(() => parseSystemTime('<s:Fault/>')).toThrow(FastPathMiss);
+  });
+});
