@@ -5,6 +5,7 @@ import { pino, type Logger } from 'pino';
 import { HubError, errorBody } from '../errors.ts';
 import { registerAccess } from './access.ts';
 import { registerDashboard } from './dashboard.ts';
+import { httpsOptions } from './tls.ts';
 import { alarmRoutes } from './routes/alarms.ts';
 import { attendanceRoutes } from './routes/attendance.ts';
 import { auditRoutes } from './routes/audit.ts';
@@ -29,7 +30,8 @@ function validationDetail(err: FastifyError): string {
 export async function buildApi(s: ApiServices, log: Logger | false): Promise<ApiApp> {
   // Per-request log lines would drown the log at console polling rates; errors are still logged.
   const common = { forceCloseConnections: true, bodyLimit: 64 * 1024, logController: new LogController({ disableRequestLogging: true }) };
-  const app = Fastify({ ...common, loggerInstance: (log === false ? pino({ enabled: false }) : log) as FastifyBaseLogger })
+  // HTTPS when http.tls is set (hub/src/api/tls.ts); the server type differs only in TLS, which no route sees.
+  const app = Fastify({ ...common, ...(httpsOptions(s.config.http) as object), loggerInstance: (log === false ? pino({ enabled: false }) : log) as FastifyBaseLogger })
     .setValidatorCompiler(TypeBoxValidatorCompiler)
     .withTypeProvider<TypeBoxTypeProvider>();
 
