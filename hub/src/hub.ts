@@ -28,6 +28,7 @@ import { DeadLetterRepo, EventRepo, TelemetryIdRepo } from './store/events.ts';
 import { GatewayRepo } from './store/gateways.ts';
 import { openStateDb } from './store/state-db.ts';
 import { Provisioning, type NewUser } from './provisioning.ts';
+import { VideoModule } from './video/module.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 export type { NewUser } from './provisioning.ts';
@@ -155,7 +156,9 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
         liveAllowed(user, channel, msg, { deviceOf: (id) => devices.get(id), dormBuildings: (u) => config.faces.dormManagers[u] ?? [] }) &&
         attendance.mayReceive(user, config, channel, msg),
     );
-    const modules = await startModules([alarms, faces, energy, attendance, lifecycle, ingest, api, live], ctx);
+    // Live video and snapshots (issue 10) on the API's HTTP server.
+    const video = new VideoModule(() => api.server);
+    const modules = await startModules([alarms, faces, energy, attendance, lifecycle, ingest, api, video, live], ctx);
     cleanup.push(() => modules.stop());
 
     const http = api.address;

@@ -17,6 +17,8 @@ export const VIDEO_CLOSE = {
   unknownCamera: 4404,
   /** The hub's cap on concurrent live streams is reached; the reason names the cap. */
   streamLimit: 4429,
+  /** The camera's stream could not be pulled (ffmpeg failed 3 times in a row without a frame); the reason says what ffmpeg said, without credentials. */
+  upstream: 4502,
   /** The hub is stopping. */
   shutdown: 1001,
 } as const;

@@ -25,5 +25,6 @@ export const VIDEO_CLOSE = {
   forbidden: 4403,
   unknownCamera: 4404,
   streamLimit: 4429,
+  upstream: 4502,
   shutdown: 1001,
 } as const satisfies typeof ContractVideoClose;

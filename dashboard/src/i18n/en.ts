@@ -136,6 +136,7 @@ export const en: Messages = {
       forbidden: 'You may not view this camera.',
       unknownCamera: 'No live video is configured for this camera.',
       streamLimit: 'Too many live streams at once: close another view first.',
+      upstream: 'The camera’s stream cannot be reached.',
       shutdown: 'The hub is restarting.',
       lost: 'Live video lost.',
     },

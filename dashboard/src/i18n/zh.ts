@@ -137,6 +137,7 @@ export const zh = {
       forbidden: '您无权查看此摄像机。',
       unknownCamera: '此摄像机未配置实时视频。',
       streamLimit: '同时播放的实时视频已达上限，请先关闭其他画面。',
+      upstream: '无法获取此摄像机的视频流。',
       shutdown: '中心服务正在重启。',
       lost: '实时视频中断。',
     },

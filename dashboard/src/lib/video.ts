@@ -6,7 +6,7 @@ export function videoUrl(cameraId: string, token: string, loc: { protocol: strin
   return `${scheme}//${loc.host}${VIDEO_PATH}/${encodeURIComponent(cameraId)}?token=${encodeURIComponent(token)}`;
 }
 
-export type VideoEnd = 'unauthorized' | 'forbidden' | 'unknownCamera' | 'streamLimit' | 'shutdown' | 'lost';
+export type VideoEnd = 'unauthorized' | 'forbidden' | 'unknownCamera' | 'streamLimit' | 'upstream' | 'shutdown' | 'lost';
 
 /** What a close code of the hub means, for the viewer's message. */
 export function videoEnd(code: number): VideoEnd {
@@ -32,12 +32,16 @@ export function makeVideoSource(hooks: VideoSourceHooks) {
     completed = false;
     progress = 0;
     private socket: WebSocket | null = null;
+    /** Set by destroy(): a start() after it (JSMpeg starts its source once its WASM decoder compiled, which may be after the view is gone) opens nothing. */
+    private destroyed = false;
     private destination: { write(data: ArrayBuffer): void } | null = null;
     constructor(private readonly url: string) {}
     connect(destination: { write(data: ArrayBuffer): void }): void {
       this.destination = destination;
     }
     start(): void {
+      // One socket per source, never one after destroy(): a leaked socket is a viewer the hub keeps streaming to.
+      if (this.destroyed || this.socket) return;
       const ws = new WebSocket(this.url);
       this.socket = ws;
       hooks.onSocket?.(ws);
@@ -56,6 +60,7 @@ export function makeVideoSource(hooks: VideoSourceHooks) {
       // A live stream has nothing to fetch ahead.
     }
     destroy(): void {
+      this.destroyed = true;
       const ws = this.socket;
       this.socket = null;
       ws?.close();

@@ -10,8 +10,7 @@ import { startedOr, type HubContext, type HubModule } from '../module.ts';
 import { buildApi } from './app.ts';
 import { durationMs } from '../config.ts';
 import type { ApiApp, ApiServices } from './services.ts';
-import { isVideoRequest, type VideoRelay } from '../video/relay.ts';
-import { startVideoRelay } from '../video/module.ts';
+import { isVideoRequest } from '../video/relay.ts';
 
 export interface ApiModuleOptions {
   version: string;
@@ -35,7 +34,6 @@ export class ApiModule implements HubModule {
   readonly name = 'api';
   private app: ApiApp | undefined;
   private address_: { host: string; port: number } | undefined;
-  private video: VideoRelay | undefined;
 
   constructor(private readonly o: ApiModuleOptions) {}
 
@@ -79,8 +77,6 @@ export class ApiModule implements HubModule {
       // socket.io and live video handle their own paths; anything else would otherwise hang open.
       if (!(req.url ?? '').startsWith('/socket.io/') && !isVideoRequest(req.url)) socket.destroy();
     });
-    // Live video (issue 10): RTSP → MPEG-TS over WebSocket at /video/{camera} (hub/src/video).
-    this.video = startVideoRelay(ctx, app.server);
     await app.listen({ host: config.http.host, port: config.http.port });
     const addr = app.server.address();
     if (!addr || typeof addr !== 'object') throw new Error('HTTP listener has no address');
@@ -88,7 +84,6 @@ export class ApiModule implements HubModule {
   }
 
   async stop(): Promise<void> {
-    await this.video?.close();
     await this.app?.close();
   }
 }

@@ -1,34 +1,81 @@
+import { existsSync } from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
+import { join } from 'node:path';
+import { Counter, Gauge } from 'prom-client';
 import { VIDEO_CLOSE } from '@warden/contract';
 import { inScope, placeScope, roleAllows } from '../auth/policy.ts';
-import type { HubContext } from '../module.ts';
-import { loadVideoConfig } from './config.ts';
-import { VideoRelay, type VideoAccess } from './relay.ts';
+import { startedOr, type HubContext, type HubModule } from '../module.ts';
+import { LEGACY_VIDEO_FILE } from './config.ts';
+import { VIDEO_REFUSALS, VideoRelay, type VideoAccess } from './relay.ts';
 
 /** Roles that may watch live video: security (and supervisor, who holds security's rights); admin always. */
 export const VIDEO_ROLES = ['security'] as const;
 
 /**
- * Starts the live video relay on the hub's HTTP server (called by the API module once its server exists, stopped
- * with it). Sources come from `<dataDir>/video.yaml` (hub/README.md, "Cameras / live video"). Access: a valid
- * session (as REST and socket.io), a role in VIDEO_ROLES, the camera in the user's place scope.
+ * Live video as a hub module: the relay on the API module's HTTP server (so it starts after the API and stops
+ * before it), configured by `video:` in hub.yaml (hub/README.md, "Cameras"). Access: a valid session (as REST and
+ * socket.io), a role in VIDEO_ROLES, the camera in the user's place scope.
  */
-export function startVideoRelay(ctx: HubContext, http: HttpServer): VideoRelay {
-  const config = loadVideoConfig(ctx.config.dataDir);
-  const { tokens, stores } = ctx;
-  const log = ctx.log.child({ part: 'video' });
-  const authorize = async (token: string | null, camera: string): Promise<VideoAccess> => {
-    const user = await tokens.session(token, stores.users);
-    if (!user) return { ok: false, code: VIDEO_CLOSE.unauthorized, reason: 'log in again: the token is missing, expired or revoked' };
-    if (!roleAllows(VIDEO_ROLES, user.roles)) return { ok: false, code: VIDEO_CLOSE.forbidden, reason: 'your roles do not include viewing cameras' };
-    const scope = placeScope(user);
-    if (scope) {
-      const device = stores.devices.get(camera);
-      if (!(device && inScope(scope, device))) return { ok: false, code: VIDEO_CLOSE.forbidden, reason: 'this camera is outside your scope' };
-    }
-    return { ok: true, user };
-  };
-  const relay = new VideoRelay(http, { config, authorize, log, onRefused: (reason) => log.warn({ reason }, 'video: refused') });
-  log.info({ cameras: Object.keys(config.cameras).length, maxStreams: config.maxStreams }, 'live video relay ready');
-  return relay;
+export class VideoModule implements HubModule {
+  readonly name = 'video';
+  private relay_: VideoRelay | undefined;
+
+  constructor(private readonly server: () => HttpServer) {}
+
+  get relay(): VideoRelay {
+    return startedOr(this.relay_, this.name);
+  }
+
+  async start(ctx: HubContext): Promise<void> {
+    const legacy = join(ctx.config.dataDir, LEGACY_VIDEO_FILE);
+    if (existsSync(legacy)) throw new Error(`${legacy}: video sources moved to the \`video:\` section of hub.yaml (hub/README.md, "Cameras"); move them there and delete this file`);
+    const config = ctx.config.video;
+    const { tokens, stores } = ctx;
+    const log = ctx.log;
+    const registers = [ctx.metrics.registry];
+    const refused = new Counter({ name: 'warden_hub_video_refused_total', help: 'Live video viewers refused, by reason', labelNames: ['reason'] as const, registers });
+    for (const r of VIDEO_REFUSALS) refused.inc({ reason: r }, 0);
+    const upstream = new Counter({ name: 'warden_hub_video_upstream_failures_total', help: 'Relay ffmpeg runs that ended while viewers watched (camera unreachable, stream dropped)', registers });
+    const closedUpstream = new Counter({ name: 'warden_hub_video_upstream_closed_total', help: 'Live views closed with 4502 after 3 failed pulls in a row', registers });
+    const authorize = async (token: string | null, camera: string): Promise<VideoAccess> => {
+      const user = await tokens.session(token, stores.users);
+      if (!user) return { ok: false, code: VIDEO_CLOSE.unauthorized, reason: 'log in again: the token is missing, expired or revoked' };
+      if (!roleAllows(VIDEO_ROLES, user.roles)) return { ok: false, code: VIDEO_CLOSE.forbidden, reason: 'your roles do not include viewing cameras' };
+      const scope = placeScope(user);
+      if (scope) {
+        const device = stores.devices.get(camera);
+        if (!(device && inScope(scope, device))) return { ok: false, code: VIDEO_CLOSE.forbidden, reason: 'this camera is outside your scope' };
+      }
+      return { ok: true, user };
+    };
+    const relay = new VideoRelay(this.server(), {
+      config,
+      authorize,
+      log,
+      onRefused: (reason) => refused.inc({ reason }),
+      onUpstreamFailure: (closed) => (closed ? closedUpstream.inc() : upstream.inc()),
+    });
+    this.relay_ = relay;
+    new Gauge({
+      name: 'warden_hub_video_streams',
+      help: 'Live streams (ffmpeg processes) running now',
+      registers,
+      collect() {
+        this.set(relay.active().length);
+      },
+    });
+    new Gauge({
+      name: 'warden_hub_video_viewers',
+      help: 'Live video viewers connected now',
+      registers,
+      collect() {
+        this.set(relay.active().reduce((n, s) => n + s.viewers, 0));
+      },
+    });
+    log.info({ cameras: Object.values(config.cameras).filter((c) => c.url).length, maxStreams: config.maxStreams }, 'live video relay ready');
+  }
+
+  async stop(): Promise<void> {
+    await this.relay_?.close();
+  }
 }

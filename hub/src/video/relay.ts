@@ -22,8 +22,15 @@ export interface VideoRelayDeps {
   authorize(token: string | null, cameraId: string): Promise<VideoAccess>;
   log: Logger;
   /** Refusals by reason, for the metrics/log (bad input gets a counter). */
-  onRefused?(reason: 'unauthorized' | 'forbidden' | 'unknown_camera' | 'stream_limit'): void;
+  onRefused?(reason: VideoRefusal): void;
+  /** ffmpeg ended while viewers watched; `closed`: the third failure in a row without data, viewers closed with 4502. */
+  onUpstreamFailure?(closed: boolean): void;
 }
+
+export const VIDEO_REFUSALS = ['unauthorized', 'forbidden', 'unknown_camera', 'stream_limit'] as const;
+export type VideoRefusal = (typeof VIDEO_REFUSALS)[number];
+/** Pulls in a row that end before any byte arrived after which the viewers are told (4502) instead of waiting on. */
+const UPSTREAM_TRIES = 3;
 
 interface Stream {
   camera: string;
@@ -32,23 +39,28 @@ interface Stream {
   /** Bytes of a partial TS packet carried to the next chunk. */
   rest: Buffer;
   restarts: number;
+  /** Runs in a row that ended without a byte of video. */
+  failures: number;
   timer: NodeJS.Timeout | undefined;
   stopped: boolean;
 }
 
 /** The ffmpeg command line for one camera: input options before `-i`, MPEG-1 in MPEG-TS on stdout, no audio. */
 export function ffmpegArgs(src: CameraSourceConfig, c: VideoConfig): string[] {
+  const url = sourceUrl(src);
+  // -timeout: RTSP socket timeout, HTTP read/write timeout (both in microseconds).
+  const input = url.startsWith('rtsp') ? ['-rtsp_transport', src.transport ?? c.transport, '-timeout', '10000000'] : ['-timeout', '10000000'];
   return [
     '-hide_banner', '-nostdin', '-loglevel', 'error',
-    '-rtsp_transport', src.transport ?? c.transport,
-    '-timeout', '10000000',
-    '-i', sourceUrl(src),
+    ...input,
+    '-i', url,
     '-an', '-f', 'mpegts', '-codec:v', 'mpeg1video', '-s', `${c.width}x${c.height}`, '-r', String(c.fps), '-b:v', c.bitrate, '-bf', '0',
     '-',
   ];
 }
 
 function sourceUrl(src: CameraSourceConfig): string {
+  if (!src.url) throw new Error('camera has no stream url');
   if (!src.username) return src.url;
   const u = new URL(src.url);
   u.username = src.username;
@@ -91,7 +103,7 @@ export class VideoRelay {
     let access: VideoAccess;
     try {
       access = await this.d.authorize(token, camera);
-      if (access.ok && !this.d.config.cameras[camera]) access = { ok: false, code: VIDEO_CLOSE.unknownCamera, reason: `no live video source for camera ${camera}` };
+      if (access.ok && !this.d.config.cameras[camera]?.url) access = { ok: false, code: VIDEO_CLOSE.unknownCamera, reason: `no live video source for camera ${camera}` };
     } catch (err) {
       this.d.log.error({ err }, 'video: authorisation failed');
       socket.destroy();
@@ -110,7 +122,7 @@ export class VideoRelay {
   }
 
   private refuse(ws: WebSocket, code: number, reason: string): void {
-    const name = code === VIDEO_CLOSE.unauthorized ? 'unauthorized' : code === VIDEO_CLOSE.forbidden ? 'forbidden' : code === VIDEO_CLOSE.streamLimit ? 'stream_limit' : 'unknown_camera';
+    const name: VideoRefusal = code === VIDEO_CLOSE.unauthorized ? 'unauthorized' : code === VIDEO_CLOSE.forbidden ? 'forbidden' : code === VIDEO_CLOSE.streamLimit ? 'stream_limit' : 'unknown_camera';
     this.d.onRefused?.(name);
     this.d.log.info({ code, reason }, 'video: viewer refused');
     ws.close(code, reason.slice(0, 120));
@@ -120,15 +132,26 @@ export class VideoRelay {
     stream.viewers.add(ws);
     this.d.log.info({ camera: stream.camera, user: user.username, viewers: stream.viewers.size }, 'video: viewer joined');
     // Viewers send nothing; anything they do send is ignored (maxPayload bounds it).
-    ws.on('error', () => ws.terminate());
-    ws.once('close', () => {
-      stream.viewers.delete(ws);
-      if (stream.viewers.size === 0) void this.stopStream(stream);
+    ws.on('error', () => {
+      ws.terminate();
+      this.leave(stream, ws);
     });
+    ws.once('close', () => this.leave(stream, ws));
+  }
+
+  /**
+   * A viewer is gone (idempotent): its `close` event, an error, or — seen first in forward() — its socket no longer
+   * OPEN (a close frame received: `close` itself comes only once the closing handshake and TCP end are done, which
+   * may wait behind megabytes of queued video or ws' 30 s close timeout). The last one leaving stops ffmpeg.
+   */
+  private leave(stream: Stream, ws: WebSocket): void {
+    if (!stream.viewers.delete(ws)) return;
+    this.d.log.info({ camera: stream.camera, viewers: stream.viewers.size }, 'video: viewer left');
+    if (stream.viewers.size === 0) void this.stopStream(stream);
   }
 
   private start(camera: string): Stream {
-    const stream: Stream = { camera, viewers: new Set(), ffmpeg: null, rest: Buffer.alloc(0), restarts: 0, timer: undefined, stopped: false };
+    const stream: Stream = { camera, viewers: new Set(), ffmpeg: null, rest: Buffer.alloc(0), restarts: 0, failures: 0, timer: undefined, stopped: false };
     this.streams.set(camera, stream);
     this.spawn(stream);
     return stream;
@@ -141,7 +164,12 @@ export class VideoRelay {
     stream.ffmpeg = child;
     stream.rest = Buffer.alloc(0);
     const started = Date.now();
-    child.stdout!.on('data', (chunk: Buffer) => this.forward(stream, chunk));
+    let gotData = false;
+    child.stdout!.on('data', (chunk: Buffer) => {
+      gotData = true;
+      stream.failures = 0;
+      this.forward(stream, chunk);
+    });
     let errors = '';
     child.stderr!.setEncoding('utf8').on('data', (d: string) => {
       errors = (errors + d).slice(-2000);
@@ -150,10 +178,22 @@ export class VideoRelay {
     child.on('exit', (code, signal) => {
       if (stream.ffmpeg === child) stream.ffmpeg = null;
       if (stream.stopped) return;
+      if (!gotData) stream.failures++;
+      const reason = redact(errors.trim(), src);
+      if (stream.failures >= UPSTREAM_TRIES) {
+        // The camera cannot be pulled: say so rather than keep viewers on a black tile (their leaving stops the stream).
+        this.d.onUpstreamFailure?.(true);
+        this.d.log.warn({ camera: stream.camera, code, signal, stderr: reason }, 'video: camera stream unreachable; viewers told');
+        const text = `camera stream unavailable${reason ? `: ${reason.split('\n').pop()}` : ''}`.slice(0, 120);
+        for (const ws of [...stream.viewers]) ws.close(VIDEO_CLOSE.upstream, text);
+        void this.stopStream(stream);
+        return;
+      }
+      this.d.onUpstreamFailure?.(false);
       // A camera that dropped: retry with back-off (1 s … 30 s), reset after a run of a minute.
       if (Date.now() - started > 60_000) stream.restarts = 0;
       const delay = Math.min(30_000, 1000 * 2 ** stream.restarts++);
-      this.d.log.warn({ camera: stream.camera, code, signal, stderr: redact(errors.trim(), src), retryMs: delay }, 'video: ffmpeg ended; restarting');
+      this.d.log.warn({ camera: stream.camera, code, signal, stderr: reason, retryMs: delay }, 'video: ffmpeg ended; restarting');
       stream.timer = setTimeout(() => this.spawn(stream), delay);
       stream.timer.unref();
     });
@@ -166,7 +206,8 @@ export class VideoRelay {
     if (whole === 0) return;
     const frame = data.subarray(0, whole);
     for (const ws of stream.viewers) {
-      if (ws.readyState === ws.OPEN && ws.bufferedAmount < MAX_BUFFERED) ws.send(frame, { binary: true });
+      if (ws.readyState !== ws.OPEN) this.leave(stream, ws);
+      else if (ws.bufferedAmount < MAX_BUFFERED) ws.send(frame, { binary: true });
     }
   }
 
@@ -178,11 +219,16 @@ export class VideoRelay {
     const child = stream.ffmpeg;
     if (child && child.exitCode === null && child.signalCode === null) {
       await new Promise<void>((resolve) => {
+        // SIGTERM, SIGKILL after 2 s; given up waiting after 5 s (a child that never started emits no exit).
         const kill = setTimeout(() => child.kill('SIGKILL'), 2000);
-        child.once('exit', () => {
+        const giveUp = setTimeout(done, 5000);
+        function done(): void {
           clearTimeout(kill);
+          clearTimeout(giveUp);
           resolve();
-        });
+        }
+        child.once('exit', done);
+        child.once('error', done);
         child.kill('SIGTERM');
       });
     }
