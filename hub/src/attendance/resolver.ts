@@ -36,6 +36,12 @@ export interface NightResult {
   reason: string | null;
   /** Passes dropped as repeats of the one before (same direction). */
   duplicates: number;
+  /**
+   * Until when this result holds without new input (crossings, leave, outages, settings): curfew while it is still
+   * to come, else the first known crossing or outage that lies after `asOf`; Infinity when time alone changes nothing.
+   * The service keeps each night's rows and re-resolves a student only on new input or when this instant passes.
+   */
+  validUntil: number;
 }
 
 /**
@@ -49,8 +55,8 @@ export interface NightResult {
  * - else `absent` (or `pending` while curfew has not passed).
  */
 export function resolveNight(n: NightInput): NightResult {
-  if (n.exempt) return { state: 'exempt', at: null, outAgain: false, reason: 'exempt', duplicates: 0 };
-  if (n.curfew === null) return { state: 'exempt', at: null, outAgain: false, reason: 'no_curfew', duplicates: 0 };
+  if (n.exempt) return { state: 'exempt', at: null, outAgain: false, reason: 'exempt', duplicates: 0, validUntil: Infinity };
+  if (n.curfew === null) return { state: 'exempt', at: null, outAgain: false, reason: 'no_curfew', duplicates: 0, validUntil: Infinity };
   const curfew = n.curfew;
   const limit = Math.min(n.end, n.asOf + 1);
   // One pass without allocating (30,000 students per report); input in time order, else sorted once.
@@ -66,7 +72,10 @@ export function resolveNight(n: NightInput): NightResult {
   let lastBefore: Crossing | undefined;
   let lateIn: Crossing | undefined;
   let final: Crossing | undefined;
+  // A crossing stamped after asOf (a device clock ahead) counts once time reaches it.
+  let validUntil = n.asOf < curfew ? curfew : Infinity;
   for (const c of list) {
+    if (c.ts >= limit && c.ts < n.end && c.ts < validUntil) validUntil = c.ts;
     if (c.ts < n.lookbackStart || c.ts >= limit) continue;
     if (c.direction === prev) {
       duplicates++;
@@ -78,17 +87,19 @@ export function resolveNight(n: NightInput): NightResult {
     else if (!lateIn && c.direction === 'in') lateIn = c;
   }
   if (lastBefore?.direction === 'in') {
-    return { state: 'in', at: lastBefore.ts, outAgain: final !== undefined && final.ts >= curfew && final.direction === 'out', reason: null, duplicates };
+    return { state: 'in', at: lastBefore.ts, outAgain: final !== undefined && final.ts >= curfew && final.direction === 'out', reason: null, duplicates, validUntil };
   }
-  if (n.asOf < curfew) return { state: n.onLeave ? 'leave' : 'pending', at: null, outAgain: false, reason: n.onLeave ? 'approved_leave' : null, duplicates };
+  if (n.asOf < curfew) return { state: n.onLeave ? 'leave' : 'pending', at: null, outAgain: false, reason: n.onLeave ? 'approved_leave' : null, duplicates, validUntil };
   if (lateIn) {
-    return { state: n.onLeave ? 'leave' : 'late', at: lateIn.ts, outAgain: final!.direction === 'out' && final!.ts > lateIn.ts, reason: n.onLeave ? 'approved_leave' : null, duplicates };
+    return { state: n.onLeave ? 'leave' : 'late', at: lateIn.ts, outAgain: final!.direction === 'out' && final!.ts > lateIn.ts, reason: n.onLeave ? 'approved_leave' : null, duplicates, validUntil };
   }
-  if (n.onLeave) return { state: 'leave', at: null, outAgain: false, reason: 'approved_leave', duplicates };
+  if (n.onLeave) return { state: 'leave', at: null, outAgain: false, reason: 'approved_leave', duplicates, validUntil };
   // Unobserved since the last crossing we know of: an outage in that span means a return may have been missed.
   const since = lastBefore?.ts ?? n.lookbackStart;
   const until = Math.min(n.asOf, n.end);
   const fault = n.outages.find((o) => o.from <= until && (o.to === null || o.to >= since));
-  if (fault) return { state: 'unknown', at: null, outAgain: false, reason: fault.kind === 'gateway' ? 'gateway_offline' : 'point_offline', duplicates };
-  return { state: 'absent', at: null, outAgain: false, reason: null, duplicates };
+  if (fault) return { state: 'unknown', at: null, outAgain: false, reason: fault.kind === 'gateway' ? 'gateway_offline' : 'point_offline', duplicates, validUntil };
+  // An outage recorded as starting after asOf turns this absent into unknown once time reaches it.
+  for (const o of n.outages) if (o.from > until && o.from < n.end && o.from < validUntil) validUntil = o.from;
+  return { state: 'absent', at: null, outAgain: false, reason: null, duplicates, validUntil };
 }

@@ -18,6 +18,29 @@ const CATCH_UP_MS = 12 * 3_600_000;
 /** Crossings kept in memory: a week back plus the lookback day. */
 const RECENT_DAYS = 8;
 
+/** Cached nights kept in memory (tonight, last night and a couple of recent ones asked for). */
+const CACHED_NIGHTS = 4;
+const FLAGGED: ReadonlySet<NightStateName> = new Set(['absent', 'late', 'unknown']);
+/** Numeric-aware order of rooms and floors (one collator: localeCompare with options builds one per call). */
+const byNumber = new Intl.Collator('en', { numeric: true }).compare;
+
+/**
+ * One night's resolved rows, kept up to date as input arrives: a check-in, leave decision or outage marks only the
+ * students it can change dirty; time marks a row dirty when its `validUntil` passes (curfew, a future-stamped
+ * crossing). Reads re-resolve the dirty rows only, so the curfew report of 30,000 students is a walk over the
+ * late/absent/unknown index instead of a full resolve.
+ */
+interface NightCache {
+  rows: Map<string, NightRow>;
+  /** student -> instant the row stops holding (only finite ones). */
+  expires: Map<string, number>;
+  nextExpiry: number;
+  dirty: Set<string>;
+  /** building -> student -> row, for rows late, absent or unknown (what the curfew report lists). */
+  flagged: Map<string, Map<string, NightRow>>;
+  used: number;
+}
+
 function insertSorted(list: Crossing[], c: Crossing): void {
   let i = list.length;
   while (i > 0 && list[i - 1]!.ts > c.ts) i--;
@@ -66,6 +89,9 @@ export class AttendanceService {
   private recentFrom = 0;
   /** Nights with a report (only those can be corrected). */
   private reportedNights = new Set<string>();
+  /** Resolved nights kept up to date (see NightCache). */
+  private readonly nights = new Map<string, NightCache>();
+  private uses = 0;
 
   constructor(private readonly d: AttendanceDeps) {
     this.roster = d.store.loadRoster();
@@ -131,6 +157,7 @@ export class AttendanceService {
     }
     this.d.store.saveSettings(s, actor, this.d.now());
     this.cal = new AttendanceCalendar(s);
+    this.nights.clear();
     if (this.started && this.d.tickMs === undefined) {
       // The check interval may have changed.
       clearInterval(this.timer);
@@ -152,6 +179,7 @@ export class AttendanceService {
     if (!apply) return { ok: true, applied: false, diff };
     this.d.store.applyRoster(this.roster, parsed.rows, effective, this.d.now());
     this.roster = this.d.store.loadRoster();
+    this.nights.clear();
     this.d.audit.record(actor, 'attendance.roster_import', null, { effective, rows: diff.rows, added: diff.added.length, moved: diff.moved.length, left: diff.left.length, renamed: diff.renamed.length }, this.d.now());
     return { ok: true, applied: true, diff };
   }
@@ -197,6 +225,7 @@ export class AttendanceService {
     if (this.queue.length === 0) return;
     const batch = this.queue.splice(0);
     const added: typeof batch = [];
+    let newPoint = false;
     this.d.store.transaction(() => {
       for (const c of batch) {
         if (!this.d.store.addCrossing(c)) {
@@ -215,9 +244,12 @@ export class AttendanceService {
         if (this.knownPoints.get(c.device) !== key) {
           this.d.store.notePoint(c.device, c.gateway, building);
           this.knownPoints.set(c.device, key);
+          newPoint = true;
         }
       }
     });
+    // A point seen for the first time (or moved) changes whose outages count in its building.
+    if (newPoint) this.invalidateFaultable(null);
     const today = this.cal.nightOf(this.d.now());
     const touched = new Map<string, Set<string>>();
     for (const c of added) {
@@ -233,21 +265,35 @@ export class AttendanceService {
       }
     }
     for (const [night, students] of touched) {
+      const cached = this.nights.get(night);
+      if (cached) for (const student of students) cached.dirty.add(student);
       const reported = this.reportedNights.has(night);
       if (!reported && night !== today) continue;
+      const publish: string[] = [];
       for (const student of students) {
         const corrected = reported ? this.refresh(student, night, 'late_checkin') : null;
-        if (!corrected && night === today && this.d.publish) {
-          const row = this.resolve(night, null, [student])[0];
-          if (row) this.d.publish({ kind: 'state', night, building: row.building, row });
-        }
+        if (!corrected && night === today && this.d.publish) publish.push(student);
       }
+      if (publish.length > 0) for (const row of this.rowsOf(night, publish)) this.d.publish!({ kind: 'state', night, building: row.building, row });
     }
   }
 
   /** A check-in point (device) or gateway came or went; outages make a missing return `unknown`, not `absent`. */
   onAvailability(kind: 'point' | 'gateway', id: string, online: boolean, ts = this.d.now()): void {
     this.d.store.availability(kind, id, online, ts);
+    if (this.nights.size === 0) return;
+    const buildings = new Set<string>();
+    for (const [building, p] of this.pointsByBuilding()) if ((kind === 'point' ? p.devices : p.gateways).has(id)) buildings.add(building);
+    if (buildings.size > 0) this.invalidateFaultable(buildings);
+  }
+
+  /** An outage only turns absent into unknown (or back): those rows of the buildings (null: all) are resolved again. */
+  private invalidateFaultable(buildings: ReadonlySet<string> | null): void {
+    for (const c of this.nights.values()) {
+      for (const row of c.rows.values()) {
+        if ((row.state === 'absent' || row.state === 'unknown') && (!buildings || buildings.has(row.building))) c.dirty.add(row.student);
+      }
+    }
   }
 
   // ---- nights ---------------------------------------------------------------------------------------------------
@@ -270,13 +316,16 @@ export class AttendanceService {
     return out;
   }
 
-  /** Every resident's state on a night (optionally only some buildings or students), as of now. */
+  /** Every resident's state on a night (optionally only some buildings or students), as of now, from scratch. */
   resolve(night: string, scope: Scope, only?: readonly string[]): NightRow[] {
+    return this.resolveEntries(night, scope, only).map((e) => e.row);
+  }
+
+  private resolveEntries(night: string, scope: Scope, only?: readonly string[]): Array<{ row: NightRow; validUntil: number }> {
     this.flush();
     const now = this.d.now();
     const b = this.cal.bounds(night);
     const lookbackStart = b.start - DAY;
-    const until = Math.min(now, b.end);
     const residents = only
       ? only.flatMap((id) => {
           const student = this.roster.students.get(id);
@@ -286,7 +335,8 @@ export class AttendanceService {
       : this.roster.residents(night, scope ?? undefined);
     const crossings = this.crossings(lookbackStart, b.end, only);
     const leave = this.d.store.onLeave(night);
-    const outagesByTarget = this.d.store.outagesBetween(lookbackStart, until);
+    // To the night's end: an outage stamped after now is passed on, and the resolver says when it starts to count.
+    const outagesByTarget = this.d.store.outagesBetween(lookbackStart, b.end);
     const points = this.pointsByBuilding();
     const perBuilding = new Map<string, { curfew: number | null; outages: Outage[] }>();
     const building = (id: string) => {
@@ -300,7 +350,7 @@ export class AttendanceService {
       }
       return e;
     };
-    const rows: NightRow[] = [];
+    const rows: Array<{ row: NightRow; validUntil: number }> = [];
     for (const { student, place } of residents) {
       const bd = building(place.building);
       const r = resolveNight({
@@ -314,42 +364,125 @@ export class AttendanceService {
         outages: bd.outages,
       });
       rows.push({
-        student: student.id,
-        name: student.name,
-        night,
-        building: place.building,
-        floor: place.floor,
-        room: place.room,
-        state: r.state,
-        at: r.at,
-        outAgain: r.outAgain,
-        reason: r.reason,
-        revision: 0,
-        correctedAt: null,
-        previousState: null,
+        row: {
+          student: student.id,
+          name: student.name,
+          night,
+          building: place.building,
+          floor: place.floor,
+          room: place.room,
+          state: r.state,
+          at: r.at,
+          outAgain: r.outAgain,
+          reason: r.reason,
+          revision: 0,
+          correctedAt: null,
+          previousState: null,
+        },
+        validUntil: r.validUntil,
       });
     }
     return rows;
   }
 
+  // ---- the kept nights ------------------------------------------------------------------------------------------
+
+  /** A night's kept rows, built on first use (one full resolve, merged with what was reported) and brought up to date. */
+  private cache(night: string): NightCache {
+    this.flush();
+    let c = this.nights.get(night);
+    if (!c) {
+      c = { rows: new Map(), expires: new Map(), nextExpiry: Infinity, dirty: new Set(), flagged: new Map(), used: 0 };
+      const stored = new Map(this.d.store.nightsBetween(night, night).map((r) => [r.student, r]));
+      for (const e of this.resolveEntries(night, null)) {
+        const s = stored.get(e.row.student);
+        this.put(c, s ? { ...e.row, revision: s.revision, correctedAt: s.correctedAt, previousState: s.previousState } : e.row, e.validUntil);
+      }
+      this.nights.set(night, c);
+      if (this.nights.size > CACHED_NIGHTS) {
+        const oldest = [...this.nights.entries()].filter(([n]) => n !== night).sort((a, b) => a[1].used - b[1].used)[0];
+        if (oldest) this.nights.delete(oldest[0]);
+      }
+    }
+    c.used = ++this.uses;
+    const now = this.d.now();
+    if (now >= c.nextExpiry) {
+      let next = Infinity;
+      for (const [student, until] of c.expires) {
+        if (until <= now) c.dirty.add(student);
+        else if (until < next) next = until;
+      }
+      c.nextExpiry = next;
+    }
+    if (c.dirty.size > 0) {
+      const dirty = [...c.dirty];
+      c.dirty.clear();
+      const fresh = new Map(this.resolveEntries(night, null, dirty).map((e) => [e.row.student, e]));
+      for (const student of dirty) {
+        const e = fresh.get(student);
+        const old = c.rows.get(student);
+        if (!e) {
+          if (old) this.drop(c, old);
+          continue;
+        }
+        this.put(c, old ? { ...e.row, revision: old.revision, correctedAt: old.correctedAt, previousState: old.previousState } : e.row, e.validUntil);
+      }
+    }
+    return c;
+  }
+
+  private drop(c: NightCache, row: NightRow): void {
+    c.rows.delete(row.student);
+    c.expires.delete(row.student);
+    c.flagged.get(row.building)?.delete(row.student);
+  }
+
+  /** Sets a row in a kept night (its expiry and the flagged index follow). */
+  private put(c: NightCache, row: NightRow, validUntil: number): void {
+    const old = c.rows.get(row.student);
+    if (old && old.building !== row.building) c.flagged.get(old.building)?.delete(row.student);
+    c.rows.set(row.student, row);
+    if (validUntil === Infinity) c.expires.delete(row.student);
+    else {
+      c.expires.set(row.student, validUntil);
+      if (validUntil < c.nextExpiry) c.nextExpiry = validUntil;
+    }
+    let f = c.flagged.get(row.building);
+    if (FLAGGED.has(row.state)) {
+      if (!f) c.flagged.set(row.building, (f = new Map()));
+      f.set(row.student, row);
+    } else f?.delete(row.student);
+  }
+
+  /** Some students' rows of a night as kept (resolved now when dirty). */
+  private rowsOf(night: string, students: readonly string[]): NightRow[] {
+    const c = this.cache(night);
+    return students.flatMap((s) => {
+      const r = c.rows.get(s);
+      return r ? [r] : [];
+    });
+  }
+
   /** Live rows with what was reported: a reported night keeps its revision and correction time. */
   night(night: string, scope: Scope): NightRow[] {
-    const live = this.resolve(night, scope);
-    const stored = new Map(this.d.store.nightsBetween(night, night).map((r) => [r.student, r]));
-    return live.map((r) => {
-      const s = stored.get(r.student);
-      return s ? { ...r, revision: s.revision, correctedAt: s.correctedAt, previousState: s.previousState } : r;
-    });
+    const rows = [...this.cache(night).rows.values()];
+    return scope === null ? rows : rows.filter((r) => scope.has(r.building));
   }
 
   /** Re-resolves a reported night of one student; when it changed, a new revision with the time and cause. */
   private refresh(student: string, night: string, cause: string): NightRow | null {
     const old = this.d.store.reportedNight(student, night);
     if (!old) return null;
-    const row = this.resolve(night, null, [student])[0];
-    if (!row || (row.state === old.state && row.at === old.at && row.outAgain === old.outAgain)) return null;
+    const entry = this.resolveEntries(night, null, [student])[0];
+    const row = entry?.row;
+    if (!entry || !row || (row.state === old.state && row.at === old.at && row.outAgain === old.outAgain)) return null;
     const corrected: NightRow = { ...row, revision: old.revision + 1, correctedAt: this.d.now(), previousState: old.state };
     this.d.store.saveNights([corrected], this.d.now());
+    const c = this.nights.get(night);
+    if (c) {
+      c.dirty.delete(student);
+      this.put(c, corrected, entry.validUntil);
+    }
     this.metrics.corrections.inc({ cause });
     this.d.log?.info({ student, night, from: old.state, to: corrected.state, cause }, 'attendance night corrected');
     this.d.publish?.({ kind: 'correction', night, building: corrected.building, row: corrected });
@@ -371,7 +504,7 @@ export class AttendanceService {
         if (l) l.push(r);
         else m.set(k, [r]);
       }
-      return [...m.entries()].sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }));
+      return [...m.entries()].sort(([a], [b]) => byNumber(a, b));
     };
     const kind = this.cal.kind(night);
     return {
@@ -385,7 +518,7 @@ export class AttendanceService {
         floors: group(list, (r) => r.floor).map(([floor, fl]) => ({
           floor,
           counts: count(fl),
-          rooms: group(fl, (r) => r.room).map(([room, rl]) => ({ room, counts: count(rl), students: rl.sort((a, b) => a.student.localeCompare(b.student)) })),
+          rooms: group(fl, (r) => r.room).map(([room, rl]) => ({ room, counts: count(rl), students: rl.sort((a, b) => (a.student < b.student ? -1 : a.student > b.student ? 1 : 0)) })),
         })),
       })),
     };
@@ -394,9 +527,10 @@ export class AttendanceService {
   /** Late, absent and unknown students of a night (what is reported at curfew + N). */
   exceptions(night: string, scope: Scope): NightRow[] {
     const order: Record<string, number> = { absent: 0, unknown: 1, late: 2 };
-    return this.night(night, scope)
-      .filter((r) => r.state === 'absent' || r.state === 'late' || r.state === 'unknown')
-      .sort((a, b) => order[a.state]! - order[b.state]! || a.building.localeCompare(b.building) || a.room.localeCompare(b.room, 'en', { numeric: true }) || a.student.localeCompare(b.student));
+    const rows: NightRow[] = [];
+    for (const [building, list] of this.cache(night).flagged) if (scope === null || scope.has(building)) for (const r of list.values()) rows.push(r);
+    const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+    return rows.sort((a, b) => order[a.state]! - order[b.state]! || cmp(a.building, b.building) || byNumber(a.room, b.room) || cmp(a.student, b.student));
   }
 
   /** The curfew report of a building's night: stored, pushed live and to the webhooks. Once per building and night. */
@@ -440,6 +574,8 @@ export class AttendanceService {
         if (this.report(night, building)) n++;
       }
     }
+    // Tonight's rows are brought up to date here (at curfew every pending row resolves again), not by the first reader.
+    if (this.roster.students.size > 0) this.cache(today);
     await Promise.allSettled([...this.pendingSends]);
     return n;
   }
@@ -471,11 +607,12 @@ export class AttendanceService {
   }
 
   private refreshLeave(l: Leave): void {
+    for (const [night, c] of this.nights) if (night >= l.from && night <= l.to) c.dirty.add(l.student);
     const today = this.cal.nightOf(this.d.now());
     for (let n = l.from; n <= l.to && n <= today; n = addDays(n, 1)) {
       const corrected = this.refresh(l.student, n, 'leave');
       if (!corrected && n === today && this.d.publish) {
-        const row = this.resolve(n, null, [l.student])[0];
+        const row = this.rowsOf(n, [l.student])[0];
         if (row) this.d.publish({ kind: 'state', night: n, building: row.building, row });
       }
     }

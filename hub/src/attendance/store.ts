@@ -101,7 +101,7 @@ export class AttendanceStore {
       startOutage: db.prepare('INSERT INTO attendance_outages (kind, target, from_ts, to_ts) VALUES (?, ?, ?, NULL)'),
       endOutage: db.prepare('UPDATE attendance_outages SET to_ts = ? WHERE id = ?'),
       outages: db.prepare<[number, number], { kind: string; target: string; from_ts: number; to_ts: number | null }>(
-        'SELECT kind, target, from_ts, to_ts FROM attendance_outages WHERE from_ts < ? AND (to_ts IS NULL OR to_ts >= ?)',
+        'SELECT kind, target, from_ts, to_ts FROM attendance_outages WHERE from_ts <= ? AND (to_ts IS NULL OR to_ts >= ?) ORDER BY from_ts, id',
       ),
       insertLeave: db.prepare(
         'INSERT INTO attendance_leaves (student, from_night, to_night, reason, status, created_by, created_at, decided_by, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
