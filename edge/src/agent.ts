@@ -190,6 +190,7 @@ export async function startEdgeAgent(config: EdgeConfig, opts: StartEdgeOptions 
       url: config.hub.url,
       username: config.hub.username,
       password: config.hub.password,
+      tls: config.hub.tls,
       keepaliveSeconds: config.hub.keepaliveSeconds,
       reconnectMs: config.hub.reconnectMs,
       batchSize: config.outbox.batchSize,

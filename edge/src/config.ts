@@ -42,6 +42,17 @@ const HubSection = Type.Object(
     passwordFile: Type.Optional(Type.String({ minLength: 1, description: 'file holding the MQTT password (trailing newline ignored); relative to the config file' })),
     keepaliveSeconds: Type.Integer({ minimum: 5, maximum: 3600, default: 15, description: 'MQTT keepalive; a dead link is noticed after 1.5x this' }),
     reconnectMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 1000, description: 'delay between reconnect attempts' }),
+    tls: Type.Optional(
+      Type.Object(
+        {
+          ca: Type.Optional(Type.String({ minLength: 1, description: "PEM CA file the hub's certificate must chain to (default: the system CAs); relative to the config file" })),
+          cert: Type.Optional(Type.String({ minLength: 1, description: "this gateway's client certificate (mutual TLS; CN = the gateway id), PEM; relative to the config file" })),
+          key: Type.Optional(Type.String({ minLength: 1, description: 'the client certificate\'s private key, PEM; relative to the config file' })),
+          servername: Type.Optional(Type.String({ minLength: 1, maxLength: 253, description: "the name the hub's certificate must carry (default: the URL's host)" })),
+        },
+        { additionalProperties: false, description: 'TLS to the hub (url mqtts:// or wss://): the hub certificate is always verified (docs/TLS.md)' },
+      ),
+    ),
   },
   { additionalProperties: false, default: {}, description: 'connection to the hub' },
 );
@@ -273,10 +284,23 @@ export function parseEdgeConfig(
     }
   }
   password ??= env.WARDEN_GATEWAY_PASSWORD || undefined;
+  if (hub.tls && typeof hub.tls === 'object') {
+    if ((hub.tls.cert === undefined) !== (hub.tls.key === undefined)) errors.push('hub/tls: give both cert and key (mutual TLS), or neither');
+    if (typeof hub.url === 'string' && !/^(mqtts|wss|tls):\/\//.test(hub.url)) errors.push(`hub/tls: the hub url ${hub.url} is not a TLS URL (mqtts:// or wss://)`);
+  }
 
   if (errors.length) throw new EdgeConfigError(source, errors);
 
   const { passwordFile: _file, ...hubRest } = hub;
+  if (hubRest.tls) {
+    const t = hubRest.tls;
+    hubRest.tls = {
+      ...t,
+      ...(t.ca === undefined ? {} : { ca: resolve(baseDir, t.ca) }),
+      ...(t.cert === undefined ? {} : { cert: resolve(baseDir, t.cert) }),
+      ...(t.key === undefined ? {} : { key: resolve(baseDir, t.key) }),
+    };
+  }
   const gatewayId = raw.gateway.id;
   const outboxPath = raw.outbox.path ?? `data/${gatewayId}-outbox.db`;
   return Object.freeze({

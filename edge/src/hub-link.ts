@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
@@ -22,6 +23,8 @@ export interface HubLinkOptions {
   url: string;
   username: string;
   password?: string | undefined;
+  /** PEM files for mqtts:// / wss://: the hub's CA, this gateway's client certificate and key (mutual TLS). */
+  tls?: { ca?: string | undefined; cert?: string | undefined; key?: string | undefined; servername?: string | undefined } | undefined;
   keepaliveSeconds: number;
   reconnectMs: number;
   batchSize: number;
@@ -79,8 +82,25 @@ export class HubLink {
     return JSON.stringify(state === 'online' ? { ...base, ...this.o.status() } : base);
   }
 
+  /** TLS options for mqtt.js: files read once at start (a missing file stops the agent with its name). */
+  private tlsOptions(): Record<string, unknown> {
+    const t = this.o.tls;
+    if (!t) return {};
+    const read = (what: string, file: string | undefined) => {
+      if (file === undefined) return {};
+      try {
+        return { [what]: readFileSync(file) };
+      } catch (err) {
+        throw new Error(`hub.tls.${what}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      }
+    };
+    // The hub's certificate is always verified (rejectUnauthorized), against `ca` or the system CAs.
+    return { ...read('ca', t.ca), ...read('cert', t.cert), ...read('key', t.key), ...(t.servername ? { servername: t.servername } : {}), rejectUnauthorized: true };
+  }
+
   start(): void {
     const client = mqtt.connect(this.o.url, {
+      ...this.tlsOptions(),
       clientId: `warden-edge-${this.o.gatewayId}`,
       username: this.o.username,
       ...(this.o.password === undefined ? {} : { password: this.o.password }),
