@@ -36,9 +36,9 @@ export const MediumSchema = literalUnion(MEDIA, { description: 'power | water | 
  * The roles of a console user (hub config `users[].roles`); admin may do everything. A security supervisor
  * (`supervisor`) may do what security may, plus unlock accounts and read the security audit entries.
  */
-export const ROLES = ['admin', 'security', 'supervisor', 'dorm', 'facilities'] as const;
+export const ROLES = ['admin', 'security', 'supervisor', 'dorm', 'facilities', 'counsellor'] as const;
 export type Role = (typeof ROLES)[number];
-export const RoleSchema = literalUnion(ROLES, { description: 'admin | security | supervisor | dorm | facilities' });
+export const RoleSchema = literalUnion(ROLES, { description: 'admin | security | supervisor | dorm | facilities | counsellor (辅导员: attendance and leave of the students in scope.students and scope.dorms, nothing else)' });
 
 /**
  * Where a user may act: buildings, zones and dorm buildings (each absent or empty = not narrowed on that axis).
@@ -49,6 +49,7 @@ export const ScopeSchema = Type.Object(
     buildings: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 200, uniqueItems: true })),
     zones: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 200, uniqueItems: true })),
     dorms: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 200, uniqueItems: true, description: 'dorm buildings (dorm managers)' })),
+    students: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 5000, uniqueItems: true, description: 'student ids (counsellors: their students, wherever they live)' })),
   },
   { additionalProperties: false },
 );
