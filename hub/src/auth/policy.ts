@@ -13,7 +13,7 @@ import type { Role } from '../config.ts';
  *   object (the `:id` device or alarm, the `device` query, or the `ids` of the body) and refuses 403 outside the scope;
  *   'handler' the route's own service checks the scope (attendance, faces: a dorm manager's dorm buildings).
  */
-export type Who = 'public' | 'local' | 'user' | readonly Role[];
+export type Who = 'public' | 'local' | 'user' | 'self' | readonly Role[];
 export type ScopeRule = 'none' | 'filter' | 'device' | 'alarm' | 'handler';
 export interface RoutePolicy {
   who: Who;
@@ -25,15 +25,17 @@ export interface RoutePolicy {
 const SEC = ['security'] as const;
 const FAC = ['facilities'] as const;
 const DORM = ['dorm'] as const;
+/** Attendance reads and leave: dorm managers and counsellors (辅导员), each narrowed by the attendance service. */
+const ATT = ['dorm', 'counsellor'] as const;
 const ADMIN = ['admin'] as const;
 const p = (who: Who, scope: ScopeRule = 'none', auditRead = false): RoutePolicy => ({ who, scope, ...(auditRead ? { auditRead } : {}) });
 
 export const ROUTE_POLICY: Record<ApiRoute | 'GET /api/openapi.json', RoutePolicy> = {
   'GET /api/openapi.json': p('public'),
   'POST /api/auth/login': p('public'),
-  'GET /api/me': p('user'),
-  'POST /api/auth/password': p('user'),
-  'POST /api/auth/logout': p('user'),
+  'GET /api/me': p('self'),
+  'POST /api/auth/password': p('self'),
+  'POST /api/auth/logout': p('self'),
   'GET /api/health': p('public'),
   'GET /api/metrics': p('local'),
   'GET /api/gateways': p('user'),
@@ -81,17 +83,17 @@ export const ROUTE_POLICY: Record<ApiRoute | 'GET /api/openapi.json', RoutePolic
   'GET /api/attendance/settings': p(ADMIN),
   'PUT /api/attendance/settings': p(ADMIN),
   'POST /api/attendance/roster': p(ADMIN),
-  'GET /api/attendance/buildings': p(DORM, 'handler'),
-  'GET /api/attendance/board': p(DORM, 'handler'),
-  'GET /api/attendance/exceptions': p(DORM, 'handler'),
-  'GET /api/attendance/export': p(DORM, 'handler', true),
-  'GET /api/attendance/students/:id': p(DORM, 'handler', true),
-  'GET /api/attendance/summary': p(DORM, 'handler'),
-  'GET /api/attendance/leaves': p(DORM, 'handler'),
-  'POST /api/attendance/leaves': p(DORM, 'handler'),
-  'POST /api/attendance/leaves/:id/approve': p(DORM, 'handler'),
-  'POST /api/attendance/leaves/:id/reject': p(DORM, 'handler'),
-  'POST /api/attendance/leaves/:id/revoke': p(DORM, 'handler'),
+  'GET /api/attendance/buildings': p(ATT, 'handler'),
+  'GET /api/attendance/board': p(ATT, 'handler'),
+  'GET /api/attendance/exceptions': p(ATT, 'handler'),
+  'GET /api/attendance/export': p(ATT, 'handler', true),
+  'GET /api/attendance/students/:id': p(ATT, 'handler', true),
+  'GET /api/attendance/summary': p(ATT, 'handler'),
+  'GET /api/attendance/leaves': p(ATT, 'handler'),
+  'POST /api/attendance/leaves': p(ATT, 'handler'),
+  'POST /api/attendance/leaves/:id/approve': p(ATT, 'handler'),
+  'POST /api/attendance/leaves/:id/reject': p(ATT, 'handler'),
+  'POST /api/attendance/leaves/:id/revoke': p(ATT, 'handler'),
   'GET /api/users': p(ADMIN),
   'POST /api/users': p(ADMIN),
   'PATCH /api/users/:id': p(ADMIN),
@@ -108,7 +110,9 @@ export function policyOf(method: string, url: string): RoutePolicy | undefined {
 
 /** Does a user with these roles pass the route's role gate? (admin always; supervisor counts as security.) */
 export function roleAllows(who: Who, roles: readonly Role[]): boolean {
-  if (who === 'public' || who === 'user') return true;
+  if (who === 'public' || who === 'self') return true;
+  // A counsellor (with no other role) uses the attendance routes of their students and their own account, nothing else.
+  if (who === 'user') return roles.some((r) => r !== 'counsellor');
   if (roles.includes('admin')) return true;
   if (who === 'local') return false;
   const have = new Set<Role>(roles);
@@ -178,6 +182,8 @@ export function liveAllowed(
 ): boolean {
   const roles = user.roles;
   if (roles.includes('admin')) return true;
+  // Counsellors only: attendance messages (narrowed to their students by the attendance module), nothing place-bound.
+  if (!roles.some((r) => r !== 'counsellor')) return channel === 'attendance';
   const scope = placeScope(user, d.dormBuildings(user.username));
   const deviceIn = (id: string | undefined) => {
     if (!scope) return true;
