@@ -79,16 +79,6 @@ export type MediumCost = Static<typeof MediumCostSchema>;
 export const CostSchema = Type.Object({ node: Type.String(), from: Type.Number(), to: Type.Number(), total: Type.Number(), media: Type.Array(MediumCostSchema) });
 export type Cost = Static<typeof CostSchema>;
 
-export const AnomalySchema = Type.Object({
-  rule: Type.String({ description: 'night_base_load | night_flow_leak | spike | stuck | zero' }),
-  meter: Type.String(),
-  from: Type.Number(),
-  to: Type.Number(),
-  message: Type.String(),
-  numbers: Type.Record(Type.String(), Type.Number()),
-});
-export type Anomaly = Static<typeof AnomalySchema>;
-
 /** What the hub's energy anomaly detector reports (hub/src/energy/detection); energy alarm types are `energy.<kind>`. */
 export const ENERGY_ANOMALY_KINDS = ['spike', 'drop', 'dropout', 'flat', 'missing', 'night_base_load', 'leak'] as const;
 export type EnergyAnomalyKind = (typeof ENERGY_ANOMALY_KINDS)[number];
@@ -130,6 +120,15 @@ export const EnergyAlertSchema = Type.Object({
   suppressedBy: Type.Optional(Type.String({ description: 'the feedback whose pattern keeps this alert from being raised' })),
 });
 export type EnergyAlert = Static<typeof EnergyAlertSchema>;
+
+/** An alert of the anomaly list: the detector's alert on one meter, with the meter's medium and unit. */
+export const AnomalySchema = Type.Object({
+  meter: Type.String(),
+  medium: MediumSchema,
+  unit: Type.String(),
+  ...EnergyAlertSchema.properties,
+});
+export type Anomaly = Static<typeof AnomalySchema>;
 
 export const DetectionSchema = Type.Object({
   meter: Type.String(),
@@ -273,8 +272,16 @@ export const ENERGY_ROUTES = {
     response: CostSchema,
   },
   'GET /api/energy/anomalies': {
-    summary: 'Energy anomalies (night base load, night-flow leak, spike, stuck, zero) with their explanation, plus register problems',
-    query: Type.Object({ from: Type.Optional(MsEpoch('inclusive; default: 7 days before `to`')), to: Type.Optional(MsEpoch('exclusive; default: now')) }, { additionalProperties: false }),
+    summary:
+      "Energy anomalies found by the detector (spike, drop, dropout, flat, missing, night base load, leak) on every physical meter over a period of at most `energy.anomalies.maxQueryDays` (31) days: each alert with its window, numbers and sentence (en, zh), suppressed ones marked; plus register problems",
+    query: Type.Object(
+      {
+        from: Type.Optional(MsEpoch('inclusive; default: 7 days before `to`')),
+        to: Type.Optional(MsEpoch('exclusive; default: now')),
+        meter: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'only this meter' })),
+      },
+      { additionalProperties: false },
+    ),
     response: AnomaliesSchema,
   },
   'GET /api/energy/detection': {

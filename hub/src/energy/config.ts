@@ -121,12 +121,14 @@ export const EnergyConfigSchema = Type.Object(
     gapMinutes: Type.Integer({ minimum: 1, maximum: 10_080, default: 60, description: 'readings further apart than this are a gap: the delta is attributed to the reading after it and flagged' }),
     anomalies: Type.Object(
       {
-        night: Type.Object({ from: Hhmm, to: Hhmm }, { additionalProperties: false, default: { from: '23:00', to: '05:00' } }),
-        nightBaseLoadKw: Type.Number({ minimum: 0, default: 15, description: 'average power above this at night in a teaching building outside term hours' }),
-        leakMinFlowM3h: Type.Number({ minimum: 0, default: 0.05, description: 'water flow never below this all night = leak' }),
-        spikeFactor: Type.Number({ exclusiveMinimum: 1, default: 3, description: 'a 15-minute consumption this many times the baseline' }),
-        spikeMinimum: Type.Number({ minimum: 0, default: 1, description: 'and at least this much above it (kWh or m³), so small baselines do not alarm on noise' }),
-        stuckHours: Type.Number({ exclusiveMinimum: 0, default: 6, description: 'a register unchanged, or zero consumption, this long while the baseline expects use' }),
+        backfillAlarmDays: Type.Number({
+          minimum: 0,
+          maximum: 365,
+          default: 7,
+          description:
+            'backfilled hours (an import, a late outbox batch) are judged by the anomaly detector; an alert ending within this many days before now raises an energy alarm, older ones are listed (GET /api/energy/anomalies) but raise none',
+        }),
+        maxQueryDays: Type.Integer({ minimum: 1, maximum: 366, default: 31, description: 'longest period GET /api/energy/anomalies answers (longer: 400)' }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -6,7 +6,7 @@ import type { AuditLog } from '../audit.ts';
 import { HubError } from '../errors.ts';
 import type { Clock, HubContext, HubModule } from '../module.ts';
 import { startedOr } from '../module.ts';
-import type { AlertKind, Detection } from './detection/detector.ts';
+import type { AlertKind, Detection, EnergyAlert, Medium } from './detection/detector.ts';
 import { AnomalyFeedbackStore, type AnomalyFeedback } from './feedback.ts';
 import { DemandLimiter } from './schedules/demand.ts';
 import { ScheduleEditor, type EditedSchedule } from './schedules/editor.ts';
@@ -130,8 +130,9 @@ export class EnergyModule implements HubModule {
     const { service, clock, log, watch } = this.running;
     this.rolling = this.rolling
       .then(() => service.rollup(clock()))
-      // Each completed hour, the anomaly detector over every meter: energy alarms as data arrives.
-      .then(() => watch.tick(clock()))
+      // Each completed hour, the anomaly detector over every meter: energy alarms as data arrives; and at once over
+      // the meters whose hours were backfilled (a late outbox batch found by the rollup).
+      .then((r) => watch.tick(clock(), r.backfilled))
       .catch((err: unknown) => log.error({ err }, 'energy rollup failed'));
     return this.rolling;
   }
@@ -145,7 +146,11 @@ export class EnergyModule implements HubModule {
     const job = this.rolling.then(async () => {
       const result = await service.importHistory(file, clock());
       if (result.ok && !file.dryRun) {
-        if (result.imported > 0) await service.rollup(clock(), { scanLate: false });
+        if (result.imported > 0) {
+          const r = await service.rollup(clock(), { scanLate: false });
+          // Imported hours are judged now: recent alerts raise energy alarms (energy.anomalies.backfillAlarmDays).
+          await this.running.watch.tick(clock(), r.backfilled);
+        }
         audit.record(by, 'energy.history_imported', result.meters.map((m) => m.meter).join(',').slice(0, 200), { rows: result.rows, imported: result.imported, unchanged: result.unchanged, format: file.format }, clock());
       }
       return result;
@@ -193,6 +198,25 @@ export class EnergyModule implements HubModule {
       to,
       hours: d.hours.filter((h) => h.ts >= from && h.ts < to),
       alerts: d.alerts.filter((a) => a.to > from && a.from < to),
+    };
+  }
+
+  /**
+   * The anomaly list (GET /api/energy/anomalies): the detector's alerts on every physical meter (or one) overlapping
+   * [from, to), oldest first, with the register problems the rollup found. Null: `meter` is not a physical meter.
+   */
+  async anomalies(from: number, to: number, meter?: string): Promise<{ anomalies: Array<EnergyAlert & { meter: string; medium: Medium; unit: string }>; registerProblems: Array<{ meter: string; from: number; to: number; message: string }> } | null> {
+    const { service } = this.running;
+    const meters = service.config.meters.filter((m) => meter === undefined || m.id === meter);
+    if (meter !== undefined && meters.length === 0) return null;
+    const out: Array<EnergyAlert & { meter: string; medium: Medium; unit: string }> = [];
+    for (const m of meters) {
+      const d = await this.detection(m.id, from, to);
+      if (d) for (const a of d.alerts) out.push({ meter: m.id, medium: m.medium, unit: d.unit, ...a });
+    }
+    return {
+      anomalies: out.sort((a, b) => a.from - b.from || a.meter.localeCompare(b.meter)),
+      registerProblems: service.registerProblems().filter((p) => (meter === undefined || p.meter === meter) && p.to > from && p.from < to),
     };
   }
 

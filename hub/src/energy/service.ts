@@ -1,9 +1,7 @@
 import type { EnergyImportResult } from '@warden/contract';
 import type { Logger } from 'pino';
 import type { TelemetryStore } from '../store/telemetry.ts';
-import { flatReadings, nightBaseLoad, nightFlowLeak, spikes, type EnergyAnomaly } from './anomalies.ts';
-import { buildBaseline } from './baselines.ts';
-import { hhmmToMinutes, type EnergyConfig } from './config.ts';
+import type { EnergyConfig } from './config.ts';
 import { bucketize, intervalsFromRegister, type Bucket, type Interval, type Reading, type RegisterProblem } from './consumption.ts';
 import { importReadings } from './import.ts';
 import { UNITS, allNodeFormulas, buildTree, formulaFor, type EnergyTreeNode, type Medium } from './hierarchy.ts';
@@ -139,7 +137,7 @@ export class EnergyService {
    * Dirty marks come from `markDirty` (the import) and from a scan of per-day fingerprints of each meter's
    * stored readings (`scanLate`, by default at most every 15 minutes of the given clock).
    */
-  async rollup(now: number, opts: { scanLate?: boolean } = {}): Promise<{ meters: number; quarters: number; problems: number; recomputed: number }> {
+  async rollup(now: number, opts: { scanLate?: boolean } = {}): Promise<{ meters: number; quarters: number; problems: number; recomputed: number; backfilled: Map<string, number> }> {
     let quarters = 0;
     let problems = 0;
     let recomputed = 0;
@@ -216,7 +214,8 @@ export class EnergyService {
       const from = Math.min(...nodeFrom.values());
       await this.store.recomputeNodesFrom(this.contributions.filter((c) => nodeFrom.has(c.meter) || this.sharesNode(c.node, c.medium, nodeFrom)), from);
     }
-    return { meters: this.config.meters.length, quarters, problems, recomputed };
+    // Meters recomputed behind their frontier, from where: the anomaly watch judges those hours again.
+    return { meters: this.config.meters.length, quarters, problems, recomputed, backfilled: nodeFrom };
   }
 
   /** History import (import.ts): checked row by row, stored, meters marked dirty; the caller rolls up. */
@@ -421,56 +420,8 @@ export class EnergyService {
     return { amount, cost, unpriced: 0 };
   }
 
-  /**
-   * Anomalies over [from, to): the 15-minute series of each meter against its baseline from the
-   * `baselineDays` before `from`, and its raw registers for stuck/zero. Register problems found by the
-   * rollup (unexplained decreases) are reported too.
-   */
-  async anomalies(from: number, to: number, baselineDays = 28): Promise<EnergyAnomaly[]> {
-    const cfg = this.config;
-    const off = cfg.utcOffsetHours;
-    const a = cfg.anomalies;
-    const night = { from: hhmmToMinutes(a.night.from), to: hhmmToMinutes(a.night.to) };
-    const out: EnergyAnomaly[] = [];
-    const ids = cfg.meters.map((m) => m.id);
-    const histFrom = from - baselineDays * DAY;
-    const rows = await this.store.series(ids, histFrom, to, '15m', off);
-    const byMeter = new Map<string, { hist: Array<[number, number]>; now: Map<number, number> }>();
-    for (const r of rows) {
-      let e = byMeter.get(r.meter);
-      if (!e) byMeter.set(r.meter, (e = { hist: [], now: new Map() }));
-      if (r.start < from) e.hist.push([r.start, r.amount]);
-      else e.now.set(r.start, r.amount);
-    }
-    for (const m of cfg.meters) {
-      const e = byMeter.get(m.id) ?? { hist: [], now: new Map<number, number>() };
-      const unit = UNITS[m.medium].amount;
-      const baseline = buildBaseline(e.hist, cfg.calendar, off);
-      const building = this.buildingOf(m.node);
-      if (m.medium === 'power' && building?.use === 'teaching') {
-        out.push(...nightBaseLoad({ meter: m.id, building: building.name ?? building.id, buckets: e.now, night, utcOffsetHours: off, thresholdKw: a.nightBaseLoadKw }));
-      }
-      if (m.medium === 'water') out.push(...nightFlowLeak({ meter: m.id, buckets: e.now, night, utcOffsetHours: off, minFlowM3h: a.leakMinFlowM3h }));
-      out.push(...spikes({ meter: m.id, unit, buckets: e.now, baseline, factor: a.spikeFactor, minimum: a.spikeMinimum }));
-      const register = await this.telemetry.query({ device: m.id, metric: UNITS[m.medium].register, from, to, stepMs: 60_000, agg: 'last' });
-      out.push(...flatReadings({ rule: 'stuck', meter: m.id, unit, readings: register.map(([ts, value]) => ({ ts, value })), hours: a.stuckHours, baseline, minimumExpected: a.spikeMinimum }));
-      const rate = await this.telemetry.query({ device: m.id, metric: UNITS[m.medium].rateMetric, from, to, stepMs: 60_000, agg: 'last' });
-      out.push(...flatReadings({ rule: 'zero', meter: m.id, unit, readings: rate.map(([ts, value]) => ({ ts, value })), hours: a.stuckHours, baseline, minimumExpected: a.spikeMinimum }));
-    }
-    return out.sort((x, y) => x.from - y.from);
-  }
-
   registerProblems(): Array<{ meter: string } & RegisterProblem> {
     return [...this.problems.entries()].flatMap(([meter, list]) => list.map((p) => ({ meter, ...p })));
-  }
-
-  private buildingOf(nodeId: string): EnergyConfig['nodes'][number] | undefined {
-    let n = this.config.nodes.find((x) => x.id === nodeId);
-    while (n && n.type !== 'building' && n.parent !== undefined) {
-      const parent: string = n.parent;
-      n = this.config.nodes.find((x) => x.id === parent);
-    }
-    return n?.type === 'building' ? n : undefined;
   }
 
   /** Retention hook for hub/src/lifecycle (LifecycleOptions.pruneRollups): rollups before `before` go. */

@@ -21,6 +21,12 @@ export interface EnergyWatchDeps {
   windowDays?: number;
   /** An hour is judged this long after it ends, so its last readings have arrived. Default 10 minutes. */
   graceMs?: number;
+  /**
+   * Backfilled hours (an import, a late outbox batch) are judged when the rollup recomputes them; an alert they
+   * show that ended less than this many days before now raises an alarm, an older one only appears in the anomaly
+   * list. Default `config.anomalies.backfillAlarmDays` (7).
+   */
+  backfillAlarmDays?: number;
 }
 
 /**
@@ -34,36 +40,53 @@ export class EnergyWatch {
   private judgedTo: number | null = null;
   /** meter|kind → the alert going on at the last hour judged. */
   private readonly ongoing = new Map<string, EnergyAlert>();
+  /** meter|kind|from of alerts announced, so a backfill recomputation does not raise them again. */
+  private readonly announced = new Map<string, number>();
 
   constructor(private readonly d: EnergyWatchDeps) {}
 
-  /** Judges the hours completed since the last call; returns how many meters were looked at (0 when none is due). */
-  async tick(now: number): Promise<number> {
+  /**
+   * Judges the hours completed since the last call, and the meters whose hours were backfilled (`backfilled`: meter →
+   * earliest recomputed time, from the rollup) even when no new hour is due. Returns how many meters were looked at.
+   */
+  async tick(now: number, backfilled: ReadonlyMap<string, number> = new Map()): Promise<number> {
     const end = Math.floor((now - (this.d.graceMs ?? 10 * 60_000)) / HOUR) * HOUR;
-    if (this.judgedTo !== null && end <= this.judgedTo) return 0;
+    const due = this.judgedTo === null || end > this.judgedTo;
+    if (!due && backfilled.size === 0) return 0;
     // After a start, only what is going on now or ended in the last two hours is (re)announced; open alarms fold it.
     const since = this.judgedTo ?? end - 2 * HOUR;
-    const from = end - (this.d.windowDays ?? 91) * DAY;
+    const windowDays = this.d.windowDays ?? 91;
+    const from = end - windowDays * DAY;
+    const alarmFloor = end - Math.min(windowDays, this.d.backfillAlarmDays ?? this.d.config.anomalies.backfillAlarmDays) * DAY;
     let meters = 0;
     for (const m of this.d.config.meters) {
+      const back = backfilled.get(m.id);
+      if (!due && back === undefined) continue;
       try {
         const rows = await this.d.hourly(m.id, from, end);
         if (!rows.length) continue;
         meters++;
-        this.judge(m.id, m.medium, rows, end, since, now);
+        // Backfilled hours: alerts ending after the earliest recomputed hour, but not older than the alarm floor.
+        const sinceM = back === undefined ? since : Math.min(since, Math.max(back, alarmFloor));
+        this.judge(m.id, m.medium, rows, end, sinceM, now, back !== undefined);
       } catch (err) {
         this.d.log.error({ err, meter: m.id }, 'energy anomaly detection failed');
       }
     }
-    this.judgedTo = end;
+    if (due) this.judgedTo = end;
+    for (const [k, to] of this.announced) if (to <= from) this.announced.delete(k);
     return meters;
   }
 
-  private judge(meter: string, medium: 'power' | 'water' | 'gas', rows: ReadonlyArray<readonly [number, number]>, end: number, since: number, now: number): void {
+  private judge(meter: string, medium: 'power' | 'water' | 'gas', rows: ReadonlyArray<readonly [number, number]>, end: number, since: number, now: number, backfill: boolean): void {
     const { alerts } = detectMeter(this.d.config, this.d.feedback, meter, medium, rows, end);
     const goingOn = new Map<AlertKind, EnergyAlert>();
     for (const a of alerts) {
       if (a.suppressedBy || a.to <= since) continue;
+      const key = `${meter}|${a.kind}|${a.from}`;
+      // A backfill recomputation finds alerts already announced (and maybe acknowledged since): not raised again.
+      if (backfill && a.to < end && this.announced.has(key)) continue;
+      this.announced.set(key, a.to);
       this.emit(ENERGY_ANOMALY_EVENT, meter, a.kind, now, {
         kind: a.kind,
         direction: a.direction,
@@ -77,18 +100,18 @@ export class EnergyWatch {
         zh: a.text.zh,
       });
       if (a.to === end) goingOn.set(a.kind, a);
-      else this.emit(ENERGY_NORMAL_EVENT, meter, a.kind, now, { kind: a.kind, endedAt: a.to });
+      else this.emit(ENERGY_NORMAL_EVENT, meter, a.kind, now, { kind: a.kind, endedAt: a.to }, a.from);
     }
     for (const [key, a] of this.ongoing) {
       if (!key.startsWith(`${meter}|`) || goingOn.has(a.kind)) continue;
       this.ongoing.delete(key);
-      this.emit(ENERGY_NORMAL_EVENT, meter, a.kind, now, { kind: a.kind, endedAt: end });
+      this.emit(ENERGY_NORMAL_EVENT, meter, a.kind, now, { kind: a.kind, endedAt: end }, a.from);
     }
     for (const [kind, a] of goingOn) this.ongoing.set(`${meter}|${kind}`, a);
   }
 
-  private emit(type: string, meter: string, kind: AlertKind, now: number, data: Record<string, unknown>): void {
-    this.d.emit({ id: `hub-${type}-${meter}-${kind}-${now}`, seq: 0, gateway: 'hub', device: meter, type, ts: now, receivedAt: now, data });
+  private emit(type: string, meter: string, kind: AlertKind, now: number, data: Record<string, unknown>, alertFrom = Number(data.from ?? now)): void {
+    this.d.emit({ id: `hub-${type}-${meter}-${kind}-${alertFrom}-${now}`, seq: 0, gateway: 'hub', device: meter, type, ts: now, receivedAt: now, data });
   }
 }
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import { gatewayTopic } from '@warden/contract';
 import { HOUR, MIN15, localTime } from '../../src/energy/time.ts';
-import { ackWatcher, api, clockAt, connectGateway, FakeGatewayBatches, inventory, login, testHub, type TestHub } from '../helpers.ts';
+import { ackWatcher, api, clockAt, connectGateway, FakeGatewayBatches, inventory, login, registered, testHub, type TestHub } from '../helpers.ts';
 
 /**
  * Energy alarms on a running hub: a meter's registers arrive over MQTT, the rollup runs, the energy watch judges the
@@ -38,6 +38,7 @@ beforeAll(async () => {
         { username: 'fac', roles: ['facilities'], password: 'facilities-password' },
         { username: 'sec', roles: ['security'], password: 'security-password' },
       ],
+      ...registered({ 'gw-en': { password: 'energy-gateway-password', devices: [{ id: 'pm-lib', kind: 'meter', building: 'lib' }] } }),
       energy: {
         nodes: [
           { id: 'campus', type: 'campus', name: 'Campus' },

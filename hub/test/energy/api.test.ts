@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import { gatewayTopic } from '@warden/contract';
 import { HOUR, MIN15, localTime } from '../../src/energy/time.ts';
-import { ackWatcher, api, clockAt, connectGateway, FakeGatewayBatches, inventory, login, testHub, type TestHub } from '../helpers.ts';
+import { ackWatcher, api, clockAt, connectGateway, FakeGatewayBatches, inventory, login, registered, testHub, type TestHub } from '../helpers.ts';
 
 /**
  * The energy REST routes on a running hub: meter registers arrive over MQTT like any telemetry. The hub's clock reads
@@ -17,6 +17,7 @@ let sec: string;
 beforeAll(async () => {
   t = await testHub({
     users: [{ username: 'sec', roles: ['security'], password: 'security-password' }],
+    ...registered({ 'gw-en': { password: 'energy-gateway-password', devices: [{ id: 'pm-a', kind: 'meter', building: 'teach-a' }] } }),
     energy: {
       nodes: [
         { id: 'campus', type: 'campus', name: 'Campus' },
@@ -77,13 +78,18 @@ describe('energy REST', () => {
     expect(r.body.total).toBe(400);
   });
 
-  it('anomalies explain themselves: an empty teaching building drawing 20 kW all night', async () => {
-    const r = await api<{ anomalies: Array<{ rule: string; meter: string; message: string; numbers: Record<string, number> }> }>(t.hub, admin, `/api/energy/anomalies?from=${day0}&to=${day0 + 48 * HOUR}`);
+  it('anomalies are the detector’s alerts with their numbers and sentence: the meter silent since its last reading', async () => {
+    const r = await api<{ anomalies: Array<{ kind: string; meter: string; unit: string; from: number; numbers: Record<string, number>; text: { en: string; zh: string } }> }>(
+      t.hub,
+      admin,
+      `/api/energy/anomalies?from=${day0}&to=${day0 + 72 * HOUR}`,
+    );
     expect(r.status).toBe(200);
-    const night = r.body.anomalies.filter((a) => a.rule === 'night_base_load');
-    expect(night).toHaveLength(1);
-    expect(night[0]).toMatchObject({ meter: 'pm-a', numbers: { averageKw: 20, thresholdKw: 15, hours: 6 } });
-    expect(night[0]!.message).toBe('Teaching A drew 20 kW on average (never below 20 kW, 120 kWh) during the night of 2026-11-02 while empty; threshold 15 kW');
+    const missing = r.body.anomalies.filter((a) => a.kind === 'missing');
+    expect(missing).toEqual([expect.objectContaining({ meter: 'pm-a', unit: 'kWh', from: day0 + 48 * HOUR })]);
+    expect(missing[0]!.text.en.length).toBeGreaterThan(10);
+    expect(missing[0]!.text.zh.length).toBeGreaterThan(5);
+    expect((await api(t.hub, admin, `/api/energy/anomalies?from=${day0 - 40 * 24 * HOUR}&to=${day0}`)).status).toBe(400);
   });
 
   it('unknown node 404, bad step 400, wrong role 403', async () => {

@@ -25,7 +25,7 @@ function errors(energy: unknown): string[] {
 describe('energy config', () => {
   it('has defaults', () => {
     const e = parseHubConfig({}).energy;
-    expect(e).toMatchObject({ utcOffsetHours: 8, nodes: [], meters: [], gapMinutes: 60, anomalies: { nightBaseLoadKw: 15, leakMinFlowM3h: 0.05, spikeFactor: 3, stuckHours: 6, night: { from: '23:00', to: '05:00' } } });
+    expect(e).toMatchObject({ utcOffsetHours: 8, nodes: [], meters: [], gapMinutes: 60, anomalies: { backfillAlarmDays: 7, maxQueryDays: 31 } });
     expect(errors(base)).toEqual([]);
   });
 

@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import { gatewayTopic } from '@warden/contract';
-import { ackWatcher, api, connectGateway, eventually, FakeGatewayBatches, inventory, login, testHub, type TestHub } from '../helpers.ts';
+import { ackWatcher, api, connectGateway, eventually, FakeGatewayBatches, inventory, login, registered, testHub, type TestHub } from '../helpers.ts';
 
 /**
  * Facilities edit a lighting schedule's weekly plan through the running hub: the plan is stored in SQLite
@@ -17,6 +17,7 @@ const CONFIG = {
     { username: 'sec', roles: ['security'], password: 'security-password' },
   ],
   energy: { schedules: [{ id: 'light-a', circuits: ['relay-a'], term: ALL_DAY(80) }] },
+  ...registered({ 'gw-edit': { password: 'edit-gateway-password', devices: [{ id: 'relay-a', kind: 'actuator', building: 'teach-a' }] } }),
 };
 let t: TestHub;
 let gw: MqttClient | undefined;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import { gatewayTopic } from '@warden/contract';
-import { ackWatcher, api, connectGateway, eventually, FakeGatewayBatches, inventory, login, testHub, type TestHub } from '../helpers.ts';
+import { ackWatcher, api, connectGateway, eventually, FakeGatewayBatches, inventory, login, registered, testHub, type TestHub } from '../helpers.ts';
 
 /**
  * Facilities override a building's lighting circuit through the running hub: the actuator.set command
@@ -18,6 +18,7 @@ const g = new FakeGatewayBatches('gw-sch');
 beforeAll(async () => {
   t = await testHub({
     users: [{ username: 'fac', roles: ['facilities'], password: 'facilities-password' }],
+    ...registered({ 'gw-sch': { password: 'schedules-gateway-password', devices: [{ id: 'relay-a-1f', kind: 'actuator', building: 'teach-a' }] } }),
     energy: {
       schedules: [{ id: 'teach-a-lighting', circuits: ['relay-a-1f'], term: { mon: [{ from: '07:00', to: '22:00' }], tue: [{ from: '07:00', to: '22:00' }], wed: [{ from: '07:00', to: '22:00' }], thu: [{ from: '07:00', to: '22:00' }], fri: [{ from: '07:00', to: '22:00' }] } }],
     },

@@ -105,14 +105,6 @@ describe('energy service on DuckDB', () => {
     expect(c.total).toBe(240 + 220);
   });
 
-  it('anomalies: the teaching building drawing 16 kW all night is reported with its numbers', async () => {
-    const alerts = await energy.anomalies(day0, day0 + 2 * 86_400_000);
-    const night = alerts.filter((a) => a.rule === 'night_base_load');
-    expect(night).toHaveLength(1);
-    expect(night[0]!.message).toMatch(/Teaching A drew 16 kW on average .* night of 2026-11-02/);
-    expect(alerts.some((a) => a.meter === 'wm-d' && a.rule === 'night_flow_leak')).toBe(false);
-  });
-
   it('node rollups follow the hierarchy: a changed config rebuilds them from the meter quarter hours', async () => {
     await energy.close();
     const moved = structuredClone(config) as typeof config;

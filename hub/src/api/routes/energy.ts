@@ -4,6 +4,7 @@ import type { Consumption, Cost, EnergyNode, WeeklySchedule } from '@warden/cont
 import { HubError } from '../../errors.ts';
 import { checkSchedulePlan } from '../../energy/schedules/plan-schema.ts';
 import type { Step } from '../../energy/time.ts';
+import { boundRange } from '../bounds.ts';
 import { route } from '../schemas.ts';
 import type { ApiServices } from '../services.ts';
 
@@ -27,7 +28,7 @@ export const energyRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async
   const period = (q: { from?: number | undefined; to?: number | undefined }) => {
     const to = q.to ?? en.now();
     const from = q.from ?? to - 30 * DAY;
-    if (from >= to) throw new HubError('bad_request', '`from` must be before `to`');
+    boundRange({ from, to, maxDays: s.config.limits.maxRangeDays, what: 'an energy query' });
     return { from, to };
   };
 
@@ -77,13 +78,17 @@ export const energyRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async
     '/api/energy/anomalies',
     {
       config: { access: ACCESS },
-      schema: { ...route('GET /api/energy/anomalies', 400, 401, 403), tags, security },
+      schema: { ...route('GET /api/energy/anomalies', 400, 401, 403, 404), tags, security },
     },
     async (req) => {
       const to = req.query.to ?? en.now();
       const from = req.query.from ?? to - 7 * DAY;
       if (from >= to) throw new HubError('bad_request', '`from` must be before `to`');
-      return { anomalies: await en.service.anomalies(from, to), registerProblems: en.service.registerProblems() };
+      const maxDays = en.service.config.anomalies.maxQueryDays;
+      if (to - from > maxDays * DAY) throw new HubError('bad_request', `at most ${maxDays} days per query; ask for a shorter period`);
+      const r = await en.anomalies(from, to, req.query.meter);
+      if (!r) throw new HubError('not_found', `energy meter ${req.query.meter}`);
+      return r;
     },
   );
 
