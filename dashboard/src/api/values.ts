@@ -16,7 +16,7 @@ export const MEDIA = every<Medium>()(['power', 'water', 'gas']);
 export const STEPS = every<EnergyStep>()(['15m', '1h', '1d', '1mo']);
 export const BANDS = every<Band>()(['peak', 'flat', 'valley']);
 export const WEEKDAYS = every<Weekday>()(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']);
-export const ROLES = every<Role>()(['admin', 'security', 'supervisor', 'dorm', 'facilities']);
+export const ROLES = every<Role>()(['admin', 'security', 'supervisor', 'dorm', 'facilities', 'counsellor']);
 
 /** The live video WebSocket's path and close codes (contract/src/api/cameras.ts): a changed code breaks the type check. */
 export const VIDEO_PATH: typeof ContractVideoPath = '/video';
