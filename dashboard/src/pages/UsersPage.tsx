@@ -22,6 +22,7 @@ export function UsersPage() {
   const [username, setUsername] = useState('');
   const [roles, setRoles] = useState<Role[]>(['security']);
   const [buildings, setBuildings] = useState('');
+  const [students, setStudents] = useState('');
   const fetched = useHubGet(hubPath('GET /api/users', {}), (d) => setUsers(d.users));
 
   const run = async (fn: () => Promise<string | null>) => {
@@ -38,7 +39,9 @@ export function UsersPage() {
     e.preventDefault();
     void run(async () => {
       const b = list(buildings);
-      const res = await api('POST /api/users', { body: { username, roles, ...(b.length ? { scope: { buildings: b } } : {}) } });
+      const st = list(students);
+      const scope = { ...(b.length ? { buildings: b } : {}), ...(st.length ? { students: st } : {}) };
+      const res = await api('POST /api/users', { body: { username, roles, ...(b.length || st.length ? { scope } : {}) } });
       setUsername('');
       return t('users.created', { username: res.user.username, password: res.password });
     });
@@ -57,6 +60,7 @@ export function UsersPage() {
           </label>
         ))}
         <input value={buildings} onChange={(e) => setBuildings(e.target.value)} placeholder={t('users.buildings')} />
+        {roles.includes('counsellor') && <input value={students} onChange={(e) => setStudents(e.target.value)} placeholder={t('users.students')} data-testid="users-students" />}
         <button type="submit" disabled={roles.length === 0}>
           {t('users.create')}
         </button>
@@ -87,7 +91,7 @@ export function UsersPage() {
               <tr key={u.username} data-testid="user-row" data-username={u.username}>
                 <td className="mono">{u.username}</td>
                 <td>{u.roles.map((r) => t(`roles.${r}`)).join(', ')}</td>
-                <td className="mono">{[...(u.scope.buildings ?? []), ...(u.scope.zones ?? []), ...(u.scope.dorms ?? [])].join(', ') || t('users.everywhere')}</td>
+                <td className="mono">{[...(u.scope.buildings ?? []), ...(u.scope.zones ?? []), ...(u.scope.dorms ?? []), ...(u.scope.students ?? [])].join(', ') || t('users.everywhere')}</td>
                 <td>
                   {u.disabled ? t('users.disabled') : t('users.active')}
                   {u.lockedUntil !== null && ` · ${t('users.lockedUntil', { time: fullTime(u.lockedUntil) })}`}
