@@ -68,6 +68,21 @@ export const EVENT_SCHEMAS = {
   'camera.motion': Type.Object({ state: Type.Boolean() }, { additionalProperties: false }),
   /** Camera tamper (lens covered, moved, defocused; ONVIF scene change or tamper rule): started or ended. */
   'camera.tamper': Type.Object({ state: Type.Boolean() }, { additionalProperties: false }),
+  /**
+   * Camera health facts from the gateway's probes (issue 10): sent when they change (drift by a second or more,
+   * stream size) and as a heartbeat every few minutes, only after a good probe; its time is the probe's.
+   * The hub's camera status (GET /api/cameras/status) is built from these, camera.* and device.online/offline.
+   */
+  'camera.health': Type.Object(
+    {
+      drift_s: Type.Integer({ minimum: -1e9, maximum: 1e9, description: 'camera clock minus gateway clock, whole seconds' }),
+      width: Type.Optional(Type.Integer({ minimum: 1, maximum: 16384 })),
+      height: Type.Optional(Type.Integer({ minimum: 1, maximum: 16384 })),
+      fps: Type.Optional(Type.Number({ minimum: 0, maximum: 1000 })),
+      codec: Type.Optional(Str(32)),
+    },
+    { additionalProperties: false },
+  ),
   'device.online': Empty,
   'device.offline': Type.Object({ reason: Type.Optional(Str()) }, { additionalProperties: false }),
   'command.result': Type.Object(

@@ -1,3 +1,6 @@
+import Type, { type Static } from 'typebox';
+import { literalUnion } from '../primitives.ts';
+import { MsEpoch, Nullable, type RouteDef } from './common.ts';
 /**
  * Live video (issue 10): the hub relays a camera's RTSP stream to the console as MPEG-TS (MPEG-1 video, no audio)
  * over a WebSocket, the stream format JSMpeg plays. Not a REST route: a WebSocket on the hub's HTTP listener at
@@ -28,3 +31,62 @@ export type VideoCloseCode = (typeof VIDEO_CLOSE)[keyof typeof VIDEO_CLOSE];
 export function videoPath(cameraId: string): string {
   return `${VIDEO_PATH}/${encodeURIComponent(cameraId)}`;
 }
+
+// ---- Camera status (issue 10): every camera the hub has adopted with what its gateway's probes last said ----
+
+
+export const CAMERA_STATES = ['online', 'offline', 'unknown'] as const;
+export type CameraState = (typeof CAMERA_STATES)[number];
+
+export const CameraStatusSchema = Type.Object({
+  id: Type.String(),
+  name: Nullable(Type.String()),
+  gateway: Type.String(),
+  building: Nullable(Type.String()),
+  zone: Nullable(Type.String()),
+  /** online / offline as the gateway's probes decided (device.online/offline); unknown before the first report. */
+  state: literalUnion(CAMERA_STATES),
+  /** Time of the last good probe the hub heard of (a camera.health report or device.online). */
+  lastGoodProbe: Nullable(MsEpoch()),
+  /** Camera clock minus gateway clock, whole seconds, from the last health report. */
+  driftS: Nullable(Type.Integer()),
+  width: Nullable(Type.Integer()),
+  height: Nullable(Type.Integer()),
+  fps: Nullable(Type.Number()),
+  codec: Nullable(Type.String()),
+  /** Tamper raised and not yet ended. */
+  tampered: Type.Boolean(),
+  /** Last camera.motion / camera.tamper / device.offline / device.online event. */
+  lastEvent: Nullable(Type.Object({ type: Type.String(), ts: MsEpoch(), state: Type.Optional(Type.Boolean()) })),
+});
+export type CameraStatus = Static<typeof CameraStatusSchema>;
+
+export const CameraStatusQuerySchema = Type.Object(
+  {
+    /** Part of the id or name, case-insensitive. */
+    q: Type.Optional(Type.String({ maxLength: 64 })),
+    building: Type.Optional(Type.String({ maxLength: 64 })),
+    state: Type.Optional(literalUnion(CAMERA_STATES)),
+    /** Drift at least this many seconds either way. */
+    minDriftS: Type.Optional(Type.Integer({ minimum: 0, maximum: 1e9 })),
+    offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+  },
+  { additionalProperties: false },
+);
+export type CameraStatusQuery = Static<typeof CameraStatusQuerySchema>;
+
+export const CAMERA_ROUTES = {
+  'GET /api/cameras/status': {
+    summary: 'Every camera with its online state, last good probe, stream resolution, clock drift and last event (filtered, paged)',
+    query: CameraStatusQuerySchema,
+    response: Type.Object({
+      cameras: Type.Array(CameraStatusSchema),
+      /** Rows matching the filter (before paging). */
+      total: Type.Integer(),
+      /** Over all cameras in the caller's scope, unfiltered. */
+      counts: Type.Object({ online: Type.Integer(), offline: Type.Integer(), unknown: Type.Integer(), tampered: Type.Integer() }),
+      buildings: Type.Array(Type.String()),
+    }),
+  },
+} as const satisfies Record<string, RouteDef>;

@@ -1,4 +1,4 @@
-export { CameraService, cycleOffset, type CameraConfig, type CameraServiceOptions, type CameraStatus, type ProbeOutcome } from './service.ts';
+export { CameraService, cycleOffset, type CameraConfig, type CameraServiceOptions, type CameraStatus, type HealthReport, type ProbeOutcome } from './service.ts';
 export { CameraEventLoop, type EventLoopStatus, type EventMode } from './events.ts';
 export { parseNotification, type CameraNotification } from './notifications.ts';
 export { OnvifCameraClient, type CameraEndpoint, type DeviceDetails, type StreamProfile } from './onvif-client.ts';

@@ -63,6 +63,12 @@ export interface CameraServiceOptions {
   onAvailability(deviceId: string, online: boolean, reason: string): void;
   /** Clock drift and stream facts, as telemetry. */
   onTelemetry?(deviceId: string, metrics: Record<string, number>, ts: number): void;
+  /**
+   * The camera's health facts after a good probe, for the hub's camera status: when they change (drift by a
+   * second or more, stream size or codec) and otherwise every `healthReportMs` (default 10 min) as a heartbeat.
+   */
+  onHealthReport?(deviceId: string, report: HealthReport, ts: number): void;
+  healthReportMs?: number;
   registry?: Registry;
   logger: Logger;
 }
@@ -83,6 +89,14 @@ export interface CameraStatus {
   events: EventLoopStatus | null;
 }
 
+export interface HealthReport {
+  drift_s: number;
+  width?: number;
+  height?: number;
+  fps?: number;
+  codec?: string;
+}
+
 export interface ProbeOutcome {
   id: string;
   ok: boolean;
@@ -101,6 +115,7 @@ interface Cam {
   probing: Promise<ProbeOutcome> | null;
   rtsp: RtspSession | null;
   lastDriftSent: number | null;
+  lastReport: { shape: string; drift: number; at: number } | null;
   states: Map<'motion' | 'tamper', boolean>;
   /** Connected and described (device, profile, URIs); false again never: a reboot keeps the same facts. */
   ready: boolean;
@@ -154,6 +169,7 @@ export class CameraService {
         probing: null,
         rtsp: null,
         lastDriftSent: null,
+        lastReport: null,
         states: new Map(),
         ready: false,
       });
@@ -242,6 +258,7 @@ export class CameraService {
     this.m.probes.inc({ outcome: error ? 'failed' : 'ok' });
     c.st.lastProbe = this.now();
     if (!error) {
+      this.report(c);
       c.st.failures = 0;
       c.st.lastError = null;
       c.st.lastGoodProbe = c.st.lastProbe;
@@ -254,6 +271,26 @@ export class CameraService {
     const outcome = { id: c.cfg.id, ok: !error, ms };
     this.o.onProbe?.(outcome);
     return outcome;
+  }
+
+  private report(c: Cam): void {
+    if (!this.o.onHealthReport) return;
+    const p = c.st.profile;
+    const r: HealthReport = {
+      drift_s: Math.round((c.st.driftMs ?? 0) / 1000),
+      ...(p?.width ? { width: p.width } : {}),
+      ...(p?.height ? { height: p.height } : {}),
+      ...(p?.fps ? { fps: p.fps } : {}),
+      ...(c.st.codec ? { codec: c.st.codec.slice(0, 32) } : {}),
+    };
+    const shape = `${r.width}x${r.height}@${r.fps}/${r.codec}`;
+    const t = this.now();
+    const last = c.lastReport;
+    // Not news: same stream, drift within a second of the last report (whole-second camera clocks flicker
+    // by one), and the heartbeat not yet due.
+    if (last && last.shape === shape && Math.abs(last.drift - r.drift_s) < 2 && t - last.at < (this.o.healthReportMs ?? 600_000)) return;
+    c.lastReport = { shape, drift: r.drift_s, at: t };
+    this.o.onHealthReport(c.cfg.id, r, t);
   }
 
   private setOnline(c: Cam, online: boolean, reason: string): void {

@@ -17,6 +17,18 @@ const Health = Type.Object(
   { additionalProperties: false },
 );
 
+const Status = Type.Object(
+  {
+    drift_s: Type.Integer(),
+    width: Type.Optional(Type.Integer({ minimum: 1, maximum: 16384 })),
+    height: Type.Optional(Type.Integer({ minimum: 1, maximum: 16384 })),
+    fps: Type.Optional(Type.Number({ minimum: 0, maximum: 1000 })),
+    codec: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
+    ts: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+
 /**
  * ONVIF IP camera (Profile S) on the `onvif` transport: motion and tamper notifications become
  * camera.motion / camera.tamper, probe facts become telemetry (clock drift, stream size), and
@@ -34,6 +46,11 @@ export default defineDriver({
       const { ts, ...metrics } = m;
       const numbers = Object.fromEntries(Object.entries(metrics).filter((e): e is [string, number] => typeof e[1] === 'number'));
       return Object.keys(numbers).length ? [telemetry(numbers, ts)] : [];
+    }),
+    // The probe's health report (on change and as a heartbeat) → camera.health, what the hub's camera status reads.
+    'onvif/{id}/status': uplink(Status, (m) => {
+      const { ts, ...data } = m;
+      return [event('camera.health', data, ts)];
     }),
   },
   replies: { 'onvif/{id}/reply': okReply('camera refused the command') },

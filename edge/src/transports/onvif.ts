@@ -18,7 +18,8 @@ const check = compile(OnvifConnectionOptions);
 /**
  * ONVIF: the agent reaches each camera over HTTP/SOAP with the `onvif` client (src/camera/). Health
  * probes become availability; motion and tamper notifications and probe facts (clock drift, stream
- * size) are delivered as native messages on `onvif/{id}/event` and `onvif/{id}/health`, decoded by the
+ * size) are delivered as native messages on `onvif/{id}/event` and `onvif/{id}/health`, the health report
+ * for the hub's camera status (on change and as a heartbeat) on `onvif/{id}/status`, decoded by the
  * camera driver like any device's; PTZ commands (`onvif/{id}/goto_preset`) are executed here and
  * answered on `onvif/{id}/reply`. A GB/T 28181 transport would sit beside this one with the same driver
  * topics.
@@ -47,6 +48,7 @@ export default defineTransport({
       onNotification: (id, n) => deliver(id, 'event', { kind: n.kind, state: n.state, ts: Math.round(n.ts) }),
       onAvailability: deps.onAvailability,
       onTelemetry: (id, metrics, ts) => deliver(id, 'health', { ...metrics, ts: Math.round(ts) }),
+      onHealthReport: (id, report, ts) => deliver(id, 'status', { ...report, ts: Math.round(ts) }),
       registry: deps.registry,
       logger: deps.logger,
     });

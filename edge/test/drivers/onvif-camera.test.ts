@@ -30,6 +30,13 @@ describe('onvif-camera driver', () => {
     expect(h.send('onvif/cam-lib-1/health', {})).toEqual([]);
   });
 
+  it('turns the health report into camera.health (what the hub camera status reads)', () => {
+    expect(h.send('onvif/cam-lib-1/status', { drift_s: 42, width: 1920, height: 1080, fps: 25, codec: 'H264', ts: NOW - 10 })).toEqual([
+      { device: 'cam-lib-1', ts: NOW - 10, kind: 'event', type: 'camera.health', data: { drift_s: 42, width: 1920, height: 1080, fps: 25, codec: 'H264' } },
+    ]);
+    expect(h.send('onvif/cam-lib-1/status', { drift_s: 1.5 })).toEqual([]);
+  });
+
   it('encodes camera.goto_preset and maps the transport’s reply', () => {
     expect(h.encode('camera.goto_preset', { preset: 'Gate' }, 'CMDREF100')).toEqual({ topic: 'onvif/cam-lib-1/goto_preset', payload: { preset: 'Gate', ref: 'CMDREF100' } });
     h.send('onvif/cam-lib-1/reply', { ref: 'CMDREF100', ok: false, err: 'camera cam-lib-1 has no preset Gate' });
