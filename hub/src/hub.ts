@@ -29,6 +29,7 @@ import { GatewayRepo } from './store/gateways.ts';
 import { openStateDb } from './store/state-db.ts';
 import { Provisioning, type NewUser } from './provisioning.ts';
 import { VideoModule } from './video/module.ts';
+import { CamerasModule } from './cameras/module.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 export type { NewUser } from './provisioning.ts';
@@ -158,7 +159,8 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
     );
     // Live video and snapshots (issue 10) on the API's HTTP server.
     const video = new VideoModule(() => api.server);
-    const modules = await startModules([alarms, faces, energy, attendance, lifecycle, ingest, api, video, live], ctx);
+    const cameras = new CamerasModule();
+    const modules = await startModules([alarms, faces, energy, attendance, cameras, lifecycle, ingest, api, video, live], ctx);
     cleanup.push(() => modules.stop());
 
     const http = api.address;

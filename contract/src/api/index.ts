@@ -3,6 +3,7 @@ import { ALARM_ROUTES } from './alarms.ts';
 import { ATTENDANCE_ROUTES } from './attendance.ts';
 import { AUDIT_ROUTES } from './audit.ts';
 import { AUTH_ROUTES } from './auth.ts';
+import { CAMERA_ROUTES } from './cameras.ts';
 import { DEVICE_ROUTES } from './devices.ts';
 import { ENERGY_ROUTES } from './energy.ts';
 import { EVENT_ROUTES } from './events.ts';
@@ -55,6 +56,7 @@ export const API_ROUTES = {
   ...FACE_ROUTES,
   ...ENERGY_ROUTES,
   ...ATTENDANCE_ROUTES,
+  ...CAMERA_ROUTES,
   ...USER_ROUTES,
 } as const;
 

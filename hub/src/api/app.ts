@@ -19,6 +19,7 @@ import { healthRoutes } from './routes/health.ts';
 import { siteRoutes } from './routes/site.ts';
 import { telemetryRoutes } from './routes/telemetry.ts';
 import { userRoutes } from './routes/users.ts';
+import { cameraRoutes } from '../cameras/routes.ts';
 import type { ApiApp, ApiServices } from './services.ts';
 
 function validationDetail(err: FastifyError): string {
@@ -57,7 +58,7 @@ export async function buildApi(s: ApiServices, log: Logger | false): Promise<Api
   });
   registerAccess(app, s);
   app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
-  for (const routes of [healthRoutes, authRoutes, gatewayRoutes, deviceRoutes, eventRoutes, telemetryRoutes, auditRoutes, alarmRoutes, siteRoutes, energyRoutes, faceRoutes, attendanceRoutes, userRoutes]) {
+  for (const routes of [healthRoutes, authRoutes, cameraRoutes, gatewayRoutes, deviceRoutes, eventRoutes, telemetryRoutes, auditRoutes, alarmRoutes, siteRoutes, energyRoutes, faceRoutes, attendanceRoutes, userRoutes]) {
     await app.register(routes, { s });
   }
   await registerDashboard(app, s.config.dashboard.dir);

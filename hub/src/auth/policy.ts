@@ -43,6 +43,7 @@ export const ROUTE_POLICY: Record<ApiRoute | 'GET /api/openapi.json', RoutePolic
   'POST /api/gateways/:id/credentials': p(ADMIN),
   'POST /api/gateways/:id/certificates/revoke': p(ADMIN),
   'GET /api/devices': p('user', 'filter'),
+  'GET /api/cameras/status': p(SEC, 'handler'),
   'POST /api/devices/:id/adopt': p(ADMIN),
   'POST /api/devices/:id/commands': p(['security', 'facilities'], 'device'),
   'GET /api/events': p('user', 'filter'),
