@@ -10,6 +10,7 @@ import { EnergyConfigSchema, checkEnergyConfig } from './energy/config.ts';
 import { FacesConfigSchema } from './faces/config.ts';
 import { checkFaceKeysConfig } from './faces/keys.ts';
 import { RetentionConfigSchema } from './lifecycle/config.ts';
+import { LimitsConfigSchema } from './api/rate-limit.ts';
 import { VideoConfigSchema, checkVideoConfig } from './video/config.ts';
 
 /** The console build, next to the hub package in the repository. */
@@ -158,6 +159,7 @@ export const HubConfigSchema = Type.Object(
       'console',
     ),
     retention: RetentionConfigSchema,
+    limits: LimitsConfigSchema,
     alarms: AlarmsConfigSchema,
     energy: EnergyConfigSchema,
     faces: FacesConfigSchema,

@@ -9,6 +9,7 @@ import { AuditLog } from './audit.ts';
 import { TokenService } from './auth/tokens.ts';
 import { UserRepo } from './auth/users.ts';
 import { BrokerPolicy } from './broker/policy.ts';
+import { TokenBuckets } from './api/rate-limit.ts';
 import { CertRevocations } from './broker/revocations.ts';
 import { liveAllowed } from './auth/policy.ts';
 import { startBroker, type RunningBroker } from './broker/server.ts';
@@ -101,7 +102,7 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
     const initialAdminPassword = await provisioning.fromConfig(config);
 
     let broker: RunningBroker | undefined;
-    const policy = new BrokerPolicy({ gateways, metrics, log, clientById: (id) => broker?.clientById(id), authFailuresPerMinute: config.auth.mqttAuthFailuresPerMinute, requireClientCert: config.mqtt.tls?.requireClientCert ?? false, isRevoked: (fp) => revocations.isRevoked(fp) });
+    const policy = new BrokerPolicy({ gateways, metrics, log, publishLimit: new TokenBuckets(config.limits.gatewayMessagesPerSecond, config.limits.gatewayBurst), clientById: (id) => broker?.clientById(id), authFailuresPerMinute: config.auth.mqttAuthFailuresPerMinute, requireClientCert: config.mqtt.tls?.requireClientCert ?? false, isRevoked: (fp) => revocations.isRevoked(fp) });
     broker = await startBroker({ ...config.mqtt, policy, metrics, log });
     const b = broker;
     provisioning.disconnect = (id) => b.disconnectGateway(id);

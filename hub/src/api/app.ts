@@ -5,6 +5,7 @@ import { pino, type Logger } from 'pino';
 import { HubError, errorBody } from '../errors.ts';
 import { registerAccess } from './access.ts';
 import { registerDashboard } from './dashboard.ts';
+import { registerRateLimit } from './rate-limit.ts';
 import { httpsOptions } from './tls.ts';
 import { alarmRoutes } from './routes/alarms.ts';
 import { attendanceRoutes } from './routes/attendance.ts';
@@ -57,6 +58,8 @@ export async function buildApi(s: ApiServices, log: Logger | false): Promise<Api
     transform: ({ schema, url }) => ({ schema: url.startsWith('/api/') ? schema : { ...schema, hide: true }, url }),
   });
   registerAccess(app, s);
+  // After authentication (its hook runs first), so the limit is per user.
+  registerRateLimit(app, s.config.limits, s.metrics.registry);
   app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
   for (const routes of [healthRoutes, authRoutes, cameraRoutes, gatewayRoutes, deviceRoutes, eventRoutes, telemetryRoutes, auditRoutes, alarmRoutes, siteRoutes, energyRoutes, faceRoutes, attendanceRoutes, userRoutes]) {
     await app.register(routes, { s });

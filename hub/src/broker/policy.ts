@@ -1,4 +1,5 @@
 import type { AuthenticateError, Client, PublishPacket, Subscription } from 'aedes';
+import { rateLimitedCounter, type TokenBuckets } from '../api/rate-limit.ts';
 import { RateLimitedLog, isValidGatewayId } from '@warden/contract';
 import type { Logger } from 'pino';
 import { LoginLimiter } from '../auth/login-limiter.ts';
@@ -55,6 +56,8 @@ export interface BrokerPolicyDeps {
   requireClientCert?: boolean;
   /** Revoked client certificate fingerprints. */
   isRevoked?(fingerprint: string): boolean;
+  /** Per-gateway publish rate (limits.gatewayMessagesPerSecond/gatewayBurst): over it, publishes wait (api/rate-limit.ts). */
+  publishLimit?: TokenBuckets;
 }
 
 /**
@@ -132,7 +135,14 @@ export class BrokerPolicy {
     if (decision.ok) {
       // Batches are acknowledged, not kept: a retained uplink would only pin memory in the broker.
       if (decision.channel === 'up') packet.retain = false;
-      return callback(null);
+      // Over its rate the gateway is slowed, not cut off: the callback waits, aedes reads nothing more from that
+      // socket meanwhile, and TCP pushes back on the gateway (whose outbox keeps what it has not had acked).
+      const wait = gw ? (this.d.publishLimit?.borrow(gw) ?? 0) : 0;
+      if (wait === 0) return callback(null);
+      rateLimitedCounter(this.d.metrics.registry).inc({ kind: 'mqtt' });
+      this.rlog.warn('publish_rate', { gateway: gw, waitMs: wait }, 'gateway over its publish rate; slowing it down');
+      setTimeout(() => callback(null), wait);
+      return;
     }
     this.d.metrics.rejected.inc({ reason: decision.reason });
     this.rlog.warn(decision.reason, { gateway: gw, topic: packet.topic.slice(0, 200), detail: decision.detail }, 'MQTT publish refused; closing the connection');

@@ -5,6 +5,7 @@ import type { HubMetrics } from '../metrics.ts';
 import type { TokenService } from '../auth/tokens.ts';
 import type { User, UserRepo } from '../auth/users.ts';
 import type { HubBus, LiveMessages } from './bus.ts';
+import { rateLimitedCounter } from '../api/rate-limit.ts';
 
 /** May this user receive this message? (hub.ts composes the access policy's liveAllowed with the attendance filter) */
 export type LiveFilter = (user: User, channel: string, msg: unknown) => boolean;
@@ -20,13 +21,27 @@ export interface LiveFeed {
  * change, disable, role or scope change) their open sockets are disconnected at once; a periodic re-check also drops
  * sockets whose token expired.
  */
-export function startLiveFeed(http: HttpServer, d: { bus: HubBus; tokens: TokenService; users: UserRepo; metrics: HubMetrics; log: Logger; filter?: LiveFilter }): LiveFeed {
+export function startLiveFeed(http: HttpServer, d: { bus: HubBus; tokens: TokenService; users: UserRepo; metrics: HubMetrics; log: Logger; filter?: LiveFilter; maxPerUser?: number }): LiveFeed {
   // destroyUpgrade: false leaves upgrades on other paths (MQTT over WebSocket) to their own handler.
   const io = new Server(http, { path: '/socket.io', serveClient: false, destroyUpgrade: false });
+  const perUser = new Map<string, number>();
+  const refused = rateLimitedCounter(d.metrics.registry);
   io.use((socket, next) => {
     const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
     void d.tokens.session(token, d.users).then((user) => {
       if (!user) return next(new Error('unauthorized'));
+      // At most limits.socketsPerUser open connections per user (hub/src/api/rate-limit.ts); the next is refused.
+      const open = perUser.get(user.username) ?? 0;
+      if (d.maxPerUser !== undefined && open >= d.maxPerUser) {
+        refused.inc({ kind: 'socket' });
+        return next(new Error(`too_many_connections: at most ${d.maxPerUser} live connections per user; close another console tab`));
+      }
+      perUser.set(user.username, open + 1);
+      socket.once('disconnect', () => {
+        const n = (perUser.get(user.username) ?? 1) - 1;
+        if (n <= 0) perUser.delete(user.username);
+        else perUser.set(user.username, n);
+      });
       socket.data.user = user;
       socket.data.token = token;
       next();

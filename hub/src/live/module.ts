@@ -17,7 +17,7 @@ export class LiveFeedModule implements HubModule {
   ) {}
 
   async start(ctx: HubContext): Promise<void> {
-    this.feed = startLiveFeed(this.server(), { bus: ctx.bus, tokens: ctx.tokens, users: ctx.stores.users, metrics: ctx.metrics, log: ctx.log, ...(this.filter ? { filter: this.filter } : {}) });
+    this.feed = startLiveFeed(this.server(), { bus: ctx.bus, tokens: ctx.tokens, users: ctx.stores.users, metrics: ctx.metrics, log: ctx.log, maxPerUser: ctx.config.limits.socketsPerUser, ...(this.filter ? { filter: this.filter } : {}) });
   }
 
   async stop(): Promise<void> {

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { boundRange } from '../bounds.ts';
 import { route } from '../schemas.ts';
 import type { ApiServices } from '../services.ts';
 
@@ -11,6 +12,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async 
     },
     async (req) => {
       const q = req.query;
+      if (q.from !== undefined) boundRange({ from: q.from, to: q.to ?? s.clock(), maxDays: s.config.limits.maxRangeDays, what: 'an events query' });
       const page = s.events.query({
         from: q.from,
         to: q.to,

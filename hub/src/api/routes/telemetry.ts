@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { durationMs } from '../../config.ts';
-import { HubError } from '../../errors.ts';
 import type { TelemetryAgg } from '../../store/telemetry.ts';
+import { boundRange } from '../bounds.ts';
 import { route } from '../schemas.ts';
 import type { ApiServices } from '../services.ts';
 
@@ -22,8 +22,7 @@ export const telemetryRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = as
       const to = q.to ?? Date.now();
       const from = q.from ?? to - DAY;
       const stepMs = durationMs(step);
-      if (from >= to) throw new HubError('bad_request', '`from` must be before `to`');
-      if ((to - from) / stepMs > MAX_POINTS) throw new HubError('bad_request', `more than ${MAX_POINTS} buckets; use a larger step or a shorter range`);
+      boundRange({ from, to, stepMs, maxPoints: MAX_POINTS, maxDays: s.config.limits.maxRangeDays, what: 'a telemetry query' });
       const points = await s.telemetry.query({ device: q.device, metric: q.metric, from, to, stepMs, agg });
       return { device: q.device, metric: q.metric, step, agg, points };
     },
