@@ -16,8 +16,20 @@ import { excerpt, type DeadLetterRepo, type EventRepo, type StoredEvent, type Te
 import type { GatewayRepo, GatewayView } from '../store/gateways.ts';
 import type { StateDb } from '../store/state-db.ts';
 import type { TelemetryRow, TelemetryStore } from '../store/telemetry.ts';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import { KeyedQueue, Mutex } from './queues.ts';
-import { examineUplink, type Rejection } from './uplink.ts';
+import { isPriorityEvent, mayCarryPriority } from './safety-kinds.ts';
+import { examineUplink, type Rejection, type UplinkPlan } from './uplink.ts';
+import type { EventRecord } from '@warden/contract';
+
+/** An uplink message taken from the broker and not yet stored. */
+interface PendingUplink {
+  payload: Buffer;
+  /** Examined early when the priority lane looked into it (then not examined again). */
+  plan?: UplinkPlan;
+  /** Its bulk pass holds the storage lock: the priority lane leaves it alone (it is stored, in order, first). */
+  storing?: boolean;
+}
 
 export interface IngestorDeps {
   db: StateDb;
@@ -31,12 +43,12 @@ export interface IngestorDeps {
   log: Logger;
   bus: HubBus;
   autoRegister: boolean;
-  /** UNSAFE test-bench mode: inventories adopt new devices with their claimed labels (config devices.adoptInventory). */
-  adoptInventory?: boolean;
   /** Hub -> gateway publish (no ACL). */
   publish(topic: string, payload: string, qos: 0 | 1): Promise<void>;
   /** The hub clock: receivedAt, lastSeen. */
   clock?: () => number;
+  /** Uplink bytes taken but not yet stored beyond which `room()` makes the broker wait (default 64 MiB). */
+  maxBacklogBytes?: number;
 }
 
 /**
@@ -49,18 +61,41 @@ export class Ingestor {
   private readonly storage = new Mutex();
   private readonly rlog: RateLimitedLog;
   private readonly now: () => number;
+  /** Per gateway, uplinks taken and not yet stored, oldest first. */
+  private readonly pending = new Map<string, PendingUplink[]>();
+  /** Event ids the priority lane took out of pending uplinks: their bulk pass skips them (stored already). */
+  private readonly lifted = new Set<string>();
+  private backlogBytes = 0;
+  private readonly maxBacklogBytes: number;
+  private readonly roomWaiters: Array<() => void> = [];
+  private readonly lane;
 
   constructor(private readonly d: IngestorDeps) {
     this.rlog = new RateLimitedLog(d.log);
     this.now = d.clock ?? Date.now;
+    this.maxBacklogBytes = d.maxBacklogBytes ?? 64 * 1024 * 1024;
+    const registers = [d.metrics.registry];
+    this.lane = {
+      events: new Counter({ name: 'warden_hub_priority_events_total', help: 'Events stored through the priority lane (safety events and the earlier events of their devices)', registers }),
+      seconds: new Histogram({ name: 'warden_hub_priority_store_seconds', help: 'Priority lane: message taken -> its safety events stored', buckets: [0.001, 0.005, 0.02, 0.05, 0.1, 0.5, 2], registers }),
+      backlog: new Gauge({ name: 'warden_hub_ingest_backlog_bytes', help: 'Uplink bytes taken from gateways and not yet stored', registers }),
+    };
+  }
+
+  /**
+   * Resolves when the uplink backlog is under its bound: the broker awaits this (not the storage) before it takes
+   * the next message, so safety events in later messages reach the priority lane while bulk batches wait to be stored.
+   */
+  room(): Promise<void> {
+    if (this.backlogBytes < this.maxBacklogBytes) return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
   }
 
   /** Resolves once the message is fully handled (stored, or refused and dead-lettered). */
   handle(gateway: string, channel: GatewayChannel, payload: Buffer): Promise<void> {
+    if (channel === 'up') return this.takeUplink(gateway, payload);
     return this.queue.run(gateway, () => {
       switch (channel) {
-        case 'up':
-          return this.uplink(gateway, payload);
         case 'status':
           return this.status(gateway, payload);
         case 'inventory':
@@ -86,16 +121,100 @@ export class Ingestor {
     return this.queue.idle();
   }
 
-  private async uplink(gateway: string, payload: Buffer): Promise<void> {
+  /**
+   * An uplink is queued behind its gateway's earlier messages (bulk lane). If it may carry a safety event, it is
+   * examined at once and its safety events go to the priority lane now: stored (ahead of every waiting bulk batch)
+   * and raised, together with the earlier events of the same devices (from this message and from the gateway's
+   * messages still waiting), so each device's events are still stored in order. The bulk pass later stores the
+   * rest and acknowledges the message as before: nothing is acknowledged before it is stored.
+   */
+  private takeUplink(gateway: string, payload: Buffer): Promise<void> {
+    const entry: PendingUplink = { payload };
+    const list = this.pending.get(gateway) ?? [];
+    this.pending.set(gateway, list);
+    list.push(entry);
+    this.backlogBytes += payload.length;
+    this.lane.backlog.set(this.backlogBytes);
+    if (mayCarryPriority(payload)) this.prioritise(gateway, entry, list);
+    return this.queue.run(gateway, () => this.uplink(gateway, entry)).finally(() => {
+      const i = list.indexOf(entry);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0 && this.pending.get(gateway) === list) this.pending.delete(gateway);
+      this.backlogBytes -= payload.length;
+      this.lane.backlog.set(this.backlogBytes);
+      while (this.backlogBytes < this.maxBacklogBytes && this.roomWaiters.length) this.roomWaiters.shift()!();
+    });
+  }
+
+  private prioritise(gateway: string, entry: PendingUplink, list: PendingUplink[]): void {
+    const t0 = performance.now();
+    entry.plan = examineUplink(gateway, entry.payload, this.d.devices);
+    if (!entry.plan.ok) return;
+    const devices = new Set(entry.plan.events.filter((e) => isPriorityEvent(e.type)).map((e) => e.device));
+    if (devices.size === 0) return;
+    const take: EventRecord[] = [];
+    const quoted = [...devices].map((d) => Buffer.from(JSON.stringify(d)));
+    for (const p of list) {
+      if (p.storing) continue;
+      // Only messages naming one of these devices are parsed (a byte search first).
+      if (p.plan === undefined && p !== entry && !quoted.some((q) => p.payload.includes(q))) continue;
+      if (p.plan === undefined) p.plan = examineUplink(gateway, p.payload, this.d.devices);
+      if (!p.plan.ok) continue;
+      for (const e of p.plan.events) if (devices.has(e.device) && !this.lifted.has(e.id)) take.push(e);
+      if (p === entry) break;
+    }
+    for (const e of take) this.lifted.add(e.id);
+    void this.storage
+      .lock(() => {
+        const receivedAt = this.now();
+        const stored: StoredEvent[] = [];
+        let duplicates = 0;
+        const availability: Array<NonNullable<ReturnType<DeviceRepo['setAvailability']>>> = [];
+        try {
+          this.d.db.transaction(() => {
+            for (const e of take) {
+              const s = this.d.events.insert(e, gateway, receivedAt);
+              if (!s) {
+                duplicates++;
+                continue;
+              }
+              stored.push(s);
+              this.d.devices.touch(e.device, e.ts);
+              if (e.type === 'device.online' || e.type === 'device.offline') {
+                const changed = this.d.devices.setAvailability(e.device, e.type === 'device.online', e.ts);
+                if (changed) availability.push(changed);
+              }
+            }
+          })();
+        } catch (err) {
+          // The bulk pass stores them instead (it runs after this: the priority lane goes first).
+          for (const e of take) this.lifted.delete(e.id);
+          throw err;
+        }
+        for (const dev of availability) this.d.bus.emit('device', { id: dev.id, gateway: dev.gateway, online: dev.online, lastSeen: dev.lastSeen });
+        for (const s of stored) this.d.bus.emit('event', s);
+        if (duplicates) this.d.metrics.duplicates.inc(duplicates);
+        if (stored.length) {
+          this.d.metrics.stored.inc({ kind: 'event' }, stored.length);
+          this.lane.events.inc(stored.length);
+        }
+        this.lane.seconds.observe((performance.now() - t0) / 1000);
+      }, true)
+      .catch((err: unknown) => this.d.log.error({ err, gateway }, 'priority lane failed; the bulk pass stores the events'));
+  }
+
+  private async uplink(gateway: string, entry: PendingUplink): Promise<void> {
     const t0 = performance.now();
     this.d.metrics.batches.inc();
-    const plan = examineUplink(gateway, payload, this.d.devices);
+    const payload = entry.payload;
+    const plan = entry.plan ?? examineUplink(gateway, payload, this.d.devices);
     if (!plan.ok) {
       await this.storage.lock(() => this.d.db.transaction(() => this.deadLetter([plan.rejection]))());
       this.refused([plan.rejection]);
       return;
     }
     const { stored, telemetryRows, duplicates } = await this.storage.lock(async () => {
+      entry.storing = true;
       const receivedAt = this.now();
       let duplicates = 0;
       const fresh = new Set<string>();
@@ -116,6 +235,8 @@ export class Ingestor {
       this.d.db.transaction(() => {
         const lastSeen = new Map<string, number>();
         for (const e of plan.events) {
+          // Stored already by the priority lane.
+          if (this.lifted.delete(e.id)) continue;
           const s = this.d.events.insert(e, gateway, receivedAt);
           if (!s) {
             duplicates++;
@@ -170,7 +291,7 @@ export class Ingestor {
   private inventory(gateway: string, payload: Buffer): void {
     const inv = this.checked(gateway, payload, validateInventory);
     if (!inv) return;
-    const out = this.d.devices.applyInventory(gateway, inv.devices, this.d.autoRegister, this.now(), this.d.adoptInventory ?? false);
+    const out = this.d.devices.applyInventory(gateway, inv.devices, this.d.autoRegister, this.now());
     this.d.gateways.touch(gateway, this.now());
     const rejections: Rejection[] = out.refused.map((r) => ({
       gateway,

@@ -45,7 +45,6 @@ export class IngestModule implements HubModule {
       log,
       bus: ctx.bus,
       autoRegister: ctx.config.devices.autoRegister,
-      adoptInventory: ctx.config.devices.adoptInventory,
       publish: (topic, payload, qos) => broker.publish(topic, payload, { qos }),
       clock,
     });
@@ -53,7 +52,12 @@ export class IngestModule implements HubModule {
     for (const channel of INGESTED) {
       await broker.subscribe(allGatewaysTopic(channel), async (packet) => {
         const t = parseGatewayTopic(packet.topic);
-        if (t && !this.stopped) await ingestor.handle(t.gatewayId, t.channel, packet.payload as Buffer);
+        if (!t || this.stopped) return;
+        if (t.channel !== 'up') return void (await ingestor.handle(t.gatewayId, t.channel, packet.payload as Buffer));
+        // Uplinks: taken at once (their safety events enter the priority lane now), stored in the background in
+        // gateway order, acknowledged when stored; the broker waits only while the taken backlog is over its bound.
+        void ingestor.handle(t.gatewayId, t.channel, packet.payload as Buffer).catch((err: unknown) => log.error({ err, gateway: t.gatewayId }, 'uplink failed'));
+        await ingestor.room();
       });
     }
     const connected = (client: Client) => {

@@ -20,13 +20,39 @@ export class KeyedQueue {
   }
 }
 
-/** One holder at a time: the storage step of a batch spans SQLite and DuckDB and must not interleave. */
+/**
+ * One holder at a time: the storage step of a batch spans SQLite and DuckDB and must not interleave. Two lanes:
+ * when the lock frees, a waiting priority task (safety events) goes before every waiting bulk task; each lane is FIFO.
+ */
 export class Mutex {
-  private tail: Promise<void> = Promise.resolve();
+  private busy = false;
+  private readonly lanes: [Array<() => void>, Array<() => void>] = [[], []];
 
-  lock<T>(task: () => Promise<T> | T): Promise<T> {
-    const result = this.tail.then(task);
-    this.tail = result.then(noop, noop);
-    return result;
+  lock<T>(task: () => Promise<T> | T, priority = false): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const run = () => {
+        this.busy = true;
+        let p: Promise<T>;
+        try {
+          p = Promise.resolve(task());
+        } catch (err) {
+          p = Promise.reject(err as Error);
+        }
+        void p.then(resolve, reject).finally(() => this.next());
+      };
+      if (!this.busy) run();
+      else this.lanes[priority ? 0 : 1].push(run);
+    });
+  }
+
+  /** Tasks waiting (both lanes). */
+  get waiting(): number {
+    return this.lanes[0].length + this.lanes[1].length;
+  }
+
+  private next(): void {
+    this.busy = false;
+    const run = this.lanes[0].shift() ?? this.lanes[1].shift();
+    run?.();
   }
 }
