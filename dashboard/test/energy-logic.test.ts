@@ -4,7 +4,10 @@ import { getAll } from '../src/state/fetchAll.ts';
 import {
   addDays,
   alignSeries,
-  anomalyRules,
+  anomalyChartData,
+  anomalyChartWindow,
+  anomalyKinds,
+  anomalySentence,
   bucketLabel,
   commandState,
   periodsText,
@@ -16,6 +19,7 @@ import {
   energyNodeFromHash,
   fillTemplate,
   filterAnomalies,
+  importFormat,
   findMeter,
   flattenTree,
   formatNumber,
@@ -154,13 +158,44 @@ describe('cost report', () => {
 });
 
 describe('anomalies', () => {
-  const an = (rule: string, meter: string, from: number): Anomaly => ({ rule, meter, from, to: from + 1, message: `${rule} at ${meter}`, numbers: {} });
-  const list = [an('spike', 'pm-a', 1), an('night_flow_leak', 'wm-d1', 3), an('spike', 'pm-b', 2)];
-  it('filters by rule and text, newest first', () => {
-    expect(filterAnomalies(list, { rule: '', q: '' }).map((a) => a.meter)).toEqual(['wm-d1', 'pm-b', 'pm-a']);
-    expect(filterAnomalies(list, { rule: 'spike', q: '' }).map((a) => a.meter)).toEqual(['pm-b', 'pm-a']);
-    expect(filterAnomalies(list, { rule: '', q: 'WM-' }).map((a) => a.meter)).toEqual(['wm-d1']);
-    expect(anomalyRules(list)).toEqual(['night_flow_leak', 'spike']);
+  const an = (kind: Anomaly['kind'], meter: string, from: number): Anomaly => ({
+    kind,
+    meter,
+    medium: meter.startsWith('wm') ? 'water' : 'power',
+    unit: 'kWh',
+    direction: null,
+    from,
+    to: from + 1,
+    hours: 1,
+    numbers: {},
+    text: { key: `energy.anomaly.${kind}`, params: {}, en: `${kind} at ${meter}`, zh: `${meter} 异常` },
+  });
+  const list = [an('spike', 'pm-a', 1), an('leak', 'wm-d1', 3), an('spike', 'pm-b', 2)];
+  it('filters by kind and text (either language), newest first', () => {
+    expect(filterAnomalies(list, { kind: '', q: '' }).map((a) => a.meter)).toEqual(['wm-d1', 'pm-b', 'pm-a']);
+    expect(filterAnomalies(list, { kind: 'spike', q: '' }).map((a) => a.meter)).toEqual(['pm-b', 'pm-a']);
+    expect(filterAnomalies(list, { kind: '', q: 'WM-' }).map((a) => a.meter)).toEqual(['wm-d1']);
+    expect(filterAnomalies(list, { kind: '', q: 'leak at' }).map((a) => a.meter)).toEqual(['wm-d1']);
+    expect(anomalyKinds(list)).toEqual(['leak', 'spike']);
+  });
+  it('the sentence in the console language', () => {
+    expect(anomalySentence(list[0]!, 'zh-CN')).toBe('pm-a 异常');
+    expect(anomalySentence(list[0]!, 'en')).toBe('spike at pm-a');
+  });
+  it('the chart: two days before the alert, a day after but not past now; band and alert hours counted', () => {
+    const H = 3_600_000;
+    expect(anomalyChartWindow({ from: 100 * H, to: 103 * H }, 200 * H)).toEqual({ from: 52 * H, to: 127 * H });
+    expect(anomalyChartWindow({ from: 100 * H, to: 103 * H }, 105 * H + 1)).toEqual({ from: 52 * H, to: 106 * H });
+    const hour = (ts: number, value: number | null, band: boolean) => ({ ts, value, expected: band ? 10 : null, low: band ? 8 : null, high: band ? 12 : null, z: null, flag: null, dismissed: false });
+    const d = anomalyChartData([hour(0, 10, false), hour(H, 11, true), hour(2 * H, 30, true), hour(3 * H, null, true)], { from: H, to: 4 * H });
+    expect(d).toMatchObject({ hours: 4, bandHours: 3, alertHours: 3, outsideBand: 1 });
+    expect(d.series[0]).toEqual([0, 3600, 7200, 10800]);
+    expect(d.series[5]).toEqual([null, 11, 30, null]);
+  });
+  it('the import format from the file name', () => {
+    expect(importFormat('march.CSV')).toBe('csv');
+    expect(importFormat('bms.xlsx')).toBe('xlsx');
+    expect(importFormat('bms.xls')).toBeNull();
   });
 });
 

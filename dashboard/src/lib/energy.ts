@@ -1,4 +1,4 @@
-import type { Anomaly, Band, Consumption, Cost, EnergyMeter, EnergyNode, Medium, MediumCost } from '@warden/contract';
+import type { Anomaly, Band, Consumption, Cost, Detection, EnergyMeter, EnergyNode, Medium, MediumCost } from '@warden/contract';
 import { BANDS, MEDIA } from '../api/values.ts';
 
 /*
@@ -234,20 +234,69 @@ export function costCsv(rows: readonly CostRow[], h: CsvHeaders): string {
 // --- anomalies ---
 
 export interface AnomalyFilter {
-  rule: string;
+  kind: string;
   q: string;
 }
 
+/** The alert's sentence in the console's language (zh or en). */
+export function anomalySentence(a: Pick<Anomaly, 'text'>, lang: string): string {
+  return lang.startsWith('zh') ? a.text.zh : a.text.en;
+}
+
+/** Newest first; by kind and by meter or sentence (either language). */
 export function filterAnomalies(list: readonly Anomaly[], f: AnomalyFilter): Anomaly[] {
   const q = f.q.trim().toLowerCase();
   return list
-    .filter((a) => !f.rule || a.rule === f.rule)
-    .filter((a) => !q || a.meter.toLowerCase().includes(q) || a.message.toLowerCase().includes(q))
+    .filter((a) => !f.kind || a.kind === f.kind)
+    .filter((a) => !q || a.meter.toLowerCase().includes(q) || a.text.en.toLowerCase().includes(q) || a.text.zh.includes(q))
     .sort((a, b) => b.from - a.from || a.meter.localeCompare(b.meter));
 }
 
-export function anomalyRules(list: readonly Anomaly[]): string[] {
-  return [...new Set(list.map((a) => a.rule))].sort();
+export function anomalyKinds(list: readonly Anomaly[]): string[] {
+  return [...new Set(list.map((a) => a.kind))].sort();
+}
+
+/** The period charted around an alert: two days before it, one after (not past `now`). */
+export function anomalyChartWindow(a: { from: number; to: number }, now: number): { from: number; to: number } {
+  const H = 3_600_000;
+  return { from: a.from - 48 * H, to: Math.max(a.to, Math.min(a.to + 24 * H, Math.ceil(now / H) * H)) };
+}
+
+/**
+ * uPlot columns for the anomaly chart: x (seconds), use, band low, band high, expected, use within the alert; and
+ * counts the page exposes (hours, hours with a band, alert hours, alert hours outside the band).
+ */
+export function anomalyChartData(hours: Detection['hours'], alert: { from: number; to: number }) {
+  const x: number[] = [];
+  const value: Array<number | null> = [];
+  const low: Array<number | null> = [];
+  const high: Array<number | null> = [];
+  const expected: Array<number | null> = [];
+  const inAlert: Array<number | null> = [];
+  let bandHours = 0;
+  let alertHours = 0;
+  let outsideBand = 0;
+  for (const h of hours) {
+    x.push(h.ts / 1000);
+    value.push(h.value);
+    low.push(h.low);
+    high.push(h.high);
+    expected.push(h.expected);
+    const inside = h.ts >= alert.from && h.ts < alert.to;
+    inAlert.push(inside ? h.value : null);
+    if (h.low !== null && h.high !== null) bandHours++;
+    if (inside) {
+      alertHours++;
+      if (h.value !== null && ((h.high !== null && h.value > h.high) || (h.low !== null && h.value < h.low))) outsideBand++;
+    }
+  }
+  return { series: [x, value, low, high, expected, inAlert], hours: hours.length, bandHours, alertHours, outsideBand };
+}
+
+/** A file picked for the history import: its format by extension, or null. */
+export function importFormat(name: string): 'csv' | 'xlsx' | null {
+  const n = name.toLowerCase();
+  return n.endsWith('.csv') || n.endsWith('.txt') ? 'csv' : n.endsWith('.xlsx') ? 'xlsx' : null;
 }
 
 // --- hash route ---

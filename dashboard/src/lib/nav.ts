@@ -11,6 +11,7 @@ export const PAGES = [
   { id: 'energy', label: 'nav.energy', roles: ['facilities'] },
   { id: 'energyCost', label: 'nav.energyCost', roles: ['facilities'] },
   { id: 'energyAnomalies', label: 'nav.energyAnomalies', roles: ['facilities'] },
+  { id: 'energyImport', label: 'nav.energyImport', roles: ['facilities'] },
   { id: 'energySchedules', label: 'nav.energySchedules', roles: ['facilities'] },
   { id: 'faces', label: 'nav.faces', roles: ['security', 'dorm'] },
   { id: 'attendance', label: 'nav.attendance', roles: ['dorm'] },

@@ -1,29 +1,35 @@
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { hubPath } from '../api/client.ts';
-import type { Anomalies, Anomaly } from '@warden/contract';
+import type { Anomalies, Anomaly, Detection } from '@warden/contract';
+import { AnomalyChart } from '../components/AnomalyChart.tsx';
 import { fullTime } from '../lib/format.ts';
-import { addDays, anomalyRules, dayStart, fillTemplate, filterAnomalies, formatNumber, fromDateInput, toDateInput } from '../lib/energy.ts';
+import { addDays, anomalyChartWindow, anomalyKinds, anomalySentence, dayStart, filterAnomalies, formatNumber, fromDateInput, toDateInput } from '../lib/energy.ts';
+import { useSignedIn } from '../state/auth.tsx';
 import { useHubGet } from '../state/fetch.ts';
 
-/** Energy anomalies of a period: each alert with the hub's explanation and its numbers, filtered by rule and text. */
+const PAGE = 20;
+
+/**
+ * Energy anomalies of a period, as the hub's detector found them: each alert on its meter's chart with the expected
+ * use and the band outside which it alerts, its numbers and its sentence (zh/en), and a "not an anomaly" button
+ * (kept by the hub and used: the window leaves the baselines, the same pattern is no longer raised).
+ */
 export function EnergyAnomaliesPage() {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const [now] = useState(() => Date.now());
   const [fromS, setFrom] = useState(() => toDateInput(addDays(dayStart(now), -6)));
   const [toS, setTo] = useState(() => toDateInput(now));
-  const [rule, setRule] = useState('');
+  const [kind, setKind] = useState('');
   const [q, setQ] = useState('');
+  const [limit, setLimit] = useState(PAGE);
   const [answer, setAnswer] = useState<Anomalies | null>(null);
   const from = fromDateInput(fromS);
   const toDay = fromDateInput(toS);
   const path = from !== null && toDay !== null && from <= toDay ? hubPath('GET /api/energy/anomalies', { query: { from, to: Math.min(addDays(toDay, 1), Math.max(now, from + 1)) } }) : null;
   const fetched = useHubGet(path, setAnswer);
-  const rules = useMemo(() => anomalyRules(answer?.anomalies ?? []), [answer]);
-  const shown = useMemo(() => filterAnomalies(answer?.anomalies ?? [], { rule, q }), [answer, rule, q]);
-  const ruleLabel = (r: string) => t(`energy.rules.${r}`, { defaultValue: r });
-  const explain = (a: Anomaly) =>
-    fillTemplate(i18n.getResource(i18n.resolvedLanguage ?? i18n.language, 'translation', `energy.ruleText.${a.rule}`) as string | undefined, a.numbers, (n) => formatNumber(n, i18n.language));
+  const kinds = useMemo(() => anomalyKinds(answer?.anomalies ?? []), [answer]);
+  const shown = useMemo(() => filterAnomalies(answer?.anomalies ?? [], { kind, q }), [answer, kind, q]);
 
   return (
     <section className="page" aria-labelledby="energy-anomalies-title">
@@ -35,11 +41,11 @@ export function EnergyAnomaliesPage() {
         <label>
           {t('energy.to')} <input type="date" value={toS} onChange={(e) => setTo(e.target.value)} data-testid="energy-anomaly-to" />
         </label>
-        <select aria-label={t('energy.rule')} value={rule} onChange={(e) => setRule(e.target.value)} data-testid="energy-anomaly-rule">
-          <option value="">{t('energy.allRules')}</option>
-          {rules.map((r) => (
-            <option key={r} value={r}>
-              {ruleLabel(r)}
+        <select aria-label={t('energy.kind')} value={kind} onChange={(e) => setKind(e.target.value)} data-testid="energy-anomaly-kind">
+          <option value="">{t('energy.allKinds')}</option>
+          {kinds.map((k) => (
+            <option key={k} value={k}>
+              {t(`energy.kinds.${k}`, { defaultValue: k })}
             </option>
           ))}
         </select>
@@ -53,54 +59,17 @@ export function EnergyAnomaliesPage() {
           {t('energy.loadFailed', { message: fetched.error })}
         </p>
       )}
-      <div className="table-wrap">
-        <table className="table" data-testid="energy-anomalies">
-          <thead>
-            <tr>
-              <th>{t('energy.when')}</th>
-              <th>{t('energy.rule')}</th>
-              <th>{t('energy.meter')}</th>
-              <th>{t('energy.explanation')}</th>
-              <th>{t('energy.numbers')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {shown.map((a) => (
-              <tr key={`${a.rule}|${a.meter}|${a.from}`} data-testid="energy-anomaly-row" data-rule={a.rule} data-meter={a.meter}>
-                <td className="mono">
-                  {fullTime(a.from)}
-                  <span className="sub">{fullTime(a.to)}</span>
-                </td>
-                <td>{ruleLabel(a.rule)}</td>
-                <td className="mono">
-                  <a href={`#/energy/${encodeURIComponent(a.meter)}`}>{a.meter}</a>
-                </td>
-                <td data-testid="energy-anomaly-message">
-                  {explain(a) ?? a.message}
-                  {explain(a) !== null && (
-                    <span className="sub muted" title={t('energy.hubMessage')}>
-                      {a.message}
-                    </span>
-                  )}
-                </td>
-                <td>
-                  <dl className="energy-numbers" data-testid="energy-anomaly-numbers">
-                    {Object.entries(a.numbers).map(([k, v]) => (
-                      <div key={k}>
-                        <dt>{k}</dt>
-                        <dd data-key={k} data-value={v}>
-                          {formatNumber(v, i18n.language)}
-                        </dd>
-                      </div>
-                    ))}
-                  </dl>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-        {answer && shown.length === 0 && <p className="empty">{t('energy.anomaliesEmpty')}</p>}
+      <div data-testid="energy-anomalies">
+        {shown.slice(0, limit).map((a) => (
+          <AnomalyCard key={`${a.kind}|${a.meter}|${a.from}`} a={a} now={now} onDismissed={fetched.reload} />
+        ))}
       </div>
+      {shown.length > limit && (
+        <button type="button" onClick={() => setLimit((n) => n + PAGE)} data-testid="energy-anomaly-more">
+          {t('energy.showMore', { count: shown.length - limit })}
+        </button>
+      )}
+      {answer && shown.length === 0 && <p className="empty">{t('energy.anomaliesEmpty')}</p>}
       {answer && answer.registerProblems.length > 0 && (
         <div className="card">
           <h2>{t('energy.registerProblems')}</h2>
@@ -114,5 +83,74 @@ export function EnergyAnomaliesPage() {
         </div>
       )}
     </section>
+  );
+}
+
+function AnomalyCard({ a, now, onDismissed }: { a: Anomaly; now: number; onDismissed: () => void }) {
+  const { t, i18n } = useTranslation();
+  const { api } = useSignedIn();
+  const [detection, setDetection] = useState<Detection | null>(null);
+  const [note, setNote] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [done, setDone] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const win = anomalyChartWindow(a, now);
+  const fetched = useHubGet(hubPath('GET /api/energy/detection', { query: { meter: a.meter, from: win.from, to: win.to } }), setDetection);
+  const labels = { value: t('energy.chart.value'), expected: t('energy.chart.expected'), band: t('energy.chart.band'), alert: t('energy.chart.alert') };
+
+  const dismiss = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await api('POST /api/energy/anomalies/feedback', { body: { meter: a.meter, kind: a.kind, from: a.from, to: a.to, ...(note.trim() ? { note: note.trim() } : {}) } });
+      setDone(true);
+      onDismissed();
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <article className="card" data-testid="energy-anomaly-row" data-kind={a.kind} data-meter={a.meter} data-from={a.from} data-suppressed={a.suppressedBy ? 'true' : 'false'}>
+      <h2>
+        {t(`energy.kinds.${a.kind}`, { defaultValue: a.kind })} · <a href={`#/energy/${encodeURIComponent(a.meter)}`} className="mono">{a.meter}</a>
+        <span className="sub mono">
+          {fullTime(a.from)} – {fullTime(a.to)}
+        </span>
+      </h2>
+      <p data-testid="energy-anomaly-message">{anomalySentence(a, i18n.language)}</p>
+      {a.suppressedBy && <p className="muted">{t('energy.suppressed')}</p>}
+      {fetched.error && <p className="error">{t('energy.loadFailed', { message: fetched.error })}</p>}
+      {detection && <AnomalyChart detection={detection} alert={a} labels={labels} />}
+      <dl className="energy-numbers" data-testid="energy-anomaly-numbers">
+        {Object.entries(a.numbers).map(([k, v]) => (
+          <div key={k}>
+            <dt>{t(`energy.numberNames.${k}`, { defaultValue: k })}</dt>
+            <dd data-key={k} data-value={v}>
+              {formatNumber(v, i18n.language)}
+            </dd>
+          </div>
+        ))}
+      </dl>
+      {done ? (
+        <p className="ok" data-testid="energy-anomaly-dismissed">
+          {t('energy.dismissed')}
+        </p>
+      ) : (
+        <div className="row">
+          <input type="text" maxLength={500} placeholder={t('energy.dismissNote')} aria-label={t('energy.dismissNote')} value={note} onChange={(e) => setNote(e.target.value)} data-testid="energy-anomaly-note" />
+          <button type="button" disabled={busy} onClick={() => void dismiss()} data-testid="energy-anomaly-dismiss">
+            {t('energy.notAnomaly')}
+          </button>
+        </div>
+      )}
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+    </article>
   );
 }

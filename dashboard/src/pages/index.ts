@@ -7,6 +7,7 @@ import { CamerasPage } from './CamerasPage.tsx';
 import { DevicesPage } from './DevicesPage.tsx';
 import { EnergyAnomaliesPage } from './EnergyAnomaliesPage.tsx';
 import { EnergyCostPage } from './EnergyCostPage.tsx';
+import { EnergyImportPage } from './EnergyImportPage.tsx';
 import { EnergyPage } from './EnergyPage.tsx';
 import { EnergySchedulesPage } from './EnergySchedulesPage.tsx';
 import { EventsPage } from './EventsPage.tsx';
@@ -25,6 +26,7 @@ export const PAGE_COMPONENTS: Record<PageId, ComponentType> = {
   energy: EnergyPage,
   energyCost: EnergyCostPage,
   energyAnomalies: EnergyAnomaliesPage,
+  energyImport: EnergyImportPage,
   energySchedules: EnergySchedulesPage,
   faces: FacesPage,
   attendance: AttendancePage,
