@@ -111,7 +111,8 @@ describe('gateway → hub with mutual TLS, read over HTTPS and socket.io over TL
     socket.on('event', (e: StoredEvent) => live.push(e));
     await new Promise<void>((resolve, reject) => (socket!.once('connect', () => resolve()), socket!.once('connect_error', reject)));
 
-    procs.push(runWarden(['edge', '--config', edgeFile]));
+    const edge = runWarden(['edge', '--config', edgeFile]);
+    procs.push(edge);
     await eventually(async () => {
       const { body } = await https<{ gateways: Array<{ id: string; online: boolean }> }>(`${base}/api/gateways`, ca.cert, { token });
       return body.gateways.some((g) => g.id === 'gw-a' && g.online);
@@ -135,5 +136,17 @@ describe('gateway → hub with mutual TLS, read over HTTPS and socket.io over TL
     // The real gateway kept its session through all of that.
     const { body: after } = await https<{ gateways: Array<{ id: string; online: boolean }> }>(`${base}/api/gateways`, ca.cert, { token });
     expect(after.gateways.find((g) => g.id === 'gw-a')?.online).toBe(true);
+
+    // Rotating gw-a's password on the running hub drops the agent's live session; its old password is then refused.
+    const rotated = await https<{ disconnected: number }>(`${base}/api/gateways/gw-a/credentials`, ca.cert, { method: 'POST', token, body: { password: 'gw-a-rotated-password' } });
+    expect(rotated.body.disconnected).toBe(1);
+    await eventually(async () => {
+      const { body } = await https<{ gateways: Array<{ id: string; online: boolean }> }>(`${base}/api/gateways`, ca.cert, { token });
+      return body.gateways.some((g) => g.id === 'gw-a' && !g.online);
+    }, 20_000, 'gw-a offline after the rotation');
+    // (The agent keeps retrying its old password; stopped here so its refusals do not trip the per-address throttle.)
+    await edge.stop();
+    expect(await tryConnect(tlsUrl, { ...asA, clientId: 'warden-edge-gw-a', cert: gwA.cert, key: gwA.key })).toBe('5');
+    expect(await tryConnect(tlsUrl, { ...asA, clientId: 'warden-edge-gw-a', password: 'gw-a-rotated-password', cert: gwA.cert, key: gwA.key })).toBe('connected');
   });
 });
