@@ -186,6 +186,40 @@ describe('hub over TLS: HTTPS, MQTT over TLS with mutual TLS, live credential ro
   });
 });
 
+describe('MQTT over TLS beside plain MQTT, client certificates optional', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-tls-opt-'));
+  const file = (name: string, text: string) => (writeFileSync(join(dir, name), text), join(dir, name));
+  let t: TestHub;
+  let ca: Pem;
+  afterAll(async () => {
+    await t?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps plain MQTT when asked; on TLS a certificate is optional, but a presented one must be trusted and name the gateway', async () => {
+    ca = await createCa('Optional CA');
+    const hubCert = await issueCert(ca, { usage: 'server', commonName: 'localhost', names: ['127.0.0.1'] });
+    t = await testHub({
+      mqtt: { port: 0, plain: true, tls: { port: 0, cert: file('hub.crt', hubCert.cert), key: file('hub.key', hubCert.key), ca: file('ca.crt', ca.cert) } },
+      gateways: [{ id: 'gw-a', password: 'gateway-a-password' }],
+    });
+    expect(t.hub.mqttUrl).toMatch(/^mqtt:\/\//);
+    expect(t.hub.mqttTlsUrl).toMatch(/^mqtts:\/\//);
+    const asA = { clientId: 'warden-edge-gw-a', username: 'gw-a', password: 'gateway-a-password' };
+    (await connect(t.hub.mqttUrl, asA)).end(true);
+    (await connect(t.hub.mqttTlsUrl!, { ...asA, ca: ca.cert })).end(true);
+    const gwA = await issueCert(ca, { usage: 'client', commonName: 'gw-a' });
+    (await connect(t.hub.mqttTlsUrl!, { ...asA, ca: ca.cert, cert: gwA.cert, key: gwA.key })).end(true);
+    const other = await issueCert(ca, { usage: 'client', commonName: 'gw-z' });
+    expect(await refusal(connect(t.hub.mqttTlsUrl!, { ...asA, ca: ca.cert, cert: other.cert, key: other.key }))).toBe('5');
+    const foreign = await issueCert(await createCa('Foreign'), { usage: 'client', commonName: 'gw-a' });
+    expect(await refusal(connect(t.hub.mqttTlsUrl!, { ...asA, ca: ca.cert, cert: foreign.cert, key: foreign.key }))).toBe('5');
+    const text = await (await fetch(`${t.hub.httpUrl}/api/metrics`)).text();
+    expect(text).toMatch(/warden_hub_auth_failures_total\{reason="client_cert_mismatch"\} 1/);
+    expect(text).toMatch(/warden_hub_auth_failures_total\{reason="client_cert_untrusted"\} 1/);
+  });
+});
+
 describe('hub TLS configuration', () => {
   const errorsOf = (fn: () => unknown): string[] => {
     try {
