@@ -1,6 +1,7 @@
 import Type, { type Static } from 'typebox';
 import { MediumSchema, literalUnion } from '../primitives.ts';
-import { MsEpoch, Nullable, type RouteDef } from './common.ts';
+import { AlarmSchema } from './alarms.ts';
+import { IdParams, MsEpoch, Nullable, type RouteDef } from './common.ts';
 
 /** Bucket widths of consumption series (campus-local days and months). */
 export const ENERGY_STEPS = ['15m', '1h', '1d', '1mo'] as const;
@@ -311,6 +312,17 @@ export const ENERGY_ROUTES = {
     summary: '"Not an anomaly" feedback kept so far, oldest first',
     query: Type.Object({ meter: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })) }, { additionalProperties: false }),
     response: Type.Object({ feedback: Type.Array(AnomalyFeedbackSchema) }),
+  },
+  'GET /api/energy/alarms': {
+    summary: 'Energy alarms (energy.*) for facilities, newest first: open ones by default',
+    query: Type.Object({ state: Type.Optional(literalUnion(['open', 'raised', 'acknowledged', 'resolved'] as const, { default: 'open' })) }, { additionalProperties: false }),
+    response: Type.Object({ alarms: Type.Array(AlarmSchema) }),
+  },
+  'POST /api/energy/alarms/:id/acknowledge': {
+    summary: 'Facilities acknowledge an energy alarm (energy.* only; others 404), with an optional note',
+    params: IdParams(),
+    body: Type.Optional(Type.Object({ note: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false })),
+    response: AlarmSchema,
   },
   'GET /api/energy/schedules': {
     summary: 'Scheduled circuits: what each schedule (or a live override) wants now, and the last command sent with its confirmation',

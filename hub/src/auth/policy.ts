@@ -78,6 +78,8 @@ export const ROUTE_POLICY: Record<ApiRoute | 'GET /api/openapi.json', RoutePolic
   'POST /api/energy/schedules/override': p(FAC),
   'GET /api/energy/anomalies': p(FAC),
   'GET /api/energy/anomalies/feedback': p(FAC),
+  'GET /api/energy/alarms': p(FAC),
+  'POST /api/energy/alarms/:id/acknowledge': p(FAC),
   'POST /api/energy/anomalies/feedback': p(FAC),
   'GET /api/energy/detection': p(FAC),
   'POST /api/energy/import': p(FAC),

@@ -138,6 +138,22 @@ export const energyRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async
   );
 
   app.get(
+    '/api/energy/alarms',
+    { config: { access: ACCESS }, schema: { ...route('GET /api/energy/alarms', 400, 401, 403), tags, security } },
+    async (req) => ({ alarms: s.alarms.repo.query({ types: ['energy.*'], state: req.query.state ?? 'open', limit: 500 }).alarms }),
+  );
+
+  app.post(
+    '/api/energy/alarms/:id/acknowledge',
+    { config: { access: ACCESS }, schema: { ...route('POST /api/energy/alarms/:id/acknowledge', 400, 401, 403, 404), tags, security } },
+    async (req) => {
+      const a = s.alarms.engine.get(req.params.id);
+      if (!a || !a.type.startsWith('energy.')) throw new HubError('not_found', `energy alarm ${req.params.id}`);
+      return s.alarms.engine.acknowledge(a.id, req.user!.username, req.body?.note ?? null);
+    },
+  );
+
+  app.get(
     '/api/energy/schedules',
     {
       config: { access: ACCESS },
