@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import type { CameraStatus } from '@warden/contract';
 import type { CampusPlan } from '@warden/simulators';
 import { startOnvifSimulator, type OnvifSimulator } from '@warden/simulators/onvif/index.ts';
 import { freePort, runWarden, eventually, type WardenProcess } from '../src/testing.ts';
@@ -61,7 +62,8 @@ describe.skipIf(!hasFfmpeg)('cameras: virtual ONVIF cameras → edge → hub', (
     sim = await startOnvifSimulator({
       cameras: [
         { id: GATE_CAM, name: 'East gate', password: 'gate-cam-secret' },
-        { id: HALL_CAM, name: 'Main hall', password: 'hall-cam-secret', ptz: false },
+        // 30 s fast: its drift shows on the camera status page.
+        { id: HALL_CAM, name: 'Main hall', password: 'hall-cam-secret', ptz: false, clockOffsetMs: 30_000 },
       ],
       video: { width: 320, height: 240, fps: 5 },
     });
@@ -152,5 +154,26 @@ describe.skipIf(!hasFfmpeg)('cameras: virtual ONVIF cameras → edge → hub', (
     await eventually(async () => (await devices()).find((d) => d.id === HALL_CAM)!.online, 60_000, 'the camera back online');
     await eventually(async () => (await alarms('device.trouble')).find((a) => a.device === HALL_CAM && (a.state === 'resolved' || a.conditionCleared)), 30_000, 'trouble cleared');
     expect((await events(`type=device.offline&device=${HALL_CAM}`)).length).toBe(1);
+
+    // 5. Camera status (GET /api/cameras/status): every camera with state, last good probe, stream, drift, last event.
+    type Status = { cameras: CameraStatus[]; total: number; counts: Record<string, number>; buildings: string[] };
+    const status = (q = '') => api<Status>(base, token, `/api/cameras/status${q}`);
+    await eventually(async () => (await status()).cameras.every((c) => c.codec === 'H264' && c.lastGoodProbe !== null), 30_000, 'health reports at the hub');
+    const all = await status();
+    expect(all.total).toBe(2);
+    expect(all.counts).toMatchObject({ online: 2, offline: 0 });
+    expect(all.buildings).toEqual([building]);
+    const gate = all.cameras.find((c) => c.id === GATE_CAM)!;
+    expect(gate).toMatchObject({ state: 'online', width: 320, height: 240, fps: 5, codec: 'H264', building, zone: '1F', tampered: false });
+    expect(Math.abs(gate.driftS!)).toBeLessThanOrEqual(1);
+    const hall = all.cameras.find((c) => c.id === HALL_CAM)!;
+    expect(hall.driftS).toBeGreaterThanOrEqual(29);
+    expect(hall.driftS).toBeLessThanOrEqual(31);
+    expect(hall.lastEvent).toMatchObject({ type: 'device.online' });
+    expect((await status('?minDriftS=20')).cameras.map((c) => c.id)).toEqual([HALL_CAM]);
+    expect((await status('?state=offline')).total).toBe(0);
+    expect((await status('?q=gate&limit=1')).cameras.map((c) => c.id)).toEqual([GATE_CAM]);
+    const refused = await fetch(`${base}/api/cameras/status?limit=5000`, { headers: { authorization: `Bearer ${token}` } });
+    expect(refused.status).toBe(400);
   });
 });
