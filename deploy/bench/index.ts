@@ -15,6 +15,8 @@ const BENCHES: Record<string, () => Promise<void>> = {
   face: async () => (await import('./face.ts')).benchFace(),
   ingest: () => benchIngest(Number(process.env.WARDEN_BENCH_INGEST_RECORDS ?? 200_000)),
   latency: () => benchLatency(Number(process.env.WARDEN_BENCH_RATE ?? 500), Number(process.env.WARDEN_BENCH_SECONDS ?? 10)),
+  storm: async () => (await import('./storm.ts')).benchStorm(Number(process.env.WARDEN_BENCH_STORM_EVENTS ?? 80_000)),
+  overload: async () => (await import('./overload.ts')).benchOverload(Number(process.env.WARDEN_BENCH_SECONDS ?? 8)),
 };
 
 /** `npm run bench [names...]`: each benchmark prints Warden's numbers beside a baseline measured in the same run. */
