@@ -7,6 +7,7 @@ export const PAGES = [
   { id: 'alarms', label: 'nav.alarms', roles: ['security'] },
   { id: 'site', label: 'nav.site', roles: ['security'] },
   { id: 'cameras', label: 'nav.cameras', roles: ['security', 'supervisor'] },
+  { id: 'cameraStatus', label: 'nav.cameraStatus', roles: ['security', 'supervisor'] },
   { id: 'devices', label: 'nav.devices', roles: ['security', 'dorm', 'facilities'] },
   { id: 'energy', label: 'nav.energy', roles: ['facilities'] },
   { id: 'energyCost', label: 'nav.energyCost', roles: ['facilities'] },
@@ -16,6 +17,7 @@ export const PAGES = [
   { id: 'faces', label: 'nav.faces', roles: ['security', 'dorm'] },
   { id: 'attendance', label: 'nav.attendance', roles: ['dorm'] },
   { id: 'gateways', label: 'nav.gateways', roles: [] },
+  { id: 'proposals', label: 'nav.proposals', roles: [] },
   { id: 'audit', label: 'nav.audit', roles: ['facilities'] },
   { id: 'users', label: 'nav.users', roles: [] },
 ] as const satisfies readonly PageDef[];

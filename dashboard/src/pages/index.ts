@@ -4,6 +4,8 @@ import { AlarmsPage } from './AlarmsPage.tsx';
 import { AttendancePage } from './AttendancePage.tsx';
 import { AuditPage } from './AuditPage.tsx';
 import { CamerasPage } from './CamerasPage.tsx';
+import { CameraStatusPage } from './CameraStatusPage.tsx';
+import { ProposalsPage } from './ProposalsPage.tsx';
 import { DevicesPage } from './DevicesPage.tsx';
 import { EnergyAnomaliesPage } from './EnergyAnomaliesPage.tsx';
 import { EnergyCostPage } from './EnergyCostPage.tsx';
@@ -22,6 +24,8 @@ export const PAGE_COMPONENTS: Record<PageId, ComponentType> = {
   alarms: AlarmsPage,
   site: SitePage,
   cameras: CamerasPage,
+  cameraStatus: CameraStatusPage,
+  proposals: ProposalsPage,
   devices: DevicesPage,
   energy: EnergyPage,
   energyCost: EnergyCostPage,
