@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { hubPath } from '../api/client.ts';
-import type { Anomalies, Anomaly, Detection } from '@warden/contract';
+import type { Alarm, Anomalies, Anomaly, Detection } from '@warden/contract';
 import { AnomalyChart } from '../components/AnomalyChart.tsx';
 import { fullTime } from '../lib/format.ts';
 import { addDays, anomalyChartWindow, anomalyKinds, anomalySentence, dayStart, filterAnomalies, formatNumber, fromDateInput, toDateInput } from '../lib/energy.ts';
@@ -28,6 +28,12 @@ export function EnergyAnomaliesPage() {
   const toDay = fromDateInput(toS);
   const path = from !== null && toDay !== null && from <= toDay ? hubPath('GET /api/energy/anomalies', { query: { from, to: Math.min(addDays(toDay, 1), Math.max(now, from + 1)) } }) : null;
   const fetched = useHubGet(path, setAnswer);
+  const [alarms, setAlarms] = useState<Alarm[]>([]);
+  const alarmsFetched = useHubGet(hubPath('GET /api/energy/alarms', { query: { state: 'open' } }), (r) => setAlarms(r.alarms));
+  const reload = () => {
+    fetched.reload();
+    alarmsFetched.reload();
+  };
   const kinds = useMemo(() => anomalyKinds(answer?.anomalies ?? []), [answer]);
   const shown = useMemo(() => filterAnomalies(answer?.anomalies ?? [], { kind, q }), [answer, kind, q]);
 
@@ -61,7 +67,7 @@ export function EnergyAnomaliesPage() {
       )}
       <div data-testid="energy-anomalies">
         {shown.slice(0, limit).map((a) => (
-          <AnomalyCard key={`${a.kind}|${a.meter}|${a.from}`} a={a} now={now} onDismissed={fetched.reload} />
+          <AnomalyCard key={`${a.kind}|${a.meter}|${a.from}`} a={a} now={now} alarm={alarms.find((x) => x.device === a.meter && x.type === `energy.${a.kind}`) ?? null} onChanged={reload} />
         ))}
       </div>
       {shown.length > limit && (
@@ -86,7 +92,7 @@ export function EnergyAnomaliesPage() {
   );
 }
 
-function AnomalyCard({ a, now, onDismissed }: { a: Anomaly; now: number; onDismissed: () => void }) {
+function AnomalyCard({ a, now, alarm, onChanged }: { a: Anomaly; now: number; alarm: Alarm | null; onChanged: () => void }) {
   const { t, i18n } = useTranslation();
   const { api } = useSignedIn();
   const [detection, setDetection] = useState<Detection | null>(null);
@@ -102,9 +108,23 @@ function AnomalyCard({ a, now, onDismissed }: { a: Anomaly; now: number; onDismi
     setBusy(true);
     setError(null);
     try {
-      await api('POST /api/energy/anomalies/feedback', { body: { meter: a.meter, kind: a.kind, from: a.from, to: a.to, ...(note.trim() ? { note: note.trim() } : {}) } });
+      await api('POST /api/energy/anomalies/feedback', { body: { meter: a.meter, kind: a.kind, from: a.from, to: a.to, ...(note.trim() ? { note: note.trim() } : {}), ...(alarm ? { alarm: alarm.id } : {}) } });
       setDone(true);
-      onDismissed();
+      onChanged();
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const acknowledge = async () => {
+    if (!alarm) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await api('POST /api/energy/alarms/:id/acknowledge', { params: { id: alarm.id }, body: note.trim() ? { note: note.trim() } : {} });
+      onChanged();
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
     } finally {
@@ -141,6 +161,16 @@ function AnomalyCard({ a, now, onDismissed }: { a: Anomaly; now: number; onDismi
       ) : (
         <div className="row">
           <input type="text" maxLength={500} placeholder={t('energy.dismissNote')} aria-label={t('energy.dismissNote')} value={note} onChange={(e) => setNote(e.target.value)} data-testid="energy-anomaly-note" />
+          {alarm && (
+            <span className="badge" data-testid="energy-anomaly-alarm" data-alarm={alarm.id} data-state={alarm.state}>
+              {t(`energy.alarmStates.${alarm.state}`, { defaultValue: alarm.state })}
+            </span>
+          )}
+          {alarm?.state === 'raised' && (
+            <button type="button" disabled={busy} onClick={() => void acknowledge()} data-testid="energy-anomaly-ack">
+              {t('energy.acknowledgeAlarm')}
+            </button>
+          )}
           <button type="button" disabled={busy} onClick={() => void dismiss()} data-testid="energy-anomaly-dismiss">
             {t('energy.notAnomaly')}
           </button>
