@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -33,6 +34,9 @@ export interface FaceServiceDeps {
 }
 
 const CAPTURE = /^face\/([^/]+)\/capture$/;
+/** How long a decided capture is remembered to recognise its QoS 1 redelivery, and how many at most. */
+const REDELIVERY_WINDOW_MS = 10 * 60_000;
+const REDELIVERY_MAX = 5000;
 
 /**
  * Face decisions on the gateway: a face terminal's capture -> pipeline -> 1:N search in the local gallery ->
@@ -48,6 +52,9 @@ export class FaceService {
   private readonly decisions: Counter<'result'>;
   private readonly latency: Histogram<'mode'>;
   private readonly dropped: Counter;
+  private readonly redelivered: Counter;
+  /** Decided captures by terminal + payload digest: when decided (monotonic ms) and the result sent. */
+  private readonly decided = new Map<string, { at: number; reply: Record<string, unknown> | undefined }>();
 
   private constructor(
     private readonly d: FaceServiceDeps,
@@ -65,6 +72,11 @@ export class FaceService {
       registers: [d.registry],
     });
     this.dropped = new Counter({ name: 'warden_edge_face_captures_dropped_total', help: 'Captures refused because too many were waiting', registers: [d.registry] });
+    this.redelivered = new Counter({
+      name: 'warden_edge_face_captures_redelivered_total',
+      help: 'Captures received again after their decision (QoS 1 redelivery): answered with the first result, not decided twice',
+      registers: [d.registry],
+    });
   }
 
   static async start(d: FaceServiceDeps): Promise<FaceService> {
@@ -133,6 +145,18 @@ export class FaceService {
     if (handler?.type !== 'uplink' || !handler.check.check(parsed.value)) return this.refuse('schema_invalid', deviceId, topic, handler?.check.explain(parsed.value) ?? 'no capture schema');
     const m = parsed.value as CaptureMessage;
     if (m.image === undefined && m.card === undefined && m.qr === undefined) return this.refuse('schema_invalid', deviceId, topic, 'a capture needs image, card or qr');
+    // Decided once: a capture that names itself (ref or t) and arrives again byte for byte from the same terminal is
+    // its QoS 1 redelivery (the terminal missed the PUBACK and resent it). It gets the first decision's answer again:
+    // no second unlock, no second record. Captures run one at a time, so the first is decided before this check.
+    const key = m.ref !== undefined || m.t !== undefined ? `${deviceId}\u0000${createHash('sha256').update(payload).digest('base64')}` : undefined;
+    const now = performance.now();
+    const earlier = key ? this.decided.get(key) : undefined;
+    if (earlier && now - earlier.at < REDELIVERY_WINDOW_MS) {
+      this.redelivered.inc();
+      this.log.warn('face_redelivered', { device: deviceId, ref: m.ref }, 'face capture received again (redelivery): answered with its first decision');
+      if (earlier.reply) await this.reply(deviceId, earlier.reply);
+      return;
+    }
     const policy = this.policy(device);
     const ts = m.t !== undefined && Number.isFinite(m.t) ? Math.round(m.t) : undefined;
 
@@ -163,18 +187,30 @@ export class FaceService {
       const seconds = (device.options as FaceTerminalOptions).unlockSeconds;
       this.d.execute(Buffer.from(JSON.stringify({ v: CONTRACT_VERSION, id: newId(), device: door, action: 'door.unlock', params: { seconds }, ts: Date.now() })));
     }
-    await this.reply(deviceId, {
+    const answer = {
       ...(m.ref ? { ref: m.ref } : {}),
       result: first.result,
       ...(first.person ? { person: first.person } : {}),
       ...(first.score !== undefined ? { score: first.score } : {}),
       ...(first.reason ? { reason: first.reason } : {}),
       ...(first.open && !door ? { open: (device.options as FaceTerminalOptions).unlockSeconds } : {}),
-    });
+    };
+    if (key) this.remember(key, now, answer);
+    await this.reply(deviceId, answer);
     this.latency.observe({ mode: policy.mode }, (performance.now() - received) / 1000);
     for (const dec of decisions) {
       this.decisions.inc({ result: dec.result });
       if (dec.emissions.length) this.d.emit(deviceId, dec.emissions.map((e) => ({ ...e, ts: ts ?? e.ts })));
+    }
+  }
+
+  private remember(key: string, at: number, reply: Record<string, unknown>): void {
+    this.decided.delete(key);
+    this.decided.set(key, { at, reply });
+    // Oldest first (insertion order): drop what is past the window, and beyond the cap the oldest.
+    for (const [k, v] of this.decided) {
+      if (this.decided.size <= REDELIVERY_MAX && at - v.at < REDELIVERY_WINDOW_MS) break;
+      this.decided.delete(k);
     }
   }
 
