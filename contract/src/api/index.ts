@@ -11,6 +11,7 @@ import { FACE_ROUTES } from './faces.ts';
 import { GATEWAY_ROUTES } from './gateways.ts';
 import { HEALTH_ROUTES } from './health.ts';
 import { SITE_ROUTES } from './site.ts';
+import { SNAPSHOT_ROUTES } from './snapshots.ts';
 import { TELEMETRY_ROUTES } from './telemetry.ts';
 import { USER_ROUTES } from './users.ts';
 
@@ -39,6 +40,7 @@ export * from './gateways.ts';
 export * from './health.ts';
 export * from './live.ts';
 export * from './site.ts';
+export * from './snapshots.ts';
 export * from './telemetry.ts';
 export * from './users.ts';
 
@@ -58,6 +60,7 @@ export const API_ROUTES = {
   ...ATTENDANCE_ROUTES,
   ...CAMERA_ROUTES,
   ...USER_ROUTES,
+  ...SNAPSHOT_ROUTES,
 } as const;
 
 type StaticOf<D, K extends string> = D extends { readonly [P in K]: infer S extends TSchema } ? Static<S> : undefined;

@@ -5,8 +5,9 @@ import { pino, type Logger } from 'pino';
 import { HubError, errorBody } from '../errors.ts';
 import { registerAccess } from './access.ts';
 import { registerDashboard } from './dashboard.ts';
-import { registerRateLimit } from './rate-limit.ts';
+import { snapshotRoutes } from '../snapshots/routes.ts';
 import { httpsOptions } from './tls.ts';
+import { registerRateLimit } from './rate-limit.ts';
 import { alarmRoutes } from './routes/alarms.ts';
 import { attendanceRoutes } from './routes/attendance.ts';
 import { auditRoutes } from './routes/audit.ts';
@@ -61,7 +62,7 @@ export async function buildApi(s: ApiServices, log: Logger | false): Promise<Api
   // After authentication (its hook runs first), so the limit is per user.
   registerRateLimit(app, s.config.limits, s.metrics.registry);
   app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
-  for (const routes of [healthRoutes, authRoutes, cameraRoutes, gatewayRoutes, deviceRoutes, eventRoutes, telemetryRoutes, auditRoutes, alarmRoutes, siteRoutes, energyRoutes, faceRoutes, attendanceRoutes, userRoutes]) {
+  for (const routes of [healthRoutes, authRoutes, cameraRoutes, gatewayRoutes, deviceRoutes, eventRoutes, telemetryRoutes, auditRoutes, alarmRoutes, siteRoutes, energyRoutes, faceRoutes, attendanceRoutes, userRoutes, ...(s.snapshots ? [snapshotRoutes(s.snapshots)] : [])]) {
     await app.register(routes, { s });
   }
   await registerDashboard(app, s.config.dashboard.dir);

@@ -11,6 +11,7 @@ import { buildApi } from './app.ts';
 import { durationMs } from '../config.ts';
 import type { ApiApp, ApiServices } from './services.ts';
 import { isVideoRequest } from '../video/relay.ts';
+import { SnapshotStore } from '../snapshots/store.ts';
 
 export interface ApiModuleOptions {
   version: string;
@@ -64,6 +65,7 @@ export class ApiModule implements HubModule {
         faces: o.faces.admin,
         energy: o.energy,
         ...(o.attendance ? { attendance: o.attendance.service } : {}),
+        snapshots: new SnapshotStore(stores.db, config.dataDir),
         mqttClients: () => broker.aedes.connectedClients,
         createGateway: o.createGateway,
         ...(o.gatewayCredentials ? { gatewayCredentials: o.gatewayCredentials } : {}),

@@ -17,6 +17,7 @@ import type { TelemetryStore } from '../store/telemetry.ts';
 import type { FaceAdmin } from '../faces/service.ts';
 import type { EnergyModule } from '../energy/module.ts';
 import type { AttendanceService } from '../attendance/service.ts';
+import type { SnapshotStore } from '../snapshots/store.ts';
 
 /** What the routes work with; built once by startHub. */
 export interface ApiServices {
@@ -44,6 +45,8 @@ export interface ApiServices {
   energy: EnergyModule;
   /** Dorm attendance (hub/src/attendance). */
   attendance?: AttendanceService;
+  /** Camera snapshots' index and files (hub/src/snapshots); its routes are registered when present. */
+  snapshots?: SnapshotStore;
   mqttClients(): number;
   /** Creates a gateway with a fresh password; refuses an existing id. */
   createGateway(id: string, name: string | undefined): Promise<{ id: string; password: string }>;

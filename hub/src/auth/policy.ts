@@ -54,6 +54,10 @@ export const ROUTE_POLICY: Record<ApiRoute | 'GET /api/openapi.json', RoutePolic
   'POST /api/alarms/:id/resolve': p(SEC, 'alarm'),
   'POST /api/alarms/acknowledge': p(SEC, 'alarm'),
   'GET /api/site': p('user'),
+  // Snapshots (issue 10): alarm snapshots for security, face snapshots for roles that see faces; the handler checks
+  // each one's cause and camera scope; reads are audited (face data).
+  'GET /api/snapshots': p(['security', 'dorm'], 'handler', true),
+  'GET /api/snapshots/:id': p(['security', 'dorm'], 'handler', true),
   'GET /api/audit': p(['facilities', 'supervisor']),
   'GET /api/audit/export': p(ADMIN),
   'GET /api/faces/persons': p(['security', 'dorm'], 'handler', true),

@@ -5,6 +5,8 @@ import { Counter, Gauge } from 'prom-client';
 import { VIDEO_CLOSE } from '@warden/contract';
 import { inScope, placeScope, roleAllows } from '../auth/policy.ts';
 import { startedOr, type HubContext, type HubModule } from '../module.ts';
+import { SnapshotCapture } from '../snapshots/capture.ts';
+import { SnapshotStore } from '../snapshots/store.ts';
 import { LEGACY_VIDEO_FILE } from './config.ts';
 import { VIDEO_REFUSALS, VideoRelay, type VideoAccess } from './relay.ts';
 
@@ -19,6 +21,8 @@ export const VIDEO_ROLES = ['security'] as const;
 export class VideoModule implements HubModule {
   readonly name = 'video';
   private relay_: VideoRelay | undefined;
+  private capture: SnapshotCapture | undefined;
+  private pruneTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly server: () => HttpServer) {}
 
@@ -73,9 +77,27 @@ export class VideoModule implements HubModule {
       },
     });
     log.info({ cameras: Object.values(config.cameras).filter((c) => c.url).length, maxStreams: config.maxStreams }, 'live video relay ready');
+
+    // Snapshots on alarm linkage and face events (hub/src/snapshots). Files are pruned by the lifecycle job
+    // (retention.snapshots, by file time = hub-clock time taken); their index rows here, on the same period.
+    const store = new SnapshotStore(stores.db, ctx.config.dataDir);
+    this.capture = new SnapshotCapture({ cfg: config, store, bus: ctx.bus, log: log.child({ part: 'snapshots' }), clock: ctx.clock, registry: ctx.metrics.registry });
+    const keepMs = ctx.config.retention.snapshots * 86_400_000;
+    const prune = () => {
+      try {
+        store.pruneRows(ctx.clock() - keepMs);
+      } catch (err) {
+        log.error({ err }, 'snapshots: index prune failed');
+      }
+    };
+    prune();
+    this.pruneTimer = setInterval(prune, ctx.config.retention.intervalMinutes * 60_000);
+    this.pruneTimer.unref();
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.pruneTimer);
+    await this.capture?.stop();
     await this.relay_?.close();
   }
 }
