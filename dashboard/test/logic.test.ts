@@ -99,7 +99,7 @@ describe('navigation by role', () => {
   const ids = (roles: Parameters<typeof visiblePages>[0]) => visiblePages(roles).map((p) => p.id);
 
   it('shows each role only its pages, and admin everything', () => {
-    expect(ids(['security'])).toEqual(['events', 'alarms', 'site', 'cameras', 'devices', 'faces']);
+    expect(ids(['security'])).toEqual(['events', 'alarms', 'site', 'cameras', 'cameraStatus', 'devices', 'faces']);
     expect(ids(['supervisor'])).toEqual(ids(['security']));
     expect(ids(['dorm'])).toEqual(['events', 'devices', 'faces', 'attendance']);
     expect(ids(['facilities'])).toEqual(['devices', 'energy', 'energyCost', 'energyAnomalies', 'energySchedules', 'audit']);
