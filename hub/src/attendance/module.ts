@@ -1,18 +1,25 @@
-import type { AttendanceLive, HubEvent } from '@warden/contract';
+import type { AttendanceLive, HubEvent, Scope as UserScope } from '@warden/contract';
 import type { HubConfig } from '../config.ts';
 import { startedOr, type HubContext, type HubModule } from '../module.ts';
 import type { StoredEvent } from '../store/events.ts';
-import { AttendanceService, type Scope } from './service.ts';
+import { AttendanceService, scopeOf, sees, type Scope } from './service.ts';
 import { AttendanceStore } from './store.ts';
 
 /**
- * The buildings a user may see in attendance: admin every one (null); a user with the dorm role the buildings
- * assigned in `faces.dormManagers`; anyone else none.
+ * What a user may see in attendance: admin everything (null); a dorm manager the buildings assigned in
+ * `faces.dormManagers` and their user scope's `dorms`; a counsellor (辅导员) the students in their scope's `students`
+ * wherever they live plus the dorm buildings in `dorms`/`buildings`; anyone else nothing.
  */
-export function attendanceScope(user: { username: string; roles: readonly string[] }, config: HubConfig): Scope {
+export function attendanceScope(user: { username: string; roles: readonly string[]; scope?: UserScope }, config: HubConfig): Scope {
   if (user.roles.includes('admin')) return null;
-  if (!user.roles.includes('dorm')) return new Set();
-  return new Set(config.faces.dormManagers[user.username] ?? []);
+  const buildings = new Set<string>();
+  const students: string[] = [];
+  if (user.roles.includes('dorm')) for (const b of [...(config.faces.dormManagers[user.username] ?? []), ...(user.scope?.dorms ?? [])]) buildings.add(b);
+  if (user.roles.includes('counsellor')) {
+    for (const b of [...(user.scope?.dorms ?? []), ...(user.scope?.buildings ?? [])]) buildings.add(b);
+    students.push(...(user.scope?.students ?? []));
+  }
+  return scopeOf(buildings, students);
 }
 
 /**
@@ -30,10 +37,13 @@ export class AttendanceModule implements HubModule {
   }
 
   /** For the live feed: may this user receive this message? Attendance messages and check-in events are scoped by building. */
-  mayReceive(user: { username: string; roles: readonly string[] }, config: HubConfig, channel: string, msg: unknown): boolean {
+  mayReceive(user: { username: string; roles: readonly string[]; scope?: UserScope }, config: HubConfig, channel: string, msg: unknown): boolean {
     if (channel === 'attendance') {
       const scope = attendanceScope(user, config);
-      return scope === null || scope.has((msg as AttendanceLive).building);
+      const m = msg as AttendanceLive;
+      if (scope === null || scope.has(m.building)) return true;
+      // A counsellor gets their students' state changes and corrections (a building's report list is not narrowed per row).
+      return m.kind !== 'report' && sees(scope, m.row.building, m.row.student);
     }
     if (channel === 'event' && (msg as HubEvent).type === 'attendance.checkin') {
       // Staff who see every event (admin, security) see check-ins; a dorm manager only their residents'.

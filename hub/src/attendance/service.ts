@@ -47,8 +47,22 @@ function insertSorted(list: Crossing[], c: Crossing): void {
   list.splice(i, 0, c);
 }
 
-/** Buildings a user may see: null = all (admin). */
-export type Scope = ReadonlySet<string> | null;
+/**
+ * What a user may see: null = all (admin); else the buildings in the set, plus (a counsellor's) students by id
+ * wherever they live.
+ */
+export type Scope = (ReadonlySet<string> & { readonly students?: ReadonlySet<string> }) | null;
+
+/** A scope of buildings and students. */
+export function scopeOf(buildings: Iterable<string>, students: Iterable<string> = []): NonNullable<Scope> {
+  const st = new Set(students);
+  return st.size > 0 ? Object.assign(new Set(buildings), { students: st }) : new Set(buildings);
+}
+
+/** Does the scope show this student's row in this building? */
+export function sees(scope: Scope, building: string, student: string): boolean {
+  return scope === null || scope.has(building) || scope.students?.has(student) === true;
+}
 
 export interface AttendanceDeps {
   store: AttendanceStore;
@@ -186,6 +200,18 @@ export class AttendanceService {
 
   student(id: string): Student | null {
     return this.roster.students.get(id) ?? null;
+  }
+
+  /** Buildings of the roster a scope shows: its buildings, and where its students live now. */
+  visibleBuildings(scope: Scope): string[] {
+    const all = this.buildings();
+    if (scope === null) return all;
+    const mine = new Set(all.filter((b) => scope.has(b)));
+    for (const s of scope.students ?? []) {
+      const p = this.roster.current(s);
+      if (p) mine.add(p.building);
+    }
+    return [...mine].sort();
   }
 
   /** Buildings of the roster (any night). */
@@ -330,9 +356,11 @@ export class AttendanceService {
       ? only.flatMap((id) => {
           const student = this.roster.students.get(id);
           const place = this.roster.placementOn(id, night);
-          return student && place && (!scope || scope.has(place.building)) ? [{ student, place }] : [];
+          return student && place && sees(scope, place.building, id) ? [{ student, place }] : [];
         })
-      : this.roster.residents(night, scope ?? undefined);
+      : scope?.students?.size
+        ? this.roster.residents(night).filter((r) => sees(scope, r.place.building, r.student.id))
+        : this.roster.residents(night, scope ?? undefined);
     const crossings = this.crossings(lookbackStart, b.end, only);
     const leave = this.d.store.onLeave(night);
     // To the night's end: an outage stamped after now is passed on, and the resolver says when it starts to count.
@@ -466,7 +494,7 @@ export class AttendanceService {
   /** Live rows with what was reported: a reported night keeps its revision and correction time. */
   night(night: string, scope: Scope): NightRow[] {
     const rows = [...this.cache(night).rows.values()];
-    return scope === null ? rows : rows.filter((r) => scope.has(r.building));
+    return scope === null ? rows : rows.filter((r) => sees(scope, r.building, r.student));
   }
 
   /** Re-resolves a reported night of one student; when it changed, a new revision with the time and cause. */
@@ -528,7 +556,10 @@ export class AttendanceService {
   exceptions(night: string, scope: Scope): NightRow[] {
     const order: Record<string, number> = { absent: 0, unknown: 1, late: 2 };
     const rows: NightRow[] = [];
-    for (const [building, list] of this.cache(night).flagged) if (scope === null || scope.has(building)) for (const r of list.values()) rows.push(r);
+    for (const [building, list] of this.cache(night).flagged) {
+      if (scope === null || scope.has(building)) for (const r of list.values()) rows.push(r);
+      else if (scope.students?.size) for (const r of list.values()) if (scope.students.has(r.student)) rows.push(r);
+    }
     const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
     return rows.sort((a, b) => order[a.state]! - order[b.state]! || cmp(a.building, b.building) || byNumber(a.room, b.room) || cmp(a.student, b.student));
   }
@@ -627,7 +658,7 @@ export class AttendanceService {
 
   /** A student may be seen when they lived in a visible building on the night in question, or live there now. */
   inScope(student: string, scope: Scope, night?: string): boolean {
-    if (scope === null) return true;
+    if (scope === null || scope.students?.has(student)) return true;
     const places = [this.roster.current(student), night ? this.roster.placementOn(student, night) : null];
     return places.some((p) => p !== null && scope.has(p.building));
   }
@@ -642,7 +673,7 @@ export class AttendanceService {
     const s = this.roster.students.get(student);
     if (!s || !this.inScope(student, scope)) throw new HubError('not_found', `student ${student}`);
     const today = this.cal.nightOf(this.d.now());
-    const nights = this.d.store.nightsOf(student, from, to).filter((r) => scope === null || scope.has(r.building));
+    const nights = this.d.store.nightsOf(student, from, to).filter((r) => sees(scope, r.building, r.student));
     // Tonight (not reported yet) leads the list.
     if (today >= from && today <= to && !nights.some((r) => r.night === today)) {
       const row = this.resolve(today, scope, [student])[0];
@@ -655,7 +686,7 @@ export class AttendanceService {
   /** Reported nights per building between two dates, with the late+absent rate per week (weeks start on Monday). */
   summary(from: string, to: string, period: 'week' | 'semester', scope: Scope): Summary {
     this.flush();
-    const rows = this.d.store.nightsBetween(from, to).filter((r) => scope === null || scope.has(r.building));
+    const rows = this.d.store.nightsBetween(from, to).filter((r) => sees(scope, r.building, r.student));
     const byBuilding = new Map<string, { counts: Record<string, number>; weeks: Map<string, { nights: number; late: number; absent: number }> }>();
     for (const r of rows) {
       let b = byBuilding.get(r.building);

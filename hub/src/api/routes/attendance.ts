@@ -46,8 +46,7 @@ export const attendanceRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = a
   );
 
   app.get('/api/attendance/buildings', { config: { access: ['dorm'] }, schema: { ...route('GET /api/attendance/buildings', 401, 403), tags, security } }, async (req) => {
-    const sc = scope(req);
-    return { buildings: svc().buildings().filter((b) => sc === null || sc.has(b)) };
+    return { buildings: svc().visibleBuildings(scope(req)) };
   });
 
   app.get('/api/attendance/board', { config: { access: ['dorm'] }, schema: { ...route('GET /api/attendance/board', 400, 401, 403), tags, security } }, async (req) =>
@@ -55,9 +54,8 @@ export const attendanceRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = a
   );
 
   const exceptions = (req: FastifyRequest, night: string, building?: string) => {
-    let sc = scope(req);
-    if (building) sc = sc === null || sc.has(building) ? new Set([building]) : new Set();
-    return svc().exceptions(night, sc);
+    const rows = svc().exceptions(night, scope(req));
+    return building ? rows.filter((r) => r.building === building) : rows;
   };
 
   app.get('/api/attendance/exceptions', { config: { access: ['dorm'] }, schema: { ...route('GET /api/attendance/exceptions', 400, 401, 403), tags, security } }, async (req) => {
