@@ -515,6 +515,11 @@ export const en: Messages = {
   deviceKinds,
   dataKeys: {
     state: 'state',
+    drift_s: 'clock drift (s)',
+    width: 'width',
+    height: 'height',
+    fps: 'fps',
+    codec: 'codec',
     door: 'door',
     seconds: 'seconds',
     by: 'by',

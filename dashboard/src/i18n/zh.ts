@@ -517,6 +517,11 @@ export const zh = {
   /** Labels for the fields of event data (keys of the contract's EVENT_SCHEMAS); unknown keys show as-is. */
   dataKeys: {
     state: '状态',
+    drift_s: '时钟偏差(秒)',
+    width: '宽',
+    height: '高',
+    fps: '帧率',
+    codec: '编码',
     door: '门',
     seconds: '秒数',
     by: '操作人',
