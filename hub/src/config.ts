@@ -120,11 +120,6 @@ export const HubConfigSchema = Type.Object(
           default: true,
           description: "keep the new devices a gateway declares in its retained inventory as proposals (status 'proposed') for an admin to adopt; off: refuse them",
         }),
-        adoptInventory: Type.Boolean({
-          default: false,
-          description:
-            "UNSAFE, for test benches only: adopt a new device with the kind, building and zone its gateway's inventory claims (before issue 9's registry). Off: inventories only propose",
-        }),
         registry: Type.Array(
           Type.Object(
             {
