@@ -6,7 +6,7 @@ import { gatewayTopic, newId } from '@warden/contract';
 import { decideFace, type PointPolicy } from '@warden/edge/face/decide.ts';
 import { policyForMatch } from '@warden/edge/face/sync.ts';
 import { FacePipeline, decodeImage, type FaceResult } from '@warden/models';
-import { FakeGatewayBatches, api, connectGateway, eventually, inventory, login, testHub, type TestHub } from '../../hub/test/helpers.ts';
+import { FakeGatewayBatches, api, connectGateway, eventually, inventory, login, registered, testHub, type TestHub } from '../../hub/test/helpers.ts';
 import { FACES_DIR, HAVE_FACES, packageFacePhotos, syncedGateway, type SyncedGateway } from './faces-helpers.ts';
 
 interface PersonBody {
@@ -37,6 +37,8 @@ describe('face enrolment and gallery sync (real hub, real MQTT gateways)', () =>
         { username: 'guard', roles: ['security'], password: 'guard-password' },
       ],
       faces: { dormManagers: { 'warden-a': ['dorm-a'] } },
+      // The gate's trajectory camera is in the hub's registry (issue 9: inventories only report).
+      ...registered({ 'gw-gate': { password: 'gate-gateway-password', devices: [{ id: 'gate-cam-1', kind: 'face_terminal' }] } }),
     });
     admin = await login(t.hub);
     pipeline = await FacePipeline.create({ liveness: false });

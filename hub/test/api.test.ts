@@ -1,7 +1,7 @@
 import type { MqttClient } from 'mqtt';
 import { gatewayTopic, validateCommand } from '@warden/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ackWatcher, api, connectGateway, eventually, FakeGatewayBatches, inventory, login, metric, testHub, type TestHub } from './helpers.ts';
+import { ackWatcher, api, connectGateway, eventually, FakeGatewayBatches, inventory, login, metric, registered, testHub, type TestHub } from './helpers.ts';
 
 interface Ev {
   id: string;
@@ -13,6 +13,15 @@ interface Ev {
   receivedAt: number;
   data: Record<string, unknown>;
 }
+
+/** The hub's registry holds these (issue 9: the gateway's inventory only reports them). */
+const API_DEVICES = [
+  { id: 'door-a', kind: 'door', building: 'b1', name: 'Door A' },
+  { id: 'door-b', kind: 'door', building: 'b2' },
+  { id: 'relay-1', kind: 'actuator', building: 'b1' },
+  { id: 'smoke-1', kind: 'fire_sensor', building: 'b1' },
+  { id: 'meter-1', kind: 'meter' },
+];
 
 describe('REST API', () => {
   let t: TestHub;
@@ -31,19 +40,14 @@ describe('REST API', () => {
         { username: 'fac', roles: ['facilities'], password: 'facilities-password' },
       ],
       auth: { loginAttemptsPerMinute: 3 },
+      ...registered({ 'gw-api': { password: 'api-gateway-password', devices: API_DEVICES } }),
     });
     await t.hub.provisionGateway('gw-api', 'API gateway', 'api-gateway-password');
     gw = await connectGateway(t.hub.mqttUrl, 'gw-api', 'api-gateway-password');
     const acks = await ackWatcher(gw, 'gw-api');
     await gw.publishAsync(
       gatewayTopic('gw-api', 'inventory'),
-      inventory('gw-api', [
-        { id: 'door-a', kind: 'door', building: 'b1', name: 'Door A' },
-        { id: 'door-b', kind: 'door', building: 'b2' },
-        { id: 'relay-1', kind: 'actuator', building: 'b1' },
-        { id: 'smoke-1', kind: 'fire_sensor', building: 'b1' },
-        { id: 'meter-1', kind: 'meter' },
-      ]),
+      inventory('gw-api', API_DEVICES),
       { qos: 1, retain: true },
     );
     // 30 events a minute apart alternating doors, and one hour of meter readings every minute.
@@ -246,7 +250,9 @@ describe('REST API', () => {
   it('refuses a command for a device whose gateway is not connected', async () => {
     const other = await connectGateway(t.hub.mqttUrl, 'gw-new', (await t.hub.provisionGateway('gw-new', undefined, 'gw-new-password')).password);
     await other.publishAsync(gatewayTopic('gw-new', 'inventory'), inventory('gw-new', [{ id: 'door-new', kind: 'door' }]), { qos: 1 });
-    await eventually(async () => (await api<{ devices: unknown[] }>(t.hub, admin, '/api/devices?gateway=gw-new')).body.devices.length === 1, 'device registered');
+    await eventually(async () => (await api<{ devices: unknown[] }>(t.hub, admin, '/api/devices?gateway=gw-new')).body.devices.length === 1, 'device proposed');
+    // The gateway only proposes it; an admin adopts it (issue 9: the hub owns the registry).
+    expect((await api(t.hub, admin, '/api/devices/door-new/adopt', { method: 'POST', body: { kind: 'door' } })).status).toBe(200);
     await other.endAsync();
     await eventually(async () => {
       const res = await api<{ error?: { code: string } }>(t.hub, admin, '/api/devices/door-new/commands', { method: 'POST', body: { action: 'door.lock' } });

@@ -10,7 +10,7 @@ import { HOUR, MIN15, localTime } from '../src/energy/time.ts';
 import { MANIFEST, verifyBackup, type BackupManifest } from '../src/lifecycle/backup.ts';
 import { controlSocketPath } from '../src/lifecycle/control.ts';
 import type { Hub } from '../src/index.ts';
-import { ackWatcher, api, clockAt, connectGateway, FakeGatewayBatches, inventory, login, metric, testHub, type TestHub } from './helpers.ts';
+import { ackWatcher, api, clockAt, connectGateway, FakeGatewayBatches, inventory, login, metric, registered, testHub, type TestHub } from './helpers.ts';
 
 /**
  * `warden backup` of a RUNNING hub while a gateway keeps sending (ingest under load), then `warden restore` into a new
@@ -60,7 +60,9 @@ async function alarmsOf(hub: Hub, token: string): Promise<string[]> {
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'warden-backup-'));
-  t = await testHub({ energy, retention: { minFreeBytes: 0, minFreePercent: 0 } }, join(work, 'hub'), clock);
+  // The hub owns the registry (issue 9): the meter and doors are registered, the inventory only reports them.
+  const owned = registered({ 'gw-b': { password: 'backup-gateway-password', devices: [{ id: 'pm-a', kind: 'meter', building: 'teach-a' }, ...DOORS.map((id) => ({ id, kind: 'door', building: 'teach-a' }))] } });
+  t = await testHub({ energy, retention: { minFreeBytes: 0, minFreePercent: 0 }, ...owned }, join(work, 'hub'), clock);
   await t.hub.provisionGateway('gw-b', 'Backup', 'backup-gateway-password');
   gw = await connectGateway(t.hub.mqttUrl, 'gw-b', 'backup-gateway-password');
   const devices = [{ id: 'pm-a', kind: 'meter', building: 'teach-a' }, ...DOORS.map((id) => ({ id, kind: 'door', building: 'teach-a' }))];

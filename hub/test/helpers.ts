@@ -29,9 +29,6 @@ export async function testHub(extra: Record<string, unknown> = {}, dataDir?: str
       dataDir: dir,
       admin: { password: ADMIN_PASSWORD },
       dashboard: { dir: join(dir, 'no-dist') },
-      // Most hub tests declare their devices by a gateway inventory; the registry's own rules are tested with the
-      // secure default (registry-security.test.ts passes `devices` and gets inventories that only propose).
-      devices: { adoptInventory: true },
       // Tests fire requests far faster than a console; the REST rate limit has its own test (rate-limit.test.ts).
       limits: { requestsPerMinute: 1_000_000, requestBurst: 1_000_000 },
       ...extra,
@@ -46,6 +43,41 @@ export async function testHub(extra: Record<string, unknown> = {}, dataDir?: str
       if (!dataDir) await rm(dir, { recursive: true, force: true });
       // The face-template key file the hub made beside its data dir (hub/src/faces/keys.ts).
       if (!dataDir) await rm(`${dir}.faces-key`, { force: true });
+    },
+  };
+}
+
+export interface TestDevice {
+  id: string;
+  kind: string;
+  driver?: string;
+  building?: string;
+  zone?: string;
+  name?: string;
+}
+
+/**
+ * Hub config registering gateways and their devices the way an operator does (issue 9: the hub owns the registry,
+ * a gateway's inventory only reports): `gateways` with their passwords and `devices.registry` built from the same
+ * device list the test's gateway then reports in its inventory.
+ */
+export function registered(gws: Record<string, { password: string; name?: string; devices?: readonly TestDevice[] }>): {
+  gateways: Array<{ id: string; name?: string; password: string }>;
+  devices: { registry: Array<Record<string, string>> };
+} {
+  return {
+    gateways: Object.entries(gws).map(([id, g]) => ({ id, password: g.password, ...(g.name ? { name: g.name } : {}) })),
+    devices: {
+      registry: Object.entries(gws).flatMap(([gateway, g]) =>
+        (g.devices ?? []).map((d) => ({
+          id: d.id,
+          gateway,
+          kind: d.kind,
+          ...(d.building ? { building: d.building } : {}),
+          ...(d.zone ? { zone: d.zone } : {}),
+          ...(d.name ? { name: d.name } : {}),
+        })),
+      ),
     },
   };
 }
@@ -135,7 +167,7 @@ export class FakeGatewayBatches {
   }
 }
 
-export function inventory(gw: string, devices: Array<{ id: string; kind: string; driver?: string; building?: string; name?: string }>): string {
+export function inventory(gw: string, devices: readonly TestDevice[]): string {
   return JSON.stringify({ v: 1, gw, ts: Date.now(), devices: devices.map((d) => ({ driver: 'test-driver', ...d })) });
 }
 

@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import type { MqttClient } from 'mqtt';
 import { gatewayTopic, newId } from '@warden/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ackWatcher, api, connectGateway, eventually, FakeGatewayBatches, inventory, login, metric, testHub, type TestHub } from './helpers.ts';
+import { ackWatcher, api, connectGateway, eventually, FakeGatewayBatches, inventory, login, metric, registered, testHub, type TestHub } from './helpers.ts';
 
 interface EventsPage {
   events: Array<{ id: string; seq: number; device: string; type: string; data: Record<string, unknown> }>;
@@ -29,7 +29,12 @@ describe('ingest over real MQTT', () => {
   const rejected = (reason: string) => metric(t.hub, 'warden_hub_rejected_total', { reason });
 
   beforeAll(async () => {
-    t = await testHub();
+    t = await testHub(
+      registered({
+        'gw-in': { password: 'ingest-gateway-password', devices: [{ id: 'door-1', kind: 'door' }, { id: 'meter-1', kind: 'meter' }] },
+        'gw-other': { password: 'other-gateway-password', devices: [{ id: 'door-9', kind: 'door' }] },
+      }),
+    );
     const { password } = await t.hub.provisionGateway('gw-in', 'Ingest', 'ingest-gateway-password');
     await t.hub.provisionGateway('gw-other', 'Other', 'other-gateway-password');
     gw = await connectGateway(t.hub.mqttUrl, 'gw-in', password);

@@ -3,7 +3,7 @@ import type { MqttClient } from 'mqtt';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LiveMessages } from '../src/index.ts';
-import { api, connectGateway, eventually, FakeGatewayBatches, inventory, login, status, testHub, type TestHub } from './helpers.ts';
+import { api, connectGateway, eventually, FakeGatewayBatches, inventory, login, status, registered, testHub, type TestHub } from './helpers.ts';
 
 function connectLive(url: string, token: string | undefined): Promise<Socket> {
   return new Promise((resolve, reject) => {
@@ -29,7 +29,7 @@ describe('live feed and availability', () => {
   const g = new FakeGatewayBatches('gw-live');
 
   beforeAll(async () => {
-    t = await testHub();
+    t = await testHub(registered({ 'gw-live': { password: 'live-gateway-password', devices: [{ id: 'door-l', kind: 'door' }] } }));
     await t.hub.provisionGateway('gw-live', 'Live', 'live-gateway-password');
     token = await login(t.hub);
     live = await connectLive(t.hub.httpUrl, token);

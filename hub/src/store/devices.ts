@@ -182,7 +182,7 @@ export class DeviceRepo {
    * A device registered to another gateway is never taken over. Proposals the gateway no longer lists are dropped;
    * adopted devices stay (the hub owns them).
    */
-  applyInventory(gateway: string, devices: readonly DeviceInfo[], autoRegister: boolean, now: number, adoptInventory = false): InventoryOutcome {
+  applyInventory(gateway: string, devices: readonly DeviceInfo[], autoRegister: boolean, now: number): InventoryOutcome {
     const out: InventoryOutcome = { added: [], updated: [], removed: [], proposed: [], refused: [] };
     const run = this.db.transaction(() => {
       const listed = new Set<string>();
@@ -227,13 +227,6 @@ export class DeviceRepo {
           medium: d.medium ?? null,
           now,
         });
-        if (adoptInventory) {
-          // Test benches only (devices.adoptInventory): the gateway's word adopts the device.
-          this.register({ id: d.id, gateway, kind: d.kind, building: d.building, zone: d.zone, name: d.name, location: d.location }, now);
-          this.q.refresh.run({ id: d.id, driver: d.driver, medium: d.medium ?? null, now });
-          (owner === undefined ? out.added : out.updated).push(d.id);
-          continue;
-        }
         (owner === undefined ? out.proposed : out.updated).push(d.id);
       }
       for (const { id } of this.q.ofGateway.all(gateway)) {

@@ -7,7 +7,7 @@ import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alarm } from '../../src/alarms/types.ts';
 import type { LiveMessages } from '../../src/live/bus.ts';
-import { api, connectGateway, eventually, FakeGatewayBatches, login, status, testHub, type TestHub } from '../helpers.ts';
+import { api, connectGateway, eventually, FakeGatewayBatches, login, status, registered, testHub, type TestHub } from '../helpers.ts';
 
 type Detail = Alarm & { timeline: Array<{ kind: string; actor?: string; note?: string; detail?: Record<string, unknown> }>; cameras: string[] };
 
@@ -88,6 +88,8 @@ describe('alarms through the running hub: REST, socket.io, linkage over MQTT', (
         ],
       },
       site: { plan: join(planDir, 'plan.svg'), width: 800, height: 600, markers: [{ device: 'door-1', x: 120, y: 80 }, { device: 'gone', x: 1, y: 1 }] },
+      // The hub owns the registry (issue 9): the gateways' inventories only report these devices.
+      ...registered(Object.fromEntries(Object.entries(DEVICES).map(([gw, devices]) => [gw, { password: `${gw}-password-123`, devices }]))),
     });
     a = await gateway(t, 'gw-a');
     b = await gateway(t, 'gw-b');

@@ -12,7 +12,7 @@ import { assertNoPollution, fc, fromSchema, fuzzRun, params, payloads, text, tim
 import { ConfigError, HubConfigSchema, parseHubConfig } from '../../src/config.ts';
 import { EnergyConfigSchema } from '../../src/energy/config.ts';
 import { examineUplink } from '../../src/ingest/uplink.ts';
-import { api, connectGateway, eventually, login, metric, testHub, type TestHub } from '../helpers.ts';
+import { api, connectGateway, eventually, login, metric, registered, testHub, type TestHub } from '../helpers.ts';
 
 const RUNS = 10_000;
 /** Messages per channel over real MQTT (each is a full ingest: parse, validate, store, ack). */
@@ -105,7 +105,7 @@ describe('fuzz: a real hub (MQTT ingest and REST bodies)', () => {
   let token: string;
 
   beforeAll(async () => {
-    t = await testHub();
+    t = await testHub(registered({ [GW]: { password: 'fuzz-gateway-password', devices: [{ id: 'door-1', kind: 'door' }, { id: 'meter-1', kind: 'meter' }] } }));
     const { password } = await t.hub.provisionGateway(GW);
     gw = await connectGateway(t.hub.mqttUrl, GW, password);
     await gw.publishAsync(
