@@ -47,7 +47,7 @@ beforeAll(async () => {
   await build({ root: DASHBOARD, configFile: join(DASHBOARD, 'vite.config.ts'), logLevel: 'warn', build: { outDir: join(dir, 'dist'), emptyOutDir: true } });
   hub = await startHub(
     parseHubConfig({
-      devices: { adoptInventory: true }, // devices declared by inventory (test bench); the registry: hub/test/registry-security.test.ts
+      devices: { registry: [{ id: 'b1-gate', gateway: 'gw-dorms', kind: 'face_terminal', building: 'B1' }, { id: 'b2-gate', gateway: 'gw-dorms', kind: 'face_terminal', building: 'B2' }] }, // the hub owns the registry (issue 9): inventories only report
      
       http: { port: 0 },
       mqtt: { port: 0 },

@@ -41,7 +41,7 @@ beforeAll(async () => {
   await writeFile(plan, '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 400 300"><rect x="20" y="20" width="360" height="260" fill="#dde4ee"/></svg>');
   hub = await startHub(
     parseHubConfig({
-      devices: { adoptInventory: true }, // devices declared by inventory (test bench); the registry: hub/test/registry-security.test.ts
+      gateways: [{ id: GW, password: GW_PASSWORD }], devices: { registry: [{ id: DOOR, kind: 'door', name: 'Lab door' }, { id: CAMERA, kind: 'camera', name: 'Lab 1F camera' }, { id: 'sos-a1', kind: 'emergency_post', name: 'Lab SOS' }, { id: 'ias-a1', kind: 'intrusion_zone', name: 'Lab zone', zone: '2F' }, { id: 'smoke-a1', kind: 'fire_sensor', name: 'Lab smoke', zone: '2F' }].map((d) => ({ gateway: GW, building: 'lab', zone: '1F', ...d })) }, // the hub owns the registry (issue 9): inventories only report
      
       http: { port: 0 },
       mqtt: { port: 0 },

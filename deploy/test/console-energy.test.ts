@@ -42,7 +42,7 @@ beforeAll(async () => {
   await ensureBuilt();
   hub = await startHub(
     parseHubConfig({
-      devices: { adoptInventory: true }, // devices declared by inventory (test bench); the registry: hub/test/registry-security.test.ts
+      gateways: [{ id: GW, password: GW_PASSWORD }], devices: { registry: [...['pm-a', 'pm-a1', 'wm-a', 'pm-b'].map((id) => ({ id, gateway: GW, kind: 'meter' as const, building: 'teach-a' })), { id: RELAY, gateway: GW, kind: 'actuator', building: 'teach-a' }] }, // the hub owns the registry (issue 9): inventories only report
      
       http: { port: 0 },
       mqtt: { port: 0 },

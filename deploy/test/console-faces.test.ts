@@ -37,7 +37,6 @@ beforeAll(async () => {
   await build({ root: DASHBOARD, configFile: join(DASHBOARD, 'vite.config.ts'), logLevel: 'warn', build: { outDir: join(dir, 'dist'), emptyOutDir: true } });
   photo = await facePhoto();
   hub = await startHub(parseHubConfig({
-      devices: { adoptInventory: true }, // devices declared by inventory (test bench); the registry: hub/test/registry-security.test.ts
       http: { port: 0 }, mqtt: { port: 0 }, dataDir: join(dir, 'hub'), admin: { password: ADMIN_PASSWORD }, dashboard: { dir: join(dir, 'dist') } }), { logger: false });
   browser = await launchChromium();
 }, 120_000);

@@ -47,7 +47,7 @@ beforeAll(async () => {
   await ensureBuilt();
   hub = await startHub(
     parseHubConfig({
-      devices: { adoptInventory: true }, // devices declared by inventory (test bench); the registry: hub/test/registry-security.test.ts
+      gateways: [{ id: GW, password: GW_PASSWORD }], devices: { registry: [{ id: RELAY, gateway: GW, kind: 'actuator', building: 'teach-a', name: 'Teaching A 1F lighting' }] }, // the hub owns the registry (issue 9): inventories only report
      
       http: { port: 0 },
       mqtt: { port: 0 },

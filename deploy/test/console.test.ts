@@ -45,7 +45,7 @@ beforeAll(async () => {
   await ensureBuilt();
   hub = await startHub(
     parseHubConfig({
-      devices: { adoptInventory: true }, // devices declared by inventory (test bench); the registry: hub/test/registry-security.test.ts
+      gateways: [{ id: GW, password: GW_PASSWORD }], devices: { registry: [{ id: DEVICE, gateway: GW, kind: 'door', name: 'Test door' }] }, // the hub owns the registry (issue 9): inventories only report
       http: { port: 0 }, mqtt: { port: 0 }, dataDir, admin: { password: ADMIN_PASSWORD }, dashboard: { dir: DIST } }),
     { logger: false },
   );

@@ -50,7 +50,7 @@ describe('gallery sync into a running edge agent (real hub, real agent, real mod
 
     hub = await startHub(
       parseHubConfig({
-      devices: { adoptInventory: true }, // devices declared by inventory (test bench); the registry: hub/test/registry-security.test.ts
+      gateways: [{ id: 'gw-dorm-7', password: 'gallery-sync-gateway-pw' }], devices: { registry: [{ id: 'face-dorm-7', gateway: 'gw-dorm-7', kind: 'face_terminal' }] }, // the hub owns the registry (issue 9): inventories only report
       http: { port: 0 }, mqtt: { port: 0 }, dataDir: join(tmp.dir, 'hub'), admin: { password: 'admin-password' }, dashboard: { dir: join(tmp.dir, 'no-dist') } }),
       { logger: false },
     );
