@@ -19,6 +19,7 @@ const USERS: Array<{ username: string; roles: Role[]; scope?: Record<string, str
   { username: 'dorma', roles: ['dorm'], scope: { dorms: ['A'] } },
   { username: 'dormb', roles: ['dorm'], scope: { dorms: ['B'] } },
   { username: 'fac', roles: ['facilities'] },
+  { username: 'cou', roles: ['counsellor'], scope: { students: ['s1'], dorms: ['A'] } },
   { username: 'victim', roles: ['security'] },
   { username: 'leaver', roles: ['security'] },
 ];
@@ -41,8 +42,22 @@ describe('trust: authorisation, sessions, lockout, audit', () => {
   const g = new FakeGatewayBatches('gw-t');
 
   beforeAll(async () => {
-    t = await testHub({ users: USERS.map((u) => ({ ...u, password: PW })) }, undefined);
-    await t.hub.provisionGateway('gw-t', 'Trust', 'trust-gateway-password');
+    t = await testHub({
+      users: USERS.map((u) => ({ ...u, password: PW })),
+      gateways: [
+        { id: 'gw-t', name: 'Trust', password: 'trust-gateway-password' },
+        { id: 'gw-u', name: 'Building B only', password: 'other-gateway-password' },
+      ],
+      // The hub owns the registry: the doors are registered here, the gateway's inventory only reports them.
+      devices: {
+        registry: [
+          { id: 'door-a', gateway: 'gw-t', kind: 'door', building: 'A' },
+          { id: 'door-b', gateway: 'gw-t', kind: 'door', building: 'B' },
+          { id: 'door-u', gateway: 'gw-u', kind: 'door', building: 'B' },
+        ],
+      },
+      site: { markers: [{ device: 'door-a', x: 10, y: 10 }, { device: 'door-b', x: 20, y: 20 }, { device: 'door-gone', x: 30, y: 30 }] },
+    });
     gw = await connectGateway(t.hub.mqttUrl, 'gw-t', 'trust-gateway-password');
     await gw.publishAsync(gatewayTopic('gw-t', 'status'), status('gw-t', 'online'), { qos: 1, retain: true });
     await gw.publishAsync(
@@ -55,7 +70,7 @@ describe('trust: authorisation, sessions, lockout, audit', () => {
     );
     tokens.admin = await login(t.hub);
     for (const u of USERS) tokens[u.username] = await login(t.hub, u.username, PW);
-    await eventually(async () => (await api<{ devices: unknown[] }>(t.hub, tokens.admin!, '/api/devices?gateway=gw-t')).body.devices.length === 2, 'inventory adopted');
+    await eventually(async () => (await api<{ devices: Array<{ driver: string }> }>(t.hub, tokens.admin!, '/api/devices?gateway=gw-t')).body.devices.every((d) => d.driver === 'test-driver'), 'inventory reported');
   }, 60_000);
   afterAll(async () => {
     gw?.end(true);
@@ -66,8 +81,8 @@ describe('trust: authorisation, sessions, lockout, audit', () => {
     const doc = (await api<{ paths: Record<string, Record<string, unknown>> }>(t.hub, null, '/api/openapi.json')).body;
     const routes = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => ({ method: m.toUpperCase(), path: p })));
     expect(routes.length).toBeGreaterThan(40);
-    const roles = ['sec', 'sup', 'dorma', 'fac'] as const;
-    const roleOf: Record<(typeof roles)[number], Role[]> = { sec: ['security'], sup: ['supervisor'], dorma: ['dorm'], fac: ['facilities'] };
+    const roles = ['sec', 'sup', 'dorma', 'fac', 'cou'] as const;
+    const roleOf: Record<(typeof roles)[number], Role[]> = { sec: ['security'], sup: ['supervisor'], dorma: ['dorm'], fac: ['facilities'], cou: ['counsellor'] };
     let refused = 0;
     for (const { method, path } of routes) {
       const key = path.replace(/\{(\w+)\}/g, ':$1');
@@ -103,6 +118,19 @@ describe('trust: authorisation, sessions, lockout, audit', () => {
     const seen = (await api<{ devices: Array<{ id: string }> }>(t.hub, tokens.seca!, '/api/devices?gateway=gw-t')).body.devices.map((d) => d.id);
     expect(seen).toEqual(['door-a']);
     expect((await api(t.hub, tokens.seca!, '/api/telemetry?device=door-b&metric=x')).status).toBe(403);
+  });
+
+  it('scope: gateways and the site plan are narrowed to the user\'s buildings (a gateway with no device in scope is not listed)', async () => {
+    const gws = async (tok: string) => (await api<{ gateways: Array<{ id: string }> }>(t.hub, tok, '/api/gateways')).body.gateways.map((g) => g.id).sort();
+    expect(await gws(tokens.admin!)).toEqual(['gw-t', 'gw-u']);
+    expect(await gws(tokens.sec!)).toEqual(['gw-t', 'gw-u']);
+    expect(await gws(tokens.seca!)).toEqual(['gw-t']);
+    expect(await gws(tokens.dormb!)).toEqual(['gw-t', 'gw-u']);
+    expect(await gws(tokens.dorma!)).toEqual(['gw-t']);
+    const markers = async (tok: string) => (await api<{ markers: Array<{ device: string }> }>(t.hub, tok, '/api/site')).body.markers.map((m) => m.device);
+    expect(await markers(tokens.admin!)).toEqual(['door-a', 'door-b', 'door-gone']);
+    expect(await markers(tokens.seca!)).toEqual(['door-a']);
+    expect(await markers(tokens.dormb!)).toEqual(['door-b']);
   });
 
   it('live feed: facilities get no card events, an out-of-scope dorm manager nothing of building A, the in-scope one does', async () => {

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { HubError } from '../../errors.ts';
+import { inScope, isScoped } from '../../auth/policy.ts';
 import { userOf } from '../access.ts';
 import { route } from '../schemas.ts';
 import type { ApiServices } from '../services.ts';
@@ -11,7 +12,14 @@ export const gatewayRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = asyn
       config: { access: [] },
       schema: { ...route('GET /api/gateways', 401), tags: ['gateways'], security: [{ bearer: [] }] },
     },
-    async () => ({ gateways: s.gateways.list() }),
+    // A user scoped to buildings/zones sees only the gateways with at least one device in their scope.
+    async (req) => {
+      const scope = userOf(req).scope;
+      const all = s.gateways.list();
+      if (!isScoped(scope)) return { gateways: all };
+      const visible = new Set(s.devices.list().filter((d) => inScope(scope, d)).map((d) => d.gateway));
+      return { gateways: all.filter((g) => visible.has(g.id)) };
+    },
   );
 
   app.post(

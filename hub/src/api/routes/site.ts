@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { inScope, isScoped } from '../../auth/policy.ts';
+import { userOf } from '../access.ts';
 import { route } from '../schemas.ts';
 import type { ApiServices } from '../services.ts';
 
@@ -22,12 +24,17 @@ export const siteRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async (
       config: { access: [] },
       schema: { ...route('GET /api/site', 401), tags: ['alarms'], security: [{ bearer: [] }] },
     },
-    async () => ({
-      plan: svg === null ? null : { svg, width: site.width, height: site.height },
-      markers: site.markers.map((m) => {
+    // A user scoped to buildings/zones gets only the markers of devices in their scope (an unknown device: none).
+    async (req) => {
+      const scope = userOf(req).scope;
+      const markers = site.markers.map((m) => {
         const d = s.devices.get(m.device);
         return { device: m.device, x: m.x, y: m.y, kind: d?.kind ?? null, name: d?.name ?? null, building: d?.building ?? null, zone: d?.zone ?? null, online: d?.online ?? false };
-      }),
-    }),
+      });
+      return {
+        plan: svg === null ? null : { svg, width: site.width, height: site.height },
+        markers: isScoped(scope) ? markers.filter((m) => inScope(scope, m)) : markers,
+      };
+    },
   );
 };
