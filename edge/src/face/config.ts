@@ -15,6 +15,10 @@ export const FaceSection = Type.Object(
       description: 'face descriptor model; templates from one recogniser never match another’s',
     }),
     threads: Type.Integer({ minimum: 1, maximum: 16, default: 1, description: 'ONNX Runtime threads per model' }),
+    cardsOnly: Type.Boolean({
+      default: false,
+      description: 'decide card and QR presentations only (e.g. dorm check-in points with card readers): no face models are loaded, a face image is refused',
+    }),
     maxQueue: Type.Integer({
       minimum: 1,
       maximum: 1000,

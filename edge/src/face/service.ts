@@ -58,7 +58,7 @@ export class FaceService {
 
   private constructor(
     private readonly d: FaceServiceDeps,
-    private readonly pipeline: FacePipeline,
+    private readonly pipeline: FacePipeline | null,
     readonly gallery: Gallery,
     private readonly key: Buffer,
   ) {
@@ -90,6 +90,11 @@ export class FaceService {
       gallery = new Gallery(dimensions);
       await mkdir(path.dirname(d.config.gallery), { recursive: true });
       await saveGallery(d.config.gallery, gallery, key);
+    }
+    // Card-only gateways (face.cardsOnly) decide credentials from the gallery and never load the face models.
+    if (d.config.cardsOnly) {
+      d.logger.info({ persons: gallery.personCount, credentials: 'only' }, 'face service ready (cards and QR only)');
+      return new FaceService(d, null, gallery, key);
     }
     const pipeline = await FacePipeline.create({ recogniser: d.config.recogniser, threads: d.config.threads, buildDir: d.modelsDir });
     // The first run of each ONNX session is several times slower; take it now, not at the first door.
@@ -166,6 +171,7 @@ export class FaceService {
       const credential = (m.card ?? m.qr)!;
       decisions.push(decideCredential(policy, method, credential, this.gallery.credentialOwner(credential)));
     } else {
+      if (!this.pipeline) return this.refuse('schema_invalid', deviceId, topic, 'face images are not decided at this gateway (face.cardsOnly): present a card or QR code');
       let img: RgbImage;
       try {
         img = await decodeImageAsync(Buffer.from(m.image!, 'base64'));
@@ -230,6 +236,6 @@ export class FaceService {
   async stop(): Promise<void> {
     this.stopped = true;
     await this.queue;
-    await this.pipeline.close();
+    await this.pipeline?.close();
   }
 }
