@@ -145,6 +145,7 @@ export class EnergyService {
     if (scan) this.lastScanAt = now;
     const marks = await this.store.dirty();
     const nodeFrom = new Map<string, number>();
+    const backfilled = new Map<string, number>();
     const off = this.config.utcOffsetHours;
     for (const m of this.config.meters) {
       const metric = UNITS[m.medium].register;
@@ -205,7 +206,11 @@ export class EnergyService {
         const buckets = bucketize(imported, (t) => bucketStart(t, '15m', off), (s) => nextBucket(s, '15m', off)).filter((b) => b.start >= intervalFrom);
         quarters += this.store.append(buckets.map((bucket) => ({ meter: m.id, bucket })));
       }
-      if (mark !== undefined) await this.store.clearDirty(m.id, mark);
+      if (mark !== undefined) {
+        await this.store.clearDirty(m.id, mark);
+        // Imported ahead of the frontier (or a meter's first readings): new hours too, judged from the mark.
+        if (!nodeFrom.has(m.id)) backfilled.set(m.id, Math.min(backfilled.get(m.id) ?? Infinity, mark));
+      }
       // Fingerprints of the days now fully behind the frontier, so the next scan sees only what arrives later.
       const frontier = await this.store.lastReading(m.id);
       if (frontier) await this.recordDays(m.id, metric, frontier.ts);
@@ -215,7 +220,8 @@ export class EnergyService {
       await this.store.recomputeNodesFrom(this.contributions.filter((c) => nodeFrom.has(c.meter) || this.sharesNode(c.node, c.medium, nodeFrom)), from);
     }
     // Meters recomputed behind their frontier, from where: the anomaly watch judges those hours again.
-    return { meters: this.config.meters.length, quarters, problems, recomputed, backfilled: nodeFrom };
+    for (const [meter, from] of nodeFrom) backfilled.set(meter, from);
+    return { meters: this.config.meters.length, quarters, problems, recomputed, backfilled };
   }
 
   /** History import (import.ts): checked row by row, stored, meters marked dirty; the caller rolls up. */
