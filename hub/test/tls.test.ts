@@ -61,6 +61,7 @@ describe('hub over TLS: HTTPS, MQTT over TLS with mutual TLS, live credential ro
   let foreignA: Pem;
   let token: string;
   const base = () => t.hub.httpUrl;
+  const metricsText = async () => (await https<string>(`${base()}/api/metrics`, ca.cert)).body;
 
   beforeAll(async () => {
     ca = await createCa('Test campus CA');
@@ -110,6 +111,11 @@ describe('hub over TLS: HTTPS, MQTT over TLS with mutual TLS, live credential ro
     expect(await refusal(connect(t.hub.mqttTlsUrl!, { ...asA, cert: gwB.cert, key: gwB.key }))).toBe('5');
     const metrics = (await https<string>(`${base()}/api/metrics`, ca.cert)).body;
     expect(metrics).toMatch(/warden_hub_auth_failures_total\{reason="client_cert_mismatch"\} 1/);
+    // MQTT over WebSocket (wss, on the HTTPS listener) carries no client certificate: with mutual TLS required it
+    // cannot be used to go around it.
+    expect(t.hub.mqttWsUrl).toMatch(/^wss:\/\//);
+    expect(await refusal(connect(t.hub.mqttWsUrl, { ...asA, wsOptions: { ca: ca.cert } } as IClientOptions))).toBe('5');
+    expect(await metricsText()).toMatch(/warden_hub_auth_failures_total\{reason="client_cert_required"\} 1/);
     // The TLS handshake itself refuses these (requireClientCert): they never reach MQTT.
     expect(await refusal(connect(t.hub.mqttTlsUrl!, { ...asA, cert: foreignA.cert, key: foreignA.key }))).not.toBe('connected');
     expect(await refusal(connect(t.hub.mqttTlsUrl!, asA))).not.toBe('connected');
