@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 /**
  * The energy pages in real headless Chromium against the real hub (in-process, ephemeral ports): meter registers
  * arrive as telemetry from a real MQTT client speaking the gateway protocol, the hub rolls them up, and a
- * facilities user sees totals, charts, the drill-down with the losses meter, and exports the cost report.
+ * facilities user sees totals, charts, the drill-down with the losses meter, exports the cost report and reads the
+ * detector's anomaly list.
  */
 
 const GW = 'gw-energy';
@@ -225,18 +226,19 @@ describe('energy console in a real browser against the real hub', () => {
     // The table's rows and the file agree.
     expect(await page.getByTestId('energy-cost-row').count()).toBe(lines.length - 1);
 
-    // Anomalies: Teaching B's night base load, explained with its numbers; filters by rule and text.
+    // Anomalies (the detector's alerts): Teaching B's meter went silent after its one night of readings, a
+    // missing-data alert on its chart, explained in Chinese with its numbers; filters by kind and text.
     await page.getByTestId('nav-energyAnomalies').click();
-    const night = page.locator('[data-testid="energy-anomaly-row"][data-rule="night_base_load"][data-meter="pm-b"]');
-    await night.waitFor();
-    const explanation = await night.getByTestId('energy-anomaly-message').textContent();
-    expect(explanation).toContain('空楼夜间平均功率 20 kW'); // the console's sentence, in Chinese, from the numbers
-    expect(explanation).toContain('Teaching B drew 20 kW'); // and the hub's own
-    expect(await night.locator('dd[data-key="averageKw"]').getAttribute('data-value')).toBe('20');
-    expect(await night.locator('dd[data-key="thresholdKw"]').getAttribute('data-value')).toBe('15');
-    expect(await night.textContent()).toContain('夜间基础负荷过高');
-    await page.getByTestId('energy-anomaly-rule').selectOption('night_base_load');
-    expect(await page.getByTestId('energy-anomaly-row').evaluateAll((els) => els.every((e) => e.getAttribute('data-rule') === 'night_base_load'))).toBe(true);
+    const silent = page.locator('[data-testid="energy-anomaly-row"][data-kind="missing"][data-meter="pm-b"]');
+    await silent.waitFor();
+    const hubList = await hubGet<{ anomalies: Array<{ kind: string; meter: string; text: { zh: string } }> }>('/api/energy/anomalies');
+    const hubMissing = hubList.anomalies.find((a) => a.kind === 'missing' && a.meter === 'pm-b')!;
+    expect(await silent.getByTestId('energy-anomaly-message').textContent()).toBe(hubMissing.text.zh);
+    expect(Number(await silent.locator('dd[data-key="hours"]').getAttribute('data-value'))).toBeGreaterThan(2);
+    expect(await silent.textContent()).toContain('数据缺失');
+    await silent.getByTestId('anomaly-chart').locator('canvas').waitFor();
+    await page.getByTestId('energy-anomaly-kind').selectOption('missing');
+    expect(await page.getByTestId('energy-anomaly-row').evaluateAll((els) => els.every((e) => e.getAttribute('data-kind') === 'missing'))).toBe(true);
     await page.getByTestId('energy-anomaly-q').fill('no-such-meter');
     await expect.poll(() => page.getByTestId('energy-anomaly-count').getAttribute('data-count')).toBe('0');
 
