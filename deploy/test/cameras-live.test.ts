@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { VIDEO_CLOSE, videoPath } from '@warden/contract';
+import mqtt from 'mqtt';
+import { VIDEO_CLOSE, gatewayTopic, newId, videoPath } from '@warden/contract';
 import { parseHubConfig, startHub, type Hub } from '@warden/hub';
 import { startOnvifSimulator, type OnvifSimulator } from '@warden/simulators/onvif/index.ts';
 import { eventually } from '../src/testing.ts';
@@ -15,6 +16,7 @@ const ADMIN_PASSWORD = 'cameras-live-admin';
 const FAC_PASSWORD = 'cameras-live-facilities';
 const GW = 'gw-cam';
 const CAMS = ['cam-gate-1', 'cam-hall-1'];
+const DOOR = 'door-lib-1';
 
 const hasFfmpeg = spawnSync('ffmpeg', ['-version']).status === 0;
 if (!hasFfmpeg) console.warn('skipping the live video browser test: ffmpeg is not installed (apt-get install ffmpeg)');
@@ -57,7 +59,12 @@ describe('cameras: live video in the console (real Chromium)', () => {
         admin: { password: ADMIN_PASSWORD },
         dashboard: { dir: DIST },
         gateways: [{ id: GW, password: 'gw-cam-password' }],
-        devices: { registry: CAMS.map((id, i) => ({ id, gateway: GW, kind: 'camera', building: 'lib', zone: `${i + 1}F`, name: id === CAMS[0] ? 'East gate' : 'Main hall' })) },
+        devices: {
+          registry: [
+            ...CAMS.map((id, i) => ({ id, gateway: GW, kind: 'camera', building: 'lib', zone: `${i + 1}F`, name: id === CAMS[0] ? 'East gate' : 'Main hall' })),
+            { id: DOOR, gateway: GW, kind: 'door', building: 'lib', zone: '1F', name: 'Library door' },
+          ],
+        },
         users: [{ username: 'energy', roles: ['facilities'], password: FAC_PASSWORD }],
         // Stream sources (hub.yaml `video:`); a cap of one stream to see the refusal.
         video: {
@@ -65,7 +72,9 @@ describe('cameras: live video in the console (real Chromium)', () => {
           width: 320,
           height: 240,
           transport: 'udp',
-          cameras: Object.fromEntries(CAMS.map((id) => [id, { url: `rtsp://127.0.0.1:${sim!.rtspPort}/cameras/${id}`, username: 'admin', password: `${id}-secret` }])),
+          cameras: Object.fromEntries(
+            CAMS.map((id) => [id, { url: `rtsp://127.0.0.1:${sim!.rtspPort}/cameras/${id}`, onvif: sim!.deviceUrl(id), username: 'admin', password: `${id}-secret` }]),
+          ),
         },
       }),
       // CAM_DEBUG=1 prints the hub's log (the relay's viewer joined / stream stopped lines).
@@ -143,6 +152,40 @@ describe('cameras: live video in the console (real Chromium)', () => {
     await expect.poll(() => page.locator(`[data-testid="live-view"][data-camera="${CAMS[0]}"]`).count(), { timeout: 5_000 }).toBe(0);
     await eventually(() => relayFfmpegs(sim!, CAMS[0]!).length === 0, 30_000, 'the relay’s ffmpeg gone');
     await page.close();
+  });
+
+  it('a forced door: the linkage pops its zone camera’s live view on the open console, and the alarm detail shows its snapshot', { timeout: 120_000 }, async () => {
+    const page = await signIn('admin', ADMIN_PASSWORD);
+    await expect.poll(() => page.getByTestId('nav-cameras').count(), { timeout: 15_000 }).toBe(1);
+    await page.locator('[data-testid="live-state"][data-state="live"]').waitFor({ timeout: 15_000 });
+    const gw = await mqtt.connectAsync(hub!.mqttUrl, { clientId: `warden-edge-${GW}`, username: GW, password: 'gw-cam-password', reconnectPeriod: 0 });
+    try {
+      const now = Date.now();
+      await gw.publishAsync(gatewayTopic(GW, 'status'), JSON.stringify({ v: 1, gw: GW, state: 'online', ts: now, agentVersion: 'test', startedAt: now, backlog: 0 }), { qos: 1, retain: true });
+      const record = { id: newId(), seq: 1, device: DOOR, ts: Date.now(), kind: 'event', type: 'door.forced', data: { door: 1 } };
+      await gw.publishAsync(gatewayTopic(GW, 'up'), JSON.stringify({ v: 1, gw: GW, records: [record] }), { qos: 1 });
+
+      // The popup plays the camera of the door's zone (1F: the east gate), whatever page is open.
+      const popup = page.locator('[data-testid="alarm-popup"]');
+      const view = popup.locator(`[data-testid="live-view"][data-camera="${CAMS[0]}"]`);
+      await expect.poll(() => view.getAttribute('data-state'), { timeout: 30_000 }).toBe('playing');
+      expect(await popup.locator(`[data-testid="live-view"][data-camera="${CAMS[1]}"]`).count()).toBe(0);
+      expect(relayFfmpegs(sim!, CAMS[0]!).length).toBe(1);
+
+      // The alarm's detail: the snapshot the hub took of that camera when the linkage named it.
+      await popup.locator('a').first().click();
+      const snap = page.locator(`[data-testid="snapshot"][data-camera="${CAMS[0]}"]`);
+      await expect.poll(() => snap.getAttribute('data-loaded'), { timeout: 30_000 }).toBe('true');
+      const natural = await snap.locator('img').evaluate((img) => (img as HTMLImageElement).naturalWidth);
+      expect(natural).toBeGreaterThan(0);
+
+      // Dismissing the popup closes its view: the relay's ffmpeg ends.
+      await popup.getByTestId('popup-dismiss').click();
+      await eventually(() => relayFfmpegs(sim!, CAMS[0]!).length === 0, 30_000, 'the relay’s ffmpeg gone after the popup closed');
+    } finally {
+      await gw.endAsync(true);
+      await page.close();
+    }
   });
 
   it('refuses a role without camera rights and a missing token, with close codes', { timeout: 60_000 }, async () => {

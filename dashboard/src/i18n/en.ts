@@ -146,6 +146,11 @@ export const en: Messages = {
       lost: 'Live video lost.',
     },
   },
+  snapshots: {
+    title: 'Snapshots',
+    none: 'No snapshot yet.',
+    loadFailed: 'Could not load snapshots: {{message}}',
+  },
   cameraStatus: {
     title: 'Camera status',
     search: 'Search id or name',

@@ -147,6 +147,11 @@ export const zh = {
       lost: '实时视频中断。',
     },
   },
+  snapshots: {
+    title: '抓拍',
+    none: '暂无抓拍。',
+    loadFailed: '无法加载抓拍：{{message}}',
+  },
   cameraStatus: {
     title: '摄像机状态',
     search: '搜索编号或名称',

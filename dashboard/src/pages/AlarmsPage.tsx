@@ -11,6 +11,7 @@ import { useAlarms } from '../state/alarms.tsx';
 import { useSignedIn } from '../state/auth.tsx';
 import { useHubGet } from '../state/fetch.ts';
 import { useLiveBatch } from '../state/live.tsx';
+import { SnapshotStrip } from '../components/SnapshotStrip.tsx';
 
 const ACT_ROLES: readonly Role[] = ['admin', 'security'];
 
@@ -436,6 +437,12 @@ function AlarmDetailView({ id }: { id: string }) {
             </ul>
           ) : (
             <p className="muted">{t('alarms.noCameras')}</p>
+          )}
+          {alarm.cameras.length > 0 && (
+            <>
+              <h2>{t('snapshots.title')}</h2>
+              <SnapshotStrip alarm={alarm.id} />
+            </>
           )}
           <h2>{t('alarms.timeline')}</h2>
           <ol className="timeline" data-testid="alarm-timeline">
