@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import type { EdgeConfig } from './config.ts';
 import { Availability } from './availability.ts';
+import { CameraProposals } from './camera/proposals.ts';
 import { CommandRouter } from './commands.ts';
 import { buildDeviceTable } from './devices.ts';
 import type { Emission, NativeMessage } from './driver.ts';
@@ -53,6 +54,13 @@ export async function startEdgeAgent(config: EdgeConfig, opts: StartEdgeOptions 
   });
 
   let hub: HubLink | undefined;
+  // Cameras found by WS-Discovery and not configured here: listed in the inventory as proposals (src/camera/proposals.ts).
+  const proposals = new CameraProposals({
+    config: config.cameras.discovery,
+    configured: config.devices.filter((d) => typeof d.options.xaddr === 'string').map((d) => d.options.xaddr as string),
+    onChange: () => hub?.publishInventory(),
+    logger: logger.child({ part: 'camera-discovery' }),
+  });
   // Started transports by name, in start order; a device's commands go out over its driver's transport.
   const transports = new Map<string, TransportRuntime>();
   let metricsServer: MetricsServer | undefined;
@@ -209,7 +217,7 @@ export async function startEdgeAgent(config: EdgeConfig, opts: StartEdgeOptions 
         counters: metrics.summary(),
         ...(gallerySync ? { gallery: gallerySync.status() } : {}),
       }),
-      inventory: () => [...devices.values()].map((d) => d.info),
+      inventory: () => [...[...devices.values()].map((d) => d.info), ...proposals.list()],
       onCommand: (payload) => {
         failsafe.observeHubCommand(payload);
         commands.handle(payload);
@@ -227,6 +235,7 @@ export async function startEdgeAgent(config: EdgeConfig, opts: StartEdgeOptions 
       logger: logger.child({ part: 'hub' }),
     });
     hub.start();
+    proposals.start();
 
     if (config.metrics.enabled) metricsServer = await serveMetrics(metrics, config.metrics.host, config.metrics.port);
   } catch (err) {
@@ -247,6 +256,7 @@ export async function startEdgeAgent(config: EdgeConfig, opts: StartEdgeOptions 
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       failsafe.stop();
+      await proposals.stop();
       commands.stop();
       await stopTransports();
       await face?.stop();

@@ -10,6 +10,7 @@ import { DRIVERS, DRIVER_NAMES } from './drivers/index.ts';
 import { TRANSPORTS } from './transports/index.ts';
 import { FailsafeSection, checkFailsafe } from './failsafe/config.ts';
 import { FaceSection } from './face/config.ts';
+import { CamerasSection } from './camera/proposals.ts';
 
 /*
  * One schema per section (like Frigate): every field has a description, bounds and, where a sensible
@@ -158,6 +159,7 @@ export const EdgeConfigSchema = Type.Object(
     commands: CommandsSection,
     failsafe: FailsafeSection,
     face: FaceSection,
+    cameras: CamerasSection,
     devices: Type.Array(DeviceEntry, { maxItems: 5000, default: [], description: 'field devices behind this gateway' }),
   },
   { additionalProperties: false },

@@ -234,6 +234,13 @@ export class HubLink {
     this.client.publish(this.topics.status, this.statusPayload('online'), { qos: 1, retain: true }, () => {});
   }
 
+  /** The retained inventory again (its device list changed, e.g. camera discovery proposals). */
+  publishInventory(): void {
+    if (!this.client?.connected) return;
+    const inventory: Inventory = { v: CONTRACT_VERSION, gw: this.o.gatewayId, ts: Date.now(), devices: this.o.inventory() };
+    this.client.publish(this.topics.inventory, JSON.stringify(inventory), { qos: 1, retain: true }, () => {});
+  }
+
   /** Says goodbye (retained offline status) when the hub is reachable, then closes. */
   async stop(): Promise<void> {
     if (this.stopping) return;
