@@ -115,7 +115,15 @@ export function writeSystemLayout(plan: CampusPlan, o: LayoutOptions): SystemLay
         failsafe: { fire: { enabled: true, doors: 'all', turnstiles: 'all' } },
         // A gateway with face terminals decides on faces itself, from the gallery the hub syncs to it.
         ...(faceGateways.includes(g.id)
-          ? { face: { enabled: true, gallery: join(o.dataDir, 'edge', `${g.id}-face-gallery.bin`), galleryKey: secrets.galleryKeys![g.id] } }
+          ? {
+              face: {
+                enabled: true,
+                gallery: join(o.dataDir, 'edge', `${g.id}-face-gallery.bin`),
+                galleryKey: secrets.galleryKeys![g.id],
+                // Only dorm check-in points that read cards (the demo night): no face models on this gateway.
+                ...(g.devices.filter((d) => d.driver === 'face-terminal').every((d) => d.edge?.mode === 'dorm') ? { cardsOnly: true } : {}),
+              },
+            }
           : {}),
         devices: g.devices.map((d) => {
           const options = { ...d.edge, ...(d.medium ? { medium: d.medium } : {}) };
@@ -142,7 +150,8 @@ export function writeSystemLayout(plan: CampusPlan, o: LayoutOptions): SystemLay
   }
   for (const d of played.gateways.flatMap((g) => g.devices)) {
     if (d.type === 'meter' && o.backfillDays) d.options = { ...d.options, backfillDays: o.backfillDays };
-    if (d.type === 'face-terminal') d.options = { ...d.options, ...(o.faceImages ? { images: o.faceImages } : {}), ...(o.faceCards?.length ? { cards: o.faceCards } : {}) };
+    // Dorm check-in points playing a night (options.night) present only the night's cards.
+    if (d.type === 'face-terminal' && !d.options?.night) d.options = { ...d.options, ...(o.faceImages ? { images: o.faceImages } : {}), ...(o.faceCards?.length ? { cards: o.faceCards } : {}) };
   }
   writeFileSync(scenario, stringify(played));
   return { hubConfig, edgeConfigs, scenario, gatewayPasswords: secrets.gateways, deviceSecrets: secrets.devices!, adminPassword: secrets.admin! };
