@@ -47,6 +47,9 @@ export class AlarmEngine {
   private readonly counters;
   private timer: NodeJS.Timeout | undefined;
   private readonly onBusEvent = (e: StoredEvent) => this.handleDeferred(e);
+  private readonly onBusStored = (events: StoredEvent[]) => this.handleInCommit(events);
+  /** Events whose rules ran inside ingest's transaction -> what to announce once their `event` comes (after commit). */
+  private readonly inCommit = new Map<string, { out: FlushOut; scheduled: boolean }>();
   private readonly onBusGateway = (g: LiveMessages['gateway']) => this.gatewayChanged(g);
   /** Linkage work in flight, so stop() and tests can wait for it. */
   private readonly inflight = new Set<Promise<void>>();
@@ -108,6 +111,7 @@ export class AlarmEngine {
   /** Listens to the bus and ticks once a second (timers of held-open doors, offline debounce, escalation). */
   start(): void {
     this.d.bus.on('event', this.onBusEvent);
+    this.d.bus.on('stored', this.onBusStored);
     this.d.bus.on('gateway', this.onBusGateway);
     this.timer = setInterval(() => this.tick(), 1000);
     this.timer.unref();
@@ -115,6 +119,7 @@ export class AlarmEngine {
 
   async stop(): Promise<void> {
     this.d.bus.off('event', this.onBusEvent);
+    this.d.bus.off('stored', this.onBusStored);
     this.d.bus.off('gateway', this.onBusGateway);
     clearInterval(this.timer);
     this.flush();
@@ -137,11 +142,51 @@ export class AlarmEngine {
    * written in one transaction (group commit) right after the loop, then announced once per alarm.
    */
   private handleDeferred(e: StoredEvent): void {
+    const pre = this.inCommit.get(e.id);
+    if (pre) {
+      // Its rules ran and its alarms were written in ingest's transaction; announce after the batch's emit loop.
+      this.inCommit.delete(e.id);
+      if (!pre.scheduled) {
+        pre.scheduled = true;
+        queueMicrotask(() => this.afterCommit(pre.out));
+      }
+      return;
+    }
     this.run(e);
     if (!this.flushQueued && this.ops.length) {
       this.flushQueued = true;
       queueMicrotask(() => this.flush());
     }
+  }
+
+  /**
+   * Called inside ingest's storage transaction with the batch's new events: the rules run and their alarm writes go
+   * into that transaction (a savepoint), so a stored batch and its alarms are one commit. If the alarm writes fail,
+   * the savepoint is rolled back and they are committed on their own instead; ingest is never failed by alarms.
+   */
+  private handleInCommit(events: StoredEvent[]): void {
+    const earlier = this.ops;
+    this.ops = [];
+    for (const e of events) this.run(e);
+    const mine = this.ops;
+    this.ops = earlier;
+    const out: FlushOut = { changed: new Map(), created: [], audits: [], storms: new Map() };
+    if (mine.length) {
+      try {
+        this.d.repo.transaction(() => {
+          for (const op of mine) this.apply(op, out);
+          this.settleStorms(out);
+        });
+      } catch (err) {
+        this.d.log.error({ err, ops: mine.length }, 'alarm writes in the ingest transaction failed; committing them on their own');
+        this.ops.push(...mine);
+        for (const e of events) this.inCommit.delete(e.id);
+        return;
+      }
+    }
+    if (this.inCommit.size > 100_000) this.inCommit.clear(); // batches whose transaction rolled back
+    const entry = { out, scheduled: false };
+    for (const e of events) this.inCommit.set(e.id, entry);
   }
 
   private run(e: StoredEvent): void {
@@ -274,10 +319,22 @@ export class AlarmEngine {
     return {
       settings: this.d.settings,
       state: <T>(name: string) => this.stateOf<T>(rule.id, name),
-      device: (id) => this.d.devices.get(id),
+      device: (id) => this.device(id),
       raise: (f) => void this.ops.push({ kind: 'raise', rule, f }),
       clear: (f) => void this.ops.push({ kind: 'clear', f }),
     };
+  }
+
+  /** Registry lookups, cached for one batch (cleared at each flush): a storm asks about the same devices a lot. */
+  private readonly devCache = new Map<string, ReturnType<DeviceRepo['get']>>();
+  private device(id: string): ReturnType<DeviceRepo['get']> {
+    let d = this.devCache.get(id);
+    if (d === undefined) {
+      d = this.d.devices.get(id);
+      if (this.devCache.size > 10_000) this.devCache.clear();
+      this.devCache.set(id, d);
+    }
+    return d;
   }
 
   /** A rule's durable map: reads from memory, writes queued into the next group commit. */
@@ -315,10 +372,11 @@ export class AlarmEngine {
     if (this.ops.length === 0) return;
     const ops = this.ops;
     this.ops = [];
-    const out: FlushOut = { changed: new Map(), created: [], audits: [] };
+    const out: FlushOut = { changed: new Map(), created: [], audits: [], storms: new Map() };
     try {
       this.d.repo.transaction(() => {
         for (const op of ops) this.apply(op, out);
+        this.settleStorms(out);
       });
       this.counters.commits.inc();
     } catch (err) {
@@ -326,15 +384,25 @@ export class AlarmEngine {
       out.changed.clear();
       out.created.length = 0;
       out.audits.length = 0;
+      out.storms.clear();
       for (const op of ops) {
         try {
-          this.d.repo.transaction(() => this.apply(op, out));
+          this.d.repo.transaction(() => {
+            this.apply(op, out);
+            this.settleStorms(out);
+          });
         } catch (err1) {
           this.counters.errors.inc({ rule: op.kind === 'raise' ? op.rule.id : op.kind });
           this.d.log.error({ err: err1, op: op.kind }, 'alarm write failed');
         }
       }
     }
+    this.afterCommit(out);
+  }
+
+  /** After the commit: audit, announce each changed alarm once (life-safety first), escalation index, linkage. */
+  private afterCommit(out: FlushOut): void {
+    this.devCache.clear();
     for (const a of out.audits) this.d.audit.record(ALARMS_ACTOR, a.action, a.id, a.detail, a.ts);
     const changed = [...out.changed.values()].sort((a, b) => PRIORITY_RANK[a.priority] - PRIORITY_RANK[b.priority]);
     for (const a of changed) this.announce(a);
@@ -342,6 +410,15 @@ export class AlarmEngine {
       this.counters.raised.inc({ type: a.type });
       this.scheduleEscalation(a);
       if (!a.device.startsWith(STORM_DEVICE_PREFIX)) this.track(this.linkage.onRaised(a));
+    }
+  }
+
+  /** Writes the folded counts of this flush's storm alarms (one update per storm alarm, not one per trigger). */
+  private settleStorms(out: FlushOut): void {
+    for (const [key, s] of out.storms) {
+      if (s.n > 0) this.d.repo.repeatMany(s.id, s.n, s.last);
+      out.changed.set(s.id, this.d.repo.get(s.id)!);
+      out.storms.delete(key);
     }
   }
 
@@ -362,7 +439,7 @@ export class AlarmEngine {
       out.changed.set(open.id, this.d.repo.repeat(open.id, f.ts));
       return;
     }
-    const dev = this.d.devices.get(f.device);
+    const dev = this.device(f.device);
     const building = dev?.building ?? null;
     const def = ALARM_TYPES[f.type];
     if (this.flood.folds(f.type, building, f.device, this.clock())) {
@@ -370,11 +447,17 @@ export class AlarmEngine {
       // with its device, credential and event, on the timeline) in the building's storm alarm.
       const stormDevice = `${STORM_DEVICE_PREFIX}${building ?? 'campus'}`;
       const detail = { device: f.device, ...(credential ? { credential } : {}), ...(f.detail ? { finding: f.detail } : {}) };
-      const storm = this.d.repo.findOpen(f.type, stormDevice, null);
+      const key = `${f.type}|${stormDevice}`;
       this.counters.folded.inc({ type: f.type });
+      let storm = out.storms.get(key);
+      if (!storm) {
+        const open = this.d.repo.findOpen(f.type, stormDevice, null);
+        if (open) out.storms.set(key, (storm = { id: open.id, n: 0, last: f.ts }));
+      }
       if (storm) {
         this.d.repo.addTimeline(storm.id, 'repeated', { ts: f.ts, ...(eventId ? { eventId } : {}), detail });
-        out.changed.set(storm.id, this.d.repo.repeat(storm.id, f.ts));
+        storm.n++;
+        storm.last = Math.max(storm.last, f.ts);
         return;
       }
       const a = this.d.repo.create({
@@ -391,7 +474,7 @@ export class AlarmEngine {
         ts: f.ts,
       });
       this.d.repo.addTimeline(a.id, 'raised', { ts: f.ts, ...(eventId ? { eventId } : {}), detail: { ...detail, storm: true, threshold: this.flood.threshold } });
-      out.changed.set(a.id, a);
+      out.storms.set(key, { id: a.id, n: 0, last: f.ts });
       out.created.push(a);
       return;
     }
@@ -463,6 +546,8 @@ interface FlushOut {
   changed: Map<string, Alarm>;
   created: Alarm[];
   audits: Array<{ action: string; id: string; detail: Record<string, unknown>; ts: number }>;
+  /** Storm alarms touched in this flush: key -> id, folds not yet counted, latest trigger time. */
+  storms: Map<string, { id: string; n: number; last: number }>;
 }
 
 /**

@@ -107,6 +107,7 @@ export class AlarmRepo {
          VALUES (@id, @rule, @type, @priority, 'raised', @latching, @device, @gateway, @building, @zone, @credential, @title, @ts, @ts, @openKey)`,
       ),
       repeat: db.prepare('UPDATE alarms SET count = count + 1, last_at = max(last_at, ?), condition_cleared = 0 WHERE id = ?'),
+      repeatMany: db.prepare('UPDATE alarms SET count = count + ?, last_at = max(last_at, ?), condition_cleared = 0 WHERE id = ?'),
       cleared: db.prepare('UPDATE alarms SET condition_cleared = 1 WHERE id = ?'),
       ack: db.prepare(
         "UPDATE alarms SET state = 'acknowledged', acknowledged_at = ?, acknowledged_by = ?, ack_note = ? WHERE id = ? AND state = 'raised'",
@@ -147,6 +148,11 @@ export class AlarmRepo {
   repeat(id: string, ts: number): Alarm {
     this.q.repeat.run(ts, id);
     return this.get(id)!;
+  }
+
+  /** `n` more triggers folded into one alarm at once (flood control's storm alarms). */
+  repeatMany(id: string, n: number, ts: number): void {
+    this.q.repeatMany.run(n, ts, id);
   }
 
   markCleared(id: string): Alarm {

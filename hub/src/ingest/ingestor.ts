@@ -257,6 +257,8 @@ export class Ingestor {
         for (const [device, ts] of lastSeen) this.d.devices.touch(device, ts);
         this.d.gateways.touch(gateway, receivedAt);
         this.deadLetter(plan.rejections);
+        // The alarm engine writes the batch's alarms in this same transaction (one commit, one fsync).
+        if (stored.length) this.d.bus.emit('stored', stored);
       })();
       for (const dev of availability) this.d.bus.emit('device', { id: dev.id, gateway: dev.gateway, online: dev.online, lastSeen: dev.lastSeen });
       return { stored, telemetryRows: fresh.size, duplicates };

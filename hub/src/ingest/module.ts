@@ -1,4 +1,5 @@
 import type { Client } from 'aedes';
+import { Counter } from 'prom-client';
 import { allGatewaysTopic, parseGatewayTopic, type GatewayChannel } from '@warden/contract';
 import { durationMs } from '../config.ts';
 import { startedOr, type HubContext, type HubModule } from '../module.ts';
@@ -49,6 +50,8 @@ export class IngestModule implements HubModule {
       clock,
     });
     this.ingestor_ = ingestor;
+    // An uplink that could not be stored (disk full, I/O error) is left unacknowledged, so the gateway keeps and resends it.
+    const writeFailures = new Counter({ name: 'warden_hub_store_write_failures_total', help: 'Uplinks that could not be stored (e.g. disk full) and were left unacknowledged for the gateway to resend', registers: [ctx.metrics.registry] });
     for (const channel of INGESTED) {
       await broker.subscribe(allGatewaysTopic(channel), async (packet) => {
         const t = parseGatewayTopic(packet.topic);
@@ -56,7 +59,10 @@ export class IngestModule implements HubModule {
         if (t.channel !== 'up') return void (await ingestor.handle(t.gatewayId, t.channel, packet.payload as Buffer));
         // Uplinks: taken at once (their safety events enter the priority lane now), stored in the background in
         // gateway order, acknowledged when stored; the broker waits only while the taken backlog is over its bound.
-        void ingestor.handle(t.gatewayId, t.channel, packet.payload as Buffer).catch((err: unknown) => log.error({ err, gateway: t.gatewayId }, 'uplink failed'));
+        void ingestor.handle(t.gatewayId, t.channel, packet.payload as Buffer).catch((err: unknown) => {
+          writeFailures.inc();
+          log.error({ err, gateway: t.gatewayId }, 'uplink failed');
+        });
         await ingestor.room();
       });
     }
