@@ -4,6 +4,8 @@ import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { WebSocket } from 'ws';
+import { VIDEO_CLOSE, videoPath } from '@warden/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, parseHubConfig } from '../src/config.ts';
 import { certFingerprint, createCa, issueCert, type Pem } from '../src/pki.ts';
@@ -94,6 +96,13 @@ describe('hub over TLS: HTTPS, MQTT over TLS with mutual TLS, live credential ro
     // A client that does not trust the campus CA refuses the hub; plain HTTP on the port gets no answer.
     await expect(https(`${base()}/api/health`, (await createCa('other')).cert)).rejects.toThrow(/self[- ]signed|certificate|unable to verify/i);
     await expect(fetch(base().replace('https:', 'http:') + '/api/health')).rejects.toThrow();
+    // The live-video WebSocket rides the same listener: over WSS it answers (here: no such camera, 4404).
+    const closed = await new Promise<number>((resolve, reject) => {
+      const ws = new WebSocket(`${base().replace('https:', 'wss:')}${videoPath('cam-none')}?token=${token}`, { ca: ca.cert });
+      ws.once('close', (code) => resolve(code));
+      ws.once('error', reject);
+    });
+    expect(closed).toBe(VIDEO_CLOSE.unknownCamera);
   });
 
   it('MQTT over TLS only: the plain listener is off and a gateway logs in with its own certificate and password', async () => {
