@@ -6,3 +6,4 @@ export { probeRtsp, type RtspProbeResult } from './rtsp-probe.ts';
 export { fetchSnapshot } from './snapshot.ts';
 export { discoverCameras, parseProbeMatch, type DiscoveredCamera } from './discovery.ts';
 export { FastPathMiss, parseSystemTime, RtspSession, SoapClock } from './light-probe.ts';
+export { CameraProposals, CamerasSection, proposalId, toProposal, type CamerasConfig } from './proposals.ts';
