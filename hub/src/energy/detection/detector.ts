@@ -130,38 +130,86 @@ const DEFAULTS: Defaults = { noiseCap: 0.1, levelHours: 0, byWeekday: false,  sa
  * arrives gives the same verdicts as running it once at the end.
  */
 export function detect(series: HourlySeries, options: DetectorOptions): Detection {
-  const o = { ...DEFAULTS, ...stripUndefined(options) } as Defaults & DetectorOptions;
-  const cal = o.calendar;
-  const v = series.values;
-  const n = v.length;
-  const ts = (i: number): number => series.start + i * HOUR_MS;
-  const kinds = Array.from({ length: n }, (_, i) => dayKindOf(ts(i), cal));
-  const keys = kinds.map((k, i) => (o.byWeekday && k.cls === 'workday' ? `${dayKey(k)}/${new Date(ts(i) + cal.utcOffsetHours * HOUR_MS).getUTCDay()}` : dayKey(k)));
-  const hourOfDay = Array.from({ length: n }, (_, i) => localHourOf(ts(i), cal.utcOffsetHours));
-  const dismissedHour = Array.from({ length: n }, (_, i) => (o.dismissed ?? []).some((d) => d.from <= ts(i) && ts(i) < d.to));
+  const run = new DetectorRun(series.start, options);
+  run.extend(series.values);
+  return run.result();
+}
 
-  const expected: Array<number | null> = new Array(n).fill(null);
-  const scale: Array<number | null> = new Array(n).fill(null);
-  const z: Array<number | null> = new Array(n).fill(null);
-  const flag: Array<AlertKind | null> = new Array(n).fill(null);
-  const residual: Array<number | null> = new Array(n).fill(null);
-  const rawExpected: Array<number | null> = new Array(n).fill(null);
-
+/**
+ * The detector as a running state over an hourly series from `start`: `extend` judges new hours only (the per-day
+ * baselines of the hours before them are kept), `result` finishes the stretch, leak and grouping passes over the
+ * whole series. `detect` is a run extended once; the hub's energy watch keeps one per meter and extends it each hour.
+ */
+export class DetectorRun {
+  private readonly o: Defaults & DetectorOptions;
+  private readonly v: Array<number | null> = [];
+  private readonly kinds: ReturnType<typeof dayKindOf>[] = [];
+  private readonly keys: string[] = [];
+  private readonly hourOfDay: number[] = [];
+  private readonly dismissedHour: boolean[] = [];
+  private readonly expected: Array<number | null> = [];
+  private readonly scale: Array<number | null> = [];
+  private readonly z: Array<number | null> = [];
+  private readonly flag: Array<AlertKind | null> = [];
+  private readonly residual: Array<number | null> = [];
+  private readonly rawExpected: Array<number | null> = [];
   // Per-day context, refreshed at each local midnight from the hours before it.
-  let dayIdx = Number.NaN;
-  let level = Number.NaN; // usual hourly level: median of the last 28 days
-  let noise = Number.NaN; // robust scale of recent residuals
-  let base = Number.NaN; // base load: low quantile of the last year
-  let dayUse = Number.NaN; // daytime use: high quantile of the last 8 weeks
-  let nightHours = new Set<number>();
-  let secondDiffScale = Number.NaN;
-  const refreshDay = (i: number): void => {
+  private dayIdx = Number.NaN;
+  private level = Number.NaN; // usual hourly level: median of the last 28 days
+  private noise = Number.NaN; // robust scale of recent residuals
+  private base = Number.NaN; // base load: low quantile of the last year
+  private dayUse = Number.NaN; // daytime use: high quantile of the last 8 weeks
+  private nightHours = new Set<number>();
+  private secondDiffScale = Number.NaN;
+
+  constructor(
+    readonly start: number,
+    options: DetectorOptions,
+  ) {
+    this.o = { ...DEFAULTS, ...stripUndefined(options) } as Defaults & DetectorOptions;
+  }
+
+  /** Hours judged so far. */
+  get length(): number {
+    return this.v.length;
+  }
+
+  private ts(i: number): number {
+    return this.start + i * HOUR_MS;
+  }
+
+  /** Judges the next hours (null: not measured). */
+  extend(values: ReadonlyArray<number | null>): void {
+    const o = this.o;
+    const cal = o.calendar;
+    for (const x0 of values) {
+      const i = this.v.length;
+      const t = this.ts(i);
+      const k = dayKindOf(t, cal);
+      this.v.push(x0 ?? null);
+      this.kinds.push(k);
+      this.keys.push(o.byWeekday && k.cls === 'workday' ? `${dayKey(k)}/${new Date(t + cal.utcOffsetHours * HOUR_MS).getUTCDay()}` : dayKey(k));
+      this.hourOfDay.push(localHourOf(t, cal.utcOffsetHours));
+      this.dismissedHour.push((o.dismissed ?? []).some((d) => d.from <= t && t < d.to));
+      this.expected.push(null);
+      this.scale.push(null);
+      this.z.push(null);
+      this.flag.push(null);
+      this.residual.push(null);
+      this.rawExpected.push(null);
+      this.judge(i);
+    }
+  }
+
+  private refreshDay(i: number): void {
+    const { v, flag, residual, hourOfDay } = this;
+    const cal = this.o.calendar;
     const recent: number[] = [];
     for (let j = Math.max(0, i - 28 * DAY_HOURS); j < i; j++) if (v[j] != null && !flag[j]) recent.push(v[j]!);
-    level = recent.length >= 7 * DAY_HOURS ? median(recent) : recent.length ? median(recent) : Number.NaN;
+    this.level = recent.length >= 7 * DAY_HOURS ? median(recent) : recent.length ? median(recent) : Number.NaN;
     const res: number[] = [];
     for (let j = Math.max(0, i - 14 * DAY_HOURS); j < i; j++) if (residual[j] != null && !flag[j]) res.push(Math.abs(residual[j]!));
-    noise = res.length >= 3 * DAY_HOURS ? MAD_TO_SIGMA * median(res) : Number.NaN;
+    this.noise = res.length >= 3 * DAY_HOURS ? MAD_TO_SIGMA * median(res) : Number.NaN;
     const d2: number[] = [];
     for (let j = Math.max(1, i - 14 * DAY_HOURS); j < i - 1; j++) {
       const a = v[j - 1];
@@ -169,44 +217,49 @@ export function detect(series: HourlySeries, options: DetectorOptions): Detectio
       const c = v[j + 1];
       if (a != null && b != null && c != null) d2.push(Math.abs(b - (a + c) / 2));
     }
-    secondDiffScale = d2.length >= 3 * DAY_HOURS ? MAD_TO_SIGMA * median(d2) : Number.NaN;
+    this.secondDiffScale = d2.length >= 3 * DAY_HOURS ? MAD_TO_SIGMA * median(d2) : Number.NaN;
     // Base load, daytime use and night hours move slowly: refreshed once a week (on a fixed weekday,
     // so the verdicts do not depend on where the series starts) and every day while still learning.
-    const learning = !Number.isFinite(base) || nightHours.size === 0;
-    if (!learning && localDayIndex(ts(i), cal.utcOffsetHours) % 7 !== 0) return;
+    const learning = !Number.isFinite(this.base) || this.nightHours.size === 0;
+    if (!learning && localDayIndex(this.ts(i), cal.utcOffsetHours) % 7 !== 0) return;
     const year: number[] = [];
     for (let j = Math.max(0, i - 365 * DAY_HOURS); j < i; j++) if (v[j] != null) year.push(v[j]!);
-    base = year.length >= 14 * DAY_HOURS ? quantile(year, 0.02) : Number.NaN;
+    this.base = year.length >= 14 * DAY_HOURS ? quantile(year, 0.02) : Number.NaN;
     const eight: number[] = [];
     for (let j = Math.max(0, i - 56 * DAY_HOURS); j < i; j++) if (v[j] != null) eight.push(v[j]!);
-    dayUse = eight.length >= 14 * DAY_HOURS ? quantile(eight, 0.9) : Number.NaN;
+    this.dayUse = eight.length >= 14 * DAY_HOURS ? quantile(eight, 0.9) : Number.NaN;
     // Night hours: hours of day whose usual use (median over up to a year, so weeks of lights left on
     // do not turn night into day) stays in the lowest quarter of the range from base load to daytime use.
-    nightHours = new Set();
+    const base = this.base;
+    const dayUse = this.dayUse;
+    this.nightHours = new Set();
     if (Number.isFinite(base) && Number.isFinite(dayUse) && dayUse > base) {
       for (let h = 0; h < DAY_HOURS; h++) {
         const at: number[] = [];
         for (let j = i - DAY_HOURS + ((h - hourOfDay[i]! + DAY_HOURS) % DAY_HOURS); j >= Math.max(0, i - 365 * DAY_HOURS); j -= DAY_HOURS) if (v[j] != null) at.push(v[j]!);
-        if (at.length >= 14 && median(at) <= base + 0.25 * (dayUse - base)) nightHours.add(h);
+        if (at.length >= 14 && median(at) <= base + 0.25 * (dayUse - base)) this.nightHours.add(h);
       }
     }
-  };
+  }
 
-  /** Past hour j may serve as a sample for hour i. */
-  const usable = (j: number, i: number): boolean => v[j] != null && (!flag[j] || dismissedHour[j]! || i - j > o.quarantineDays * DAY_HOURS);
-
-  for (let i = 0; i < n; i++) {
-    const d = localDayIndex(ts(i), cal.utcOffsetHours);
-    if (d !== dayIdx) {
-      dayIdx = d;
-      refreshDay(i);
+  private judge(i: number): void {
+    const o = this.o;
+    const cal = o.calendar;
+    const { v, kinds, keys, hourOfDay, dismissedHour, expected, scale, z, flag, residual, rawExpected } = this;
+    /** Past hour j may serve as a sample for hour i. */
+    const usable = (j: number): boolean => v[j] != null && (!flag[j] || dismissedHour[j]! || i - j > o.quarantineDays * DAY_HOURS);
+    const d = localDayIndex(this.ts(i), cal.utcOffsetHours);
+    if (d !== this.dayIdx) {
+      this.dayIdx = d;
+      this.refreshDay(i);
     }
+    const level = this.level;
     // Expectation: the same hour on the last `sameDays` days of the same kind.
     const samples: number[] = [];
     for (let back = 1; back <= o.lookbackDays && samples.length < o.sameDays; back++) {
       const j = i - back * DAY_HOURS;
       if (j < 0) break;
-      if (keys[j] === keys[i] && usable(j, i)) samples.push(v[j]!);
+      if (keys[j] === keys[i] && usable(j)) samples.push(v[j]!);
     }
     if (samples.length < 2) {
       // A kind of day not seen lately (the first days of a vacation): the same kind up to a year back.
@@ -214,7 +267,7 @@ export function detect(series: HourlySeries, options: DetectorOptions): Detectio
       for (let back = 1; back <= 400 && samples.length < o.sameDays; back++) {
         const j = i - back * DAY_HOURS;
         if (j < 0) break;
-        if (keys[j] === keys[i] && usable(j, i)) samples.push(v[j]!);
+        if (keys[j] === keys[i] && usable(j)) samples.push(v[j]!);
       }
     }
     if (samples.length < 2) {
@@ -224,7 +277,7 @@ export function detect(series: HourlySeries, options: DetectorOptions): Detectio
       for (let back = 1; back <= o.lookbackDays && samples.length < o.sameDays; back++) {
         const j = i - back * DAY_HOURS;
         if (j < 0) break;
-        if (kinds[j]!.cls === kinds[i]!.cls && usable(j, i)) samples.push(v[j]!);
+        if (kinds[j]!.cls === kinds[i]!.cls && usable(j)) samples.push(v[j]!);
       }
     }
     const x = v[i];
@@ -240,7 +293,7 @@ export function detect(series: HourlySeries, options: DetectorOptions): Detectio
       // The recent residual scale is capped relative to the hour's size: a fortnight of anomalies that
       // went unflagged must not widen the band until nothing is ever flagged again.
       const ref = Math.max(level, e);
-      const s = Math.max(spread, Number.isFinite(noise) ? Math.min(noise, o.noiseCap * ref) : 0, 0.02 * ref, 1e-9);
+      const s = Math.max(spread, Number.isFinite(this.noise) ? Math.min(this.noise, o.noiseCap * ref) : 0, 0.02 * ref, 1e-9);
       expected[i] = e;
       scale[i] = s;
       if (x != null) {
@@ -248,14 +301,16 @@ export function detect(series: HourlySeries, options: DetectorOptions): Detectio
         z[i] = (x - e) / s;
       }
     }
-    if (dismissedHour[i]) continue;
+    if (dismissedHour[i]) return;
     if (x == null) {
       flag[i] = 'missing';
-      continue;
+      return;
     }
     // Night base load, relative to this building's own base and daytime use; not adapted away, and
     // the more specific explanation of a high night hour than a spike.
-    if ((o.medium ?? 'power') === 'power' && nightHours.has(hourOfDay[i]!) && Number.isFinite(base)) {
+    const base = this.base;
+    const dayUse = this.dayUse;
+    if ((o.medium ?? 'power') === 'power' && this.nightHours.has(hourOfDay[i]!) && Number.isFinite(base)) {
       const threshold = base + o.nightFraction * (dayUse - base);
       if (x > threshold && dayUse - base > o.minRelative * level) flag[i] = 'night_base_load';
     }
@@ -273,13 +328,14 @@ export function detect(series: HourlySeries, options: DetectorOptions): Detectio
     // A single hour far off both neighbours in the same direction (decided one hour late, when the
     // next hour is in): a dip or a peak, not the edge of a ramp.
     const k = i - 1;
-    if (k >= 1 && !flag[k] && !dismissedHour[k] && Number.isFinite(secondDiffScale) && v[k - 1] != null && v[k] != null) {
+    const sds = this.secondDiffScale;
+    if (k >= 1 && !flag[k] && !dismissedHour[k] && Number.isFinite(sds) && v[k - 1] != null && v[k] != null) {
       const up = v[k]! - v[k - 1]!;
       const down = v[k]! - x;
       const step = Math.sign(up) === Math.sign(down) ? Math.sign(up) * Math.min(Math.abs(up), Math.abs(down)) : 0;
       const ek = expected[k];
       const zk = z[k];
-      if (ek != null && zk != null && Math.abs(step) >= 6 * Math.max(secondDiffScale, 0.02 * level) && Math.abs(step) >= o.minRelative * Math.max(level, ek) && Math.sign(zk) === Math.sign(step) && Math.abs(zk) >= 1.5) {
+      if (ek != null && zk != null && Math.abs(step) >= 6 * Math.max(sds, 0.02 * level) && Math.abs(step) >= o.minRelative * Math.max(level, ek) && Math.sign(zk) === Math.sign(step) && Math.abs(zk) >= 1.5) {
         flag[k] = step > 0 ? 'spike' : 'drop';
         // Neighbours off their expectation the other way are the same glitch (use moved between hours).
         for (const m of [k - 1, i]) {
@@ -290,29 +346,39 @@ export function detect(series: HourlySeries, options: DetectorOptions): Detectio
     }
   }
 
-  flatStretches(v, expected, flag, dismissedHour, o.flatHours, level);
-  missingStretches(flag, o.missingHours);
-  if (o.medium === 'water') leaks(v, hourOfDay, kinds.map((k) => k.cls), flag, dismissedHour, o, localDays(n, ts, cal));
+  /** The verdicts so far: stretches (flat, missing), leaks, hours with their band, alerts grouped and suppressed. */
+  result(): Detection {
+    const o = this.o;
+    const cal = o.calendar;
+    const { v, expected, scale, z, dismissedHour, hourOfDay, kinds } = this;
+    const n = v.length;
+    const level = this.level;
+    // The passes below rewrite flags; the running state keeps its own.
+    const flag = [...this.flag];
+    flatStretches(v, expected, flag, dismissedHour, o.flatHours, level);
+    missingStretches(flag, o.missingHours);
+    if (o.medium === 'water') leaks(v, hourOfDay, kinds.map((k) => k.cls), flag, dismissedHour, o, localDays(n, (i) => this.ts(i), cal));
 
-  const hours: HourVerdict[] = [];
-  for (let i = 0; i < n; i++) {
-    const e = expected[i] ?? null;
-    const s = scale[i] ?? null;
-    const band = e != null && s != null ? Math.max(o.z * s, o.minRelative * level) : null;
-    hours.push({
-      ts: ts(i),
-      value: v[i] ?? null,
-      expected: e == null ? null : round2(e),
-      low: e != null && band != null ? round2(Math.max(0, e - band)) : null,
-      high: e != null && band != null ? round2(e + band) : null,
-      z: z[i] == null ? null : round2(z[i]!),
-      flag: flag[i] ?? null,
-      dismissed: dismissedHour[i]!,
-    });
+    const hours: HourVerdict[] = [];
+    for (let i = 0; i < n; i++) {
+      const e = expected[i] ?? null;
+      const s = scale[i] ?? null;
+      const band = e != null && s != null ? Math.max(o.z * s, o.minRelative * level) : null;
+      hours.push({
+        ts: this.ts(i),
+        value: v[i] ?? null,
+        expected: e == null ? null : round2(e),
+        low: e != null && band != null ? round2(Math.max(0, e - band)) : null,
+        high: e != null && band != null ? round2(e + band) : null,
+        z: z[i] == null ? null : round2(z[i]!),
+        flag: flag[i] ?? null,
+        dismissed: dismissedHour[i]!,
+      });
+    }
+    const alerts = group(hours, { base: this.base, dayUse: this.dayUse, level, nightFraction: o.nightFraction, unit: o.unit ?? (o.medium === 'power' || !o.medium ? 'kWh' : 'm³') });
+    suppress(alerts, o.dismissed ?? [], cal, o.suppressDays);
+    return { hours, alerts };
   }
-  const alerts = group(hours, { base, dayUse, level, nightFraction: o.nightFraction, unit: o.unit ?? (o.medium === 'power' || !o.medium ? 'kWh' : 'm³') });
-  suppress(alerts, o.dismissed ?? [], cal, o.suppressDays);
-  return { hours, alerts };
 }
 
 function stripUndefined<T extends object>(x: T): Partial<T> {
