@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CameraService, FastPathMiss, parseSystemTime, RtspSession, SoapClock, type CameraNotification, type DiscoveredCamera } from '@warden/edge/camera/index.ts';
+import type { DeviceInfo } from '@warden/contract';
+import { CameraService, FastPathMiss, parseSystemTime, proposalId, RtspSession, SoapClock, type CameraNotification, type DiscoveredCamera } from '@warden/edge/camera/index.ts';
 import { cameraUrn, startOnvifSimulator, type OnvifSimulator } from '@warden/simulators/onvif/index.ts';
 
 /**
@@ -206,11 +207,23 @@ describe.skipIf(!canUnshare)('camera discovery in a private network namespace', 
       ['-n', 'sh', '-c', `ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo && exec "${process.execPath}" --import tsx "${child}"`],
       { encoding: 'utf8', timeout: 60_000, cwd: fileURLToPath(new URL('../../', import.meta.url)) },
     );
-    const { found, port } = JSON.parse(out) as { found: DiscoveredCamera[]; port: number };
+    const { found, port, proposals, changes } = JSON.parse(out) as { found: DiscoveredCamera[]; port: number; proposals: DeviceInfo[]; changes: number };
     expect(found).toHaveLength(39);
     const c7 = found.find((c) => c.urn === cameraUrn('cam-7'));
     expect(c7).toEqual({ urn: cameraUrn('cam-7'), xaddrs: [`http://127.0.0.1:${port}/onvif/cam-7/device_service`], name: 'Camera 7', hardware: 'VC-PTZ', ptz: true });
     expect(found.find((c) => c.urn === cameraUrn('cam-8'))?.ptz).toBe(false);
     expect(found.some((c) => c.urn === cameraUrn('cam-40'))).toBe(false);
+    // Proposals for the hub: the 34 found cameras not configured on the gateway, stable ids, address as location.
+    expect(proposals).toHaveLength(34);
+    expect(changes).toBe(1);
+    expect(proposals.some((p) => p.location === `http://127.0.0.1:${port}/onvif/cam-3/device_service`)).toBe(false);
+    expect(proposals.find((p) => p.id === proposalId(cameraUrn('cam-7')))).toEqual({
+      id: proposalId(cameraUrn('cam-7')),
+      kind: 'camera',
+      driver: 'onvif-camera',
+      name: 'Camera 7 · VC-PTZ',
+      location: `http://127.0.0.1:${port}/onvif/cam-7/device_service`,
+    });
+    for (const p of proposals) expect(p.id).toMatch(/^cam-[0-9a-f]{12}$/);
   });
 });
