@@ -66,7 +66,7 @@ describe('edge config', () => {
     );
     expect(errors).toEqual(
       expect.arrayContaining([
-        'extra: unknown key (known: gateway, hub, field, outbox, metrics, commands, failsafe, face, devices)',
+        'extra: unknown key (known: gateway, hub, field, outbox, metrics, commands, failsafe, face, cameras, devices)',
         'gateway/colour: unknown key (known: id, name)',
         expect.stringMatching(/^gateway\/id: "GW Library" must be 1-64 of a-z/),
         expect.stringMatching(/^hub\/url: "http:\/\/hub" must be an MQTT URL/),
