@@ -148,5 +148,6 @@ describe('gateway → hub with mutual TLS, read over HTTPS and socket.io over TL
     await edge.stop();
     expect(await tryConnect(tlsUrl, { ...asA, clientId: 'warden-edge-gw-a', cert: gwA.cert, key: gwA.key })).toBe('5');
     expect(await tryConnect(tlsUrl, { ...asA, clientId: 'warden-edge-gw-a', password: 'gw-a-rotated-password', cert: gwA.cert, key: gwA.key })).toBe('connected');
-  });
+    // Three processes start in turn (about 50 s on a loaded 2-core machine, more under libfaketime).
+  }, 180_000);
 });
