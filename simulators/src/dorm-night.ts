@@ -45,6 +45,12 @@ export const DormNightSchema = Type.Object(
     outAgain: Type.Number({ minimum: 0, maximum: 1, default: 0.08, description: 'share of those in before curfew who go out again and come back before it' }),
     duplicate: Type.Number({ minimum: 0, maximum: 1, default: 0.02, description: 'share of arrivals presented twice a few seconds apart' }),
     peakHours: Type.Number({ minimum: 0.25, maximum: 6, default: 1.5, description: 'arrivals peak this many hours before curfew' }),
+    compress: Type.Number({
+      minimum: 1,
+      maximum: 3600,
+      default: 1,
+      description: 'play the night this many times faster around curfew, whatever the scenario speed (the demo campus: an evening of 5 h in 10 min); every time of the plan is divided by it',
+    }),
     outage: Type.Optional(
       Type.Object(
         {
@@ -174,6 +180,16 @@ export function planDormNight(given: DormNightOptions): DormNightPlan {
 
   const outage = o.outage ? { point: o.outage.point, from: Math.round(o.outage.at), to: Math.round(o.outage.at + o.outage.seconds) } : undefined;
   if (outage) for (const c of crossings) if (c.point === outage.point && c.at >= outage.from && c.at < outage.to) c.stored = true;
+  if (o.compress > 1) {
+    // A compressed night: the same plan (fates, order, outage) on a shorter clock; times to the millisecond.
+    const k = (s: number) => Math.round((s / o.compress) * 1000) / 1000;
+    for (const c of crossings) c.at = k(c.at);
+    for (const r of residents) if (r.arrival !== undefined) r.arrival = k(r.arrival);
+    if (outage) {
+      outage.from = k(outage.from);
+      outage.to = k(outage.to);
+    }
+  }
   crossings.sort((a, b) => a.at - b.at || a.card.localeCompare(b.card));
 
   const by = (f: Fate) => residents.filter((r) => r.fate === f).length;
