@@ -6,6 +6,7 @@ import { campusPlan } from '@warden/simulators';
 import { Supervisor, waitForHttp } from './supervisor.ts';
 import { writeSystemLayout } from './layout.ts';
 import { DEMO_PERSONS, enrolDemoFaces, faceGateways, prepareDemoFaces, type DemoFaceFiles } from './demo-faces.ts';
+import { DEMO_NIGHT, addDemoNight, demoCurfew, setUpDemoNight } from './demo-night.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -61,6 +62,9 @@ export async function startAll(opts: { data: string }): Promise<void> {
 
   ensureDashboardBuilt();
   const plan = campusPlan({ scale });
+  // A compressed dorm night around a curfew a few minutes from now (deploy/src/demo-night.ts), on every start.
+  const curfew = demoCurfew();
+  const night = scale === 'demo' && addDemoNight(plan, curfew.iso);
   let faces: DemoFaceFiles | undefined;
   if (faceGateways(plan).length > 0) {
     try {
@@ -104,6 +108,11 @@ export async function startAll(opts: { data: string }): Promise<void> {
         console.warn(`demo faces not enrolled: ${err.message}`),
       );
     }
+    if (night) {
+      await setUpDemoNight({ url, adminPassword: layout.adminPassword, clock: curfew.clock, log: (l) => console.log(l) }).catch((err: Error) =>
+        console.warn(`demo night not set up: ${err.message}`),
+      );
+    }
     // The simulated devices start once every gateway's field broker listens, as devices on site find their gateway up.
     // Generous: on a busy machine several agents loading TypeScript (and one the face models) take a while.
     await Promise.all(
@@ -132,6 +141,9 @@ export async function startAll(opts: { data: string }): Promise<void> {
       `Warden is running: ${plan.gateways.length} gateways, ${devices} simulated devices (${scale} campus).`,
       ...(backfill ? [`  history   ${backfill} days of meter readings on their way in (energy pages fill within a minute)`] : []),
       ...(faces ? [`  faces     ${DEMO_PERSONS.length} persons enrolled (1 on the watch-list); face terminal ${plan.gateways.flatMap((g) => g.devices).filter((d) => d.driver === 'face-terminal').map((d) => d.id).join(', ')}`] : []),
+      ...(night
+        ? [`  night     ${DEMO_NIGHT.residents} residents of ${DEMO_NIGHT.building} come home by card; curfew ${curfew.clock} (${DEMO_NIGHT.timeZone}, in ${Math.round((curfew.at - Date.now()) / 60_000)} min), late/absent list at +${DEMO_NIGHT.reportDelayMinutes} min: ${url}/#attendance`]
+        : []),
       `  console   ${url}/`,
       `  login     admin / ${layout.adminPassword}   (WARDEN_ADMIN_PASSWORD sets it on a new data dir; otherwise generated once and kept in ${dataDir}/secrets.json)`,
       `  MQTT      mqtt://127.0.0.1:${mqttPort} (gateways only, per-gateway credentials in ${layout.hubConfig})`,
