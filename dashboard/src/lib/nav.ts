@@ -15,7 +15,7 @@ export const PAGES = [
   { id: 'energyImport', label: 'nav.energyImport', roles: ['facilities'] },
   { id: 'energySchedules', label: 'nav.energySchedules', roles: ['facilities'] },
   { id: 'faces', label: 'nav.faces', roles: ['security', 'dorm'] },
-  { id: 'attendance', label: 'nav.attendance', roles: ['dorm'] },
+  { id: 'attendance', label: 'nav.attendance', roles: ['dorm', 'counsellor'] },
   { id: 'gateways', label: 'nav.gateways', roles: [] },
   { id: 'proposals', label: 'nav.proposals', roles: [] },
   { id: 'audit', label: 'nav.audit', roles: ['facilities'] },
