@@ -6,6 +6,8 @@ import type { TokenService } from '../auth/tokens.ts';
 import type { User, UserRepo } from '../auth/users.ts';
 import type { HubBus, LiveMessages } from './bus.ts';
 import { rateLimitedCounter } from '../api/rate-limit.ts';
+import { Counter } from 'prom-client';
+import { LiveLanes } from './lanes.ts';
 
 /** May this user receive this message? (hub.ts composes the access policy's liveAllowed with the attendance filter) */
 export type LiveFilter = (user: User, channel: string, msg: unknown) => boolean;
@@ -65,11 +67,12 @@ export function startLiveFeed(http: HttpServer, d: { bus: HubBus; tokens: TokenS
     d.metrics.liveClients.set(io.engine.clientsCount);
     socket.on('disconnect', () => d.metrics.liveClients.set(io.engine.clientsCount));
   });
+  const lanes = new LiveLanes(new Counter({ name: 'warden_hub_live_shed_total', help: 'Routine live messages a console too slow to take them never got (it reloads history over REST)', labelNames: ['reason'] as const, registers: [d.metrics.registry] }));
   const forward = <K extends keyof LiveMessages>(name: K) => {
     const fn = (msg: LiveMessages[K]) => {
       const filter = d.filter;
-      if (!filter) return void io.emit(name, msg as never);
-      for (const socket of io.sockets.sockets.values()) if (filter(socket.data.user as User, name, msg)) socket.emit(name, msg as never);
+      // Priority lane per socket (lanes.ts): alarms and safety events never wait behind routine events.
+      for (const socket of io.sockets.sockets.values()) if (!filter || filter(socket.data.user as User, name, msg)) lanes.send(socket, name, msg);
     };
     d.bus.on(name, fn as never);
     return () => d.bus.off(name, fn as never);
