@@ -108,7 +108,7 @@ describe.skipIf(!hasFfmpeg)('live video relay: viewers come and go, no ffmpeg is
   it('two viewers share one ffmpeg; it ends when the last one closes', { timeout: 60_000 }, async () => {
     const a = view(url('cam-a'));
     const b = view(url('cam-a'));
-    await eventually(() => a.bytes > 20_000 && b.bytes > 20_000, 'video bytes at both viewers', 30_000);
+    await eventually(() => a.bytes > 8_000 && b.bytes > 8_000, 'video bytes at both viewers', 30_000);
     expect(a.badFrames + b.badFrames).toBe(0);
     expect(relayFfmpegs(cam.port)).toHaveLength(1);
     expect(await metric(t.hub, 'warden_hub_video_viewers')).toBe(2);
@@ -116,7 +116,7 @@ describe.skipIf(!hasFfmpeg)('live video relay: viewers come and go, no ffmpeg is
     a.ws.close();
     await a.closed;
     const before = b.bytes;
-    await eventually(() => b.bytes > before + 5_000, 'video still flowing to the remaining viewer', 15_000);
+    await eventually(() => b.bytes > before + 2_000, 'video still flowing to the remaining viewer', 15_000);
     expect(relayFfmpegs(cam.port)).toHaveLength(1);
 
     b.ws.close();
