@@ -8,6 +8,7 @@ import { DeviceRuntime, type SimDevice } from './runtime.ts';
 import { validateScenario, type Scenario, type TimelineEntry } from './scenario.ts';
 import { ConfigError } from './schema-errors.ts';
 import { SimClock } from './sim-clock.ts';
+import { startScenarioCameras, type RunningCameras } from './onvif/scenario-cameras.ts';
 
 export interface StartOptions {
   /** The gateway's field broker, e.g. mqtt://127.0.0.1:1884. */
@@ -118,7 +119,10 @@ export async function runScenario(input: Scenario, opts: RunOptions = {}): Promi
     }
   }
   const all = [...devices.values()];
-  const stopAll = async (): Promise<void> => void (await Promise.all(all.map((d) => d.stop())));
+  // Virtual cameras serve rather than connect: started first, stopped with the rest.
+  const cameras: RunningCameras | null = scenario.cameras ? await startScenarioCameras(scenario.cameras) : null;
+  if (cameras) log.info({ cameras: cameras.devices.length, port: cameras.sim.port, rtspPort: cameras.sim.rtspPort }, 'virtual ONVIF cameras serving');
+  const stopAll = async (): Promise<void> => void (await Promise.all([...all.map((d) => d.stop()), cameras?.stop()]));
 
   // Start in waves: each slot frees when its device connects or after 2 s, so one dead gateway does not hold up the others.
   let next = 0;
@@ -168,7 +172,7 @@ export async function runScenario(input: Scenario, opts: RunOptions = {}): Promi
           unsettled.add(resolve);
           const t = setTimeout(() => {
             timers.delete(t);
-            const device = devices.get(entry.device)!;
+            const device: SimDevice = devices.get(entry.device) ?? cameras!.devices.find((c) => c.id === entry.device)!;
             device.act(entry.do, entry.arg).then(
               () => {
                 log.info({ at: entry.at, device: entry.device, do: entry.do, arg: entry.arg }, 'timeline');
@@ -188,7 +192,7 @@ export async function runScenario(input: Scenario, opts: RunOptions = {}): Promi
   ).then(() => undefined);
 
   return {
-    devices: new Map<string, SimDevice>(devices),
+    devices: new Map<string, SimDevice>([...devices, ...(cameras?.devices ?? []).map((c) => [c.id, c] as const)]),
     done,
     clock,
     async stop() {

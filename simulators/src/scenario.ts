@@ -8,6 +8,7 @@ import { parseDuration } from './duration.ts';
 import { resolveOptions } from './options.ts';
 import { DEVICE_TYPE_NAMES, deviceType } from './registry.ts';
 import { ConfigError, schemaErrors } from './schema-errors.ts';
+import { CAMERA_ACTIONS, CAMERA_TYPE, ScenarioCamerasSchema } from './onvif/scenario-cameras.ts';
 
 /** The form of a duration string is checked with parseDuration, which gives a clearer message than a pattern. */
 const Duration = Type.Union([Type.Number({ minimum: 0 }), Type.String({ minLength: 1 })], {
@@ -65,6 +66,8 @@ export const ScenarioSchema = Type.Object(
     seed: Type.Optional(Type.Integer({ description: 'seed for cards, intervals and readings (default 0)' })),
     duration: Type.Optional(Duration),
     gateways: Type.Array(ScenarioGatewaySchema, { minItems: 1 }),
+    /** Virtual ONVIF cameras (issue 10), driven by the timeline like the devices. */
+    cameras: Type.Optional(ScenarioCamerasSchema),
     timeline: Type.Optional(Type.Array(TimelineEntrySchema)),
   },
   { additionalProperties: false },
@@ -130,6 +133,13 @@ export function validateScenario(value: unknown, source = 'scenario', env: NodeJ
     });
   });
 
+  (scenario.cameras?.list ?? []).forEach((c, ci) => {
+    const cp = `/cameras/list/${ci}`;
+    const seen = devices.get(c.id);
+    if (seen) problems.push(`${cp}/id: ${c.id} is already defined at ${seen.path}`);
+    else devices.set(c.id, { type: CAMERA_TYPE, path: cp });
+  });
+
   if (scenario.duration !== undefined && parseDuration(scenario.duration) === undefined) {
     problems.push(`/duration: not a duration: ${JSON.stringify(scenario.duration)} (e.g. '90s', '1m30s', '2h')`);
   }
@@ -138,6 +148,10 @@ export function validateScenario(value: unknown, source = 'scenario', env: NodeJ
     if (parseDuration(t.at) === undefined) problems.push(`${tp}/at: not a duration: ${JSON.stringify(t.at)} (e.g. '500ms', '5s', '1m30s')`);
     const dev = devices.get(t.device);
     if (!dev) return void problems.push(`${tp}/device: no device ${JSON.stringify(t.device)} in this scenario`);
+    if (dev.type === CAMERA_TYPE) {
+      if (!Object.hasOwn(CAMERA_ACTIONS, t.do)) problems.push(`${tp}/do: a camera has no action ${JSON.stringify(t.do)}; known: ${Object.keys(CAMERA_ACTIONS).join(', ')}`);
+      return;
+    }
     const def = deviceType(dev.type);
     if (def && !Object.hasOwn(def.actions, t.do) && !Object.hasOwn(COMMON_ACTIONS, t.do)) {
       const known = [...Object.keys(def.actions), ...Object.keys(COMMON_ACTIONS)].join(', ');
