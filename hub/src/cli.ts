@@ -123,7 +123,7 @@ export async function runHub(opts: { config?: string }): Promise<void> {
   const hub = await startHub(config);
   const lines = [
     `Warden hub ${hub.httpUrl}/ (console, REST API at /api, OpenAPI at /api/openapi.json)`,
-    `  MQTT for gateways: ${hub.mqttUrl} and ${hub.mqttWsUrl}`,
+    `  MQTT for gateways: ${hub.mqttUrl}${hub.mqttTlsUrl && hub.mqttTlsUrl !== hub.mqttUrl ? `, ${hub.mqttTlsUrl}` : ''} and ${hub.mqttWsUrl}`,
     `  data: ${config.dataDir}`,
   ];
   if (hub.initialAdminPassword) {
