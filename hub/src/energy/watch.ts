@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { StoredEvent } from '../store/events.ts';
 import { ENERGY_ANOMALY_EVENT, ENERGY_NORMAL_EVENT } from '../alarms/rules/energy-anomaly.ts';
 import type { EnergyConfig } from './config.ts';
-import { detect, type AlertKind, type Detection, type EnergyAlert } from './detection/detector.ts';
+import { DetectorRun, type AlertKind, type Detection, type DetectorOptions, type EnergyAlert } from './detection/detector.ts';
 import type { AnomalyFeedbackStore } from './feedback.ts';
 
 const HOUR = 3_600_000;
@@ -40,6 +40,14 @@ export class EnergyWatch {
   private judgedTo: number | null = null;
   /** meter|kind → the alert going on at the last hour judged. */
   private readonly ongoing = new Map<string, EnergyAlert>();
+  /**
+   * Per meter, the detector's running state (cached baselines): each hour only the new hours are fetched and judged.
+   * Rebuilt from the window when the meter's hours were backfilled, its "not an anomaly" feedback changed, or the
+   * series grew a week past the window.
+   */
+  private readonly runs = new Map<string, { run: DetectorRun; end: number; feedback: string }>();
+  /** Meters judged from scratch and incrementally since start (for the bench and the tests). */
+  readonly stats = { full: 0, incremental: 0 };
   /** meter|kind|from of alerts announced, so a backfill recomputation does not raise them again. */
   private readonly announced = new Map<string, number>();
 
@@ -63,12 +71,12 @@ export class EnergyWatch {
       const back = backfilled.get(m.id);
       if (!due && back === undefined) continue;
       try {
-        const rows = await this.d.hourly(m.id, from, end);
-        if (!rows.length) continue;
+        const detection = await this.detection(m.id, m.medium, from, end, back !== undefined, windowDays);
+        if (!detection) continue;
         meters++;
         // Backfilled hours: alerts ending after the earliest recomputed hour, but not older than the alarm floor.
         const sinceM = back === undefined ? since : Math.min(since, Math.max(back, alarmFloor));
-        this.judge(m.id, m.medium, rows, end, sinceM, now, back !== undefined);
+        this.judge(m.id, detection, end, sinceM, now, back !== undefined);
       } catch (err) {
         this.d.log.error({ err, meter: m.id }, 'energy anomaly detection failed');
       }
@@ -78,8 +86,34 @@ export class EnergyWatch {
     return meters;
   }
 
-  private judge(meter: string, medium: 'power' | 'water' | 'gas', rows: ReadonlyArray<readonly [number, number]>, end: number, since: number, now: number, backfill: boolean): void {
-    const { alerts } = detectMeter(this.d.config, this.d.feedback, meter, medium, rows, end);
+  /** The meter's detection up to `end`: its cached run extended by the new hours, or a new run over the window. */
+  private async detection(meter: string, medium: 'power' | 'water' | 'gas', from: number, end: number, backfilled: boolean, windowDays: number): Promise<Detection | null> {
+    const fb = this.d.feedback.list(meter);
+    const feedback = `${fb.length}|${fb.at(-1)?.id ?? ''}`;
+    const cached = this.runs.get(meter);
+    if (cached && !backfilled && cached.feedback === feedback && end - cached.run.start <= (windowDays + 7) * DAY) {
+      if (end > cached.end) {
+        const rows = await this.d.hourly(meter, cached.end, end);
+        cached.run.extend(hourValues(rows, cached.end, end));
+        cached.end = end;
+      }
+      this.stats.incremental++;
+      return cached.run.result();
+    }
+    const rows = await this.d.hourly(meter, from, end);
+    if (!rows.length) {
+      this.runs.delete(meter);
+      return null;
+    }
+    const run = new DetectorRun(rows[0]![0], detectorOptions(this.d.config, this.d.feedback, meter, medium));
+    run.extend(hourValues(rows, rows[0]![0], end));
+    this.runs.set(meter, { run, end, feedback });
+    this.stats.full++;
+    return run.result();
+  }
+
+  private judge(meter: string, detection: Detection, end: number, since: number, now: number, backfill: boolean): void {
+    const { alerts } = detection;
     const goingOn = new Map<AlertKind, EnergyAlert>();
     for (const a of alerts) {
       if (a.suppressedBy || a.to <= since) continue;
@@ -115,19 +149,30 @@ export class EnergyWatch {
   }
 }
 
-/**
- * The detector over one meter's hourly rows up to `end` (exclusive), with the campus calendar and the meter's
- * "not an anomaly" feedback: what the watch judges each hour, and what the console charts.
- */
-export function detectMeter(config: EnergyConfig, feedback: AnomalyFeedbackStore, meter: string, medium: 'power' | 'water' | 'gas', rows: ReadonlyArray<readonly [number, number]>, end: number): Detection {
-  if (!rows.length) return { hours: [], alerts: [] };
-  const start = rows[0]![0];
+/** One value per hour of [start, end) from hourly rows (absent hours: null, not measured). */
+function hourValues(rows: ReadonlyArray<readonly [number, number]>, start: number, end: number): Array<number | null> {
   const values: Array<number | null> = new Array(Math.max(0, Math.round((end - start) / HOUR))).fill(null);
   for (const [t, v] of rows) {
     const i = Math.round((t - start) / HOUR);
     if (i >= 0 && i < values.length) values[i] = v;
   }
+  return values;
+}
+
+/** The detector's options for a meter: the campus calendar, its medium and unit, its "not an anomaly" feedback. */
+function detectorOptions(config: EnergyConfig, feedback: AnomalyFeedbackStore, meter: string, medium: 'power' | 'water' | 'gas'): DetectorOptions {
   const cal = config.calendar;
   const dismissed = feedback.list(meter).map((f) => ({ id: f.id, from: f.from, to: f.to, at: f.at, ...(f.kind ? { kind: f.kind } : {}) }));
-  return detect({ start, values }, { calendar: { utcOffsetHours: config.utcOffsetHours, holidays: cal.holidays, vacations: cal.vacations }, medium, unit: UNIT[medium], dismissed });
+  return { calendar: { utcOffsetHours: config.utcOffsetHours, holidays: cal.holidays, vacations: cal.vacations }, medium, unit: UNIT[medium], dismissed };
+}
+
+/**
+ * The detector over one meter's hourly rows up to `end` (exclusive), with the campus calendar and the meter's
+ * "not an anomaly" feedback: what the console charts (the watch keeps a running state per meter instead).
+ */
+export function detectMeter(config: EnergyConfig, feedback: AnomalyFeedbackStore, meter: string, medium: 'power' | 'water' | 'gas', rows: ReadonlyArray<readonly [number, number]>, end: number): Detection {
+  if (!rows.length) return { hours: [], alerts: [] };
+  const run = new DetectorRun(rows[0]![0], detectorOptions(config, feedback, meter, medium));
+  run.extend(hourValues(rows, rows[0]![0], end));
+  return run.result();
 }
