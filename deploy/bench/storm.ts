@@ -108,7 +108,7 @@ export async function benchStorm(events = 80_000): Promise<void> {
     }
   }, 200);
   try {
-    await waitForHttp(`${base}/api/health`).catch((err: unknown) => {
+    await waitForHttp(`${base}/api/health`, 180_000).catch((err: unknown) => {
       throw new Error(`hub did not start: ${hub.lines.slice(-10).join('\n')}`, { cause: err });
     });
     const { token } = (await (
