@@ -102,14 +102,14 @@ describe('navigation by role', () => {
     expect(ids(['security'])).toEqual(['events', 'alarms', 'site', 'cameras', 'cameraStatus', 'devices', 'faces']);
     expect(ids(['supervisor'])).toEqual(ids(['security']));
     expect(ids(['dorm'])).toEqual(['events', 'devices', 'faces', 'attendance']);
-    expect(ids(['facilities'])).toEqual(['devices', 'energy', 'energyCost', 'energyAnomalies', 'energySchedules', 'audit']);
+    expect(ids(['facilities'])).toEqual(['devices', 'energy', 'energyCost', 'energyAnomalies', 'energyImport', 'energySchedules', 'audit']);
     expect(ids(['admin'])).toEqual(PAGES.map((p) => p.id));
     expect(ids(['admin'])).toContain('gateways');
     expect(ids([])).toEqual([]);
   });
 
   it('unions the pages of several roles', () => {
-    expect(ids(['facilities', 'dorm'])).toEqual(['events', 'devices', 'energy', 'energyCost', 'energyAnomalies', 'energySchedules', 'faces', 'attendance', 'audit']);
+    expect(ids(['facilities', 'dorm'])).toEqual(['events', 'devices', 'energy', 'energyCost', 'energyAnomalies', 'energyImport', 'energySchedules', 'faces', 'attendance', 'audit']);
   });
 
   it('reads the page from the address hash', () => {
