@@ -14,10 +14,10 @@ export const DEMO_NIGHT = {
   gateway: 'gw-lutian-1',
   cardPrefix: 'LT1-',
   residents: 120,
-  /** The night plays this many times faster: 5 h of evening in 10 min. */
-  compress: 30,
-  /** Curfew at least this many minutes after the start, on a whole minute. */
-  leadMinutes: 11,
+  /** The night plays this many times faster: 6 h of evening in 9 min. */
+  compress: 40,
+  /** Curfew at least this many minutes after the simulators start, on a whole minute (the earliest arrival is 9 min before). */
+  leadMinutes: 10,
   reportDelayMinutes: 3,
   timeZone: 'Asia/Shanghai',
   seed: 0,
@@ -36,6 +36,14 @@ export function demoCurfew(now = Date.now()): { at: number; iso: string; clock: 
   const at = Math.ceil((now + DEMO_NIGHT.leadMinutes * 60_000) / 60_000) * 60_000;
   const clock = new Intl.DateTimeFormat('en-GB', { timeZone: DEMO_NIGHT.timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(at));
   return { at, iso: new Date(at).toISOString(), clock };
+}
+
+/** Moves the demo night of a plan (from addDemoNight) to a new curfew instant. */
+export function retimeDemoNight(plan: CampusPlan, curfewAt: string): void {
+  for (const d of plan.gateways.flatMap((g) => g.devices)) {
+    const night = (d.options as { night?: { curfewAt?: string } } | undefined)?.night;
+    if (night && POINTS.some((p) => p.id === d.id)) night.curfewAt = curfewAt;
+  }
 }
 
 /** Adds the dorm's card check-in points, playing the compressed night around `curfewAt`, to the demo plan. */
@@ -70,16 +78,12 @@ interface Person {
   credentials: string[];
 }
 
-/**
- * Sets the hub up for the demo night through REST: the dorm gateway's gallery holds the dorm's residents, one
- * person per card, the roster (re-imported: idempotent), and the building's curfew at `clock` on every day type.
- */
-export async function setUpDemoNight(o: { url: string; adminPassword: string; clock: string; now?: number; log?: (line: string) => void }): Promise<{ residents: number; created: number }> {
-  const login = await fetch(`${o.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: o.adminPassword }) });
+async function adminCall(url: string, adminPassword: string): Promise<<T>(path: string, method?: string, body?: unknown) => Promise<T>> {
+  const login = await fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: adminPassword }) });
   if (!login.ok) throw new Error(`demo night: admin login refused (HTTP ${login.status})`);
   const { token } = (await login.json()) as { token: string };
-  const call = async <T>(path: string, method = 'GET', body?: unknown): Promise<T> => {
-    const res = await fetch(`${o.url}${path}`, {
+  return async <T>(path: string, method = 'GET', body?: unknown): Promise<T> => {
+    const res = await fetch(`${url}${path}`, {
       method,
       headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -88,6 +92,27 @@ export async function setUpDemoNight(o: { url: string; adminPassword: string; cl
     if (!res.ok) throw new Error(`demo night: ${method} ${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
     return (text ? JSON.parse(text) : null) as T;
   };
+}
+
+/** The dorm's curfew at `clock` (campus HH:MM) on every day type, the list reported reportDelayMinutes later. */
+export async function setDemoCurfew(o: { url: string; adminPassword: string; clock: string }): Promise<void> {
+  const call = await adminCall(o.url, o.adminPassword);
+  const settings = await call<Record<string, unknown> & { buildings?: Record<string, unknown> }>('/api/attendance/settings');
+  const c = o.clock;
+  await call('/api/attendance/settings', 'PUT', {
+    ...settings,
+    buildings: { ...(settings.buildings ?? {}), [DEMO_NIGHT.building]: { weekday: c, weekend: c, holiday: c, exam: c } },
+    reportDelayMinutes: DEMO_NIGHT.reportDelayMinutes,
+    reportCheckSeconds: 10,
+  });
+}
+
+/**
+ * Sets the hub up for the demo night through REST: the dorm gateway's gallery holds the dorm's residents, one
+ * person per card, and the roster (re-imported: idempotent). The curfew follows with setDemoCurfew.
+ */
+export async function setUpDemoNight(o: { url: string; adminPassword: string; now?: number; log?: (line: string) => void }): Promise<{ residents: number; created: number }> {
+  const call = await adminCall(o.url, o.adminPassword);
   const b = DEMO_NIGHT.building;
   await call(`/api/faces/gateways/${DEMO_NIGHT.gateway}`, 'PUT', { dorms: [b], buildings: [b], watchlist: true });
   const { persons } = await call<{ persons: Person[] }>('/api/faces/persons');
@@ -106,14 +131,6 @@ export async function setUpDemoNight(o: { url: string; adminPassword: string; cl
   }
   const effective = new Date((o.now ?? Date.now()) - 30 * 86_400_000).toISOString().slice(0, 10);
   await call('/api/attendance/roster', 'POST', { format: 'csv', data: Buffer.from(rows.join('\n')).toString('base64'), effective, apply: true });
-  const settings = await call<Record<string, unknown> & { buildings?: Record<string, unknown> }>('/api/attendance/settings');
-  const c = o.clock;
-  await call('/api/attendance/settings', 'PUT', {
-    ...settings,
-    buildings: { ...(settings.buildings ?? {}), [b]: { weekday: c, weekend: c, holiday: c, exam: c } },
-    reportDelayMinutes: DEMO_NIGHT.reportDelayMinutes,
-    reportCheckSeconds: 10,
-  });
-  o.log?.(`demo night: ${DEMO_NIGHT.residents} residents of ${b} (${created} persons created now), curfew ${c}`);
+  o.log?.(`demo night: ${DEMO_NIGHT.residents} residents of ${b} on the roster (${created} persons with cards created now)`);
   return { residents: DEMO_NIGHT.residents, created };
 }
