@@ -6,7 +6,7 @@ import { campusPlan } from '@warden/simulators';
 import { Supervisor, waitForHttp } from './supervisor.ts';
 import { writeSystemLayout } from './layout.ts';
 import { DEMO_PERSONS, enrolDemoFaces, faceGateways, prepareDemoFaces, type DemoFaceFiles } from './demo-faces.ts';
-import { DEMO_NIGHT, addDemoNight, demoCurfew, setUpDemoNight } from './demo-night.ts';
+import { DEMO_NIGHT, addDemoNight, demoCurfew, retimeDemoNight, setDemoCurfew, setUpDemoNight } from './demo-night.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -62,8 +62,8 @@ export async function startAll(opts: { data: string }): Promise<void> {
 
   ensureDashboardBuilt();
   const plan = campusPlan({ scale });
-  // A compressed dorm night around a curfew a few minutes from now (deploy/src/demo-night.ts), on every start.
-  const curfew = demoCurfew();
+  // A compressed dorm night around a curfew a few minutes after the simulators start (deploy/src/demo-night.ts), on every start.
+  let curfew = demoCurfew();
   const night = scale === 'demo' && addDemoNight(plan, curfew.iso);
   let faces: DemoFaceFiles | undefined;
   if (faceGateways(plan).length > 0) {
@@ -109,7 +109,7 @@ export async function startAll(opts: { data: string }): Promise<void> {
       );
     }
     if (night) {
-      await setUpDemoNight({ url, adminPassword: layout.adminPassword, clock: curfew.clock, log: (l) => console.log(l) }).catch((err: Error) =>
+      await setUpDemoNight({ url, adminPassword: layout.adminPassword, log: (l) => console.log(l) }).catch((err: Error) =>
         console.warn(`demo night not set up: ${err.message}`),
       );
     }
@@ -119,6 +119,13 @@ export async function startAll(opts: { data: string }): Promise<void> {
       [...layout.edgeConfigs].map(([id, file]) => sup.startAndWait({ name: id, args: ['edge', '--config', file] }, /field broker listening/, 240_000)),
     );
     if (backfill) console.log(`simulated meters first publish ${backfill} days of history through their gateways (new data dir)`);
+    if (night) {
+      // The curfew is set now, when the night's simulators start (edge agents may take minutes on a busy machine).
+      curfew = demoCurfew();
+      retimeDemoNight(plan, curfew.iso);
+      writeSystemLayout(plan, { ...layoutOptions, backfillDays: backfill });
+      await setDemoCurfew({ url, adminPassword: layout.adminPassword, clock: curfew.clock }).catch((err: Error) => console.warn(`demo night curfew not set: ${err.message}`));
+    }
     await sup.startAndWait({ name: 'sim', args: ['sim', layout.scenario] }, /devices online|started/, 240_000);
     // The history is out; a simulator restarted by the supervisor goes live only.
     if (backfill) {
