@@ -116,10 +116,10 @@ describe('gateway → hub with mutual TLS, read over HTTPS and socket.io over TL
     await eventually(async () => {
       const { body } = await https<{ gateways: Array<{ id: string; online: boolean }> }>(`${base}/api/gateways`, ca.cert, { token });
       return body.gateways.some((g) => g.id === 'gw-a' && g.online);
-    }, 40_000, 'gw-a online at the hub over mutual TLS');
+    }, 90_000, 'gw-a online at the hub over mutual TLS');
 
     procs.push(runWarden(['sim', site.scenario([{ at: '1s', device: 'door-tls-1', do: 'force' }])]));
-    const forced = await eventually(() => live.find((e) => e.type === 'door.forced' && e.device === 'door-tls-1'), 40_000, 'door.forced on socket.io over TLS');
+    const forced = await eventually(() => live.find((e) => e.type === 'door.forced' && e.device === 'door-tls-1'), 90_000, 'door.forced on socket.io over TLS');
     expect(forced.gateway).toBe('gw-a');
     const { body: page } = await https<{ events: StoredEvent[] }>(`${base}/api/events?type=door.forced&device=door-tls-1`, ca.cert, { token });
     expect(page.events.map((e) => e.id)).toContain(forced.id);
@@ -149,5 +149,5 @@ describe('gateway → hub with mutual TLS, read over HTTPS and socket.io over TL
     expect(await tryConnect(tlsUrl, { ...asA, clientId: 'warden-edge-gw-a', cert: gwA.cert, key: gwA.key })).toBe('5');
     expect(await tryConnect(tlsUrl, { ...asA, clientId: 'warden-edge-gw-a', password: 'gw-a-rotated-password', cert: gwA.cert, key: gwA.key })).toBe('connected');
     // Three processes start in turn (about 50 s on a loaded 2-core machine, more under libfaketime).
-  }, 180_000);
+  }, 240_000);
 });
