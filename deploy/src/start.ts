@@ -147,7 +147,7 @@ export async function startAll(opts: { data: string }): Promise<void> {
       '',
       `Warden is running: ${plan.gateways.length} gateways, ${devices} simulated devices (${scale} campus).`,
       ...(backfill ? [`  history   ${backfill} days of meter readings on their way in (energy pages fill within a minute)`] : []),
-      ...(faces ? [`  faces     ${DEMO_PERSONS.length} persons enrolled (1 on the watch-list); face terminal ${plan.gateways.flatMap((g) => g.devices).filter((d) => d.driver === 'face-terminal').map((d) => d.id).join(', ')}`] : []),
+      ...(faces ? [`  faces     ${DEMO_PERSONS.length} persons enrolled (1 on the watch-list); face terminal ${plan.gateways.flatMap((g) => g.devices).filter((d) => d.driver === 'face-terminal' && d.edge?.mode !== 'dorm').map((d) => d.id).join(', ')}`] : []),
       ...(night
         ? [`  night     ${DEMO_NIGHT.residents} residents of ${DEMO_NIGHT.building} come home by card; curfew ${curfew.clock} (${DEMO_NIGHT.timeZone}, in ${Math.round((curfew.at - Date.now()) / 60_000)} min), late/absent list at +${DEMO_NIGHT.reportDelayMinutes} min: ${url}/#attendance`]
         : []),
