@@ -142,7 +142,7 @@ export async function benchOverload(seconds = 8): Promise<void> {
           const device = `probe-${probeN++}`;
           const lane = probes % 2 === 0 ? 'priority' : 'bulk';
           sentAt.set(device, { t: performance.now(), lane });
-          publish(probe, 'gw-probe', [{ device, type: lane === 'priority' ? 'door.forced' : 'door.held_open', data: { door: 1 } }]);
+          publish(probe, 'gw-probe', [{ device, type: lane === 'priority' ? 'door.forced' : 'door.held_open', data: lane === 'priority' ? { door: 1 } : { seconds: 90 } }]);
           probes++;
         }
         await new Promise((r) => setTimeout(r, 10));
