@@ -162,6 +162,12 @@ export async function benchOverload(seconds = 8): Promise<void> {
       );
     }
     socket.close();
+    // The hub's own part of the priority lane: message taken -> safety events stored (its histogram, whole run).
+    const text = await (await fetch(`${base}/api/metrics`)).text();
+    const buckets = [...text.matchAll(/^warden_hub_priority_store_seconds_bucket\{le="([^"]+)"\} (\S+)$/gm)].map((m) => ({ le: m[1]!, n: Number(m[2]) }));
+    const count = buckets.at(-1)?.n ?? 0;
+    const le = (q: number) => buckets.find((b) => b.n >= q * count)?.le ?? 'n/a';
+    rows.push({ metric: 'hub side: taken -> safety events stored, p50 / p99 bucket (s)', warden: `<= ${le(0.5)} / <= ${le(0.99)}`, baseline: `${count} lifts`, ratio: '' });
     printTable(`overload: hub as its own process, sustainable rate ${fmt(rate, 0)} events/s (closed loop, same run); ${seconds} s per level, 10 forced doors/s (priority) + 10 door.held_open/s (bulk path) to a console on socket.io`, rows);
   } finally {
     await Promise.all(clients.map((c) => c.endAsync().catch(() => {})));
