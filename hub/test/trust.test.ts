@@ -19,6 +19,7 @@ const USERS: Array<{ username: string; roles: Role[]; scope?: Record<string, str
   { username: 'dorma', roles: ['dorm'], scope: { dorms: ['A'] } },
   { username: 'dormb', roles: ['dorm'], scope: { dorms: ['B'] } },
   { username: 'fac', roles: ['facilities'] },
+  { username: 'faca', roles: ['facilities'], scope: { buildings: ['A', 'annex'] } },
   { username: 'cou', roles: ['counsellor'], scope: { students: ['s1'], dorms: ['A'] } },
   { username: 'victim', roles: ['security'] },
   { username: 'leaver', roles: ['security'] },
@@ -47,6 +48,7 @@ describe('trust: authorisation, sessions, lockout, audit', () => {
       gateways: [
         { id: 'gw-t', name: 'Trust', password: 'trust-gateway-password' },
         { id: 'gw-u', name: 'Building B only', password: 'other-gateway-password' },
+        { id: 'gw-e', name: 'Meters of A and B', password: 'meter-gateway-password' },
       ],
       // The hub owns the registry: the doors are registered here, the gateway's inventory only reports them.
       devices: {
@@ -54,7 +56,26 @@ describe('trust: authorisation, sessions, lockout, audit', () => {
           { id: 'door-a', gateway: 'gw-t', kind: 'door', building: 'A' },
           { id: 'door-b', gateway: 'gw-t', kind: 'door', building: 'B' },
           { id: 'door-u', gateway: 'gw-u', kind: 'door', building: 'B' },
+          { id: 'pm-a', gateway: 'gw-e', kind: 'meter', building: 'A' },
+          { id: 'pm-b', gateway: 'gw-e', kind: 'meter', building: 'B' },
         ],
+      },
+      // Energy nodes named `b-…` hold registered meters (scope by the meter's building); node `annex` is named by the
+      // scope itself (its meter pm-x is not a registered device).
+      energy: {
+        nodes: [
+          { id: 'campus', type: 'campus', name: 'Campus' },
+          { id: 'east', type: 'zone', parent: 'campus', name: 'East' },
+          { id: 'b-a', type: 'building', parent: 'east', name: 'Building A' },
+          { id: 'b-b', type: 'building', parent: 'east', name: 'Building B' },
+          { id: 'annex', type: 'building', parent: 'campus', name: 'Annex' },
+        ],
+        meters: [
+          { id: 'pm-a', node: 'b-a', medium: 'power' },
+          { id: 'pm-b', node: 'b-b', medium: 'power' },
+          { id: 'pm-x', node: 'annex', medium: 'power' },
+        ],
+        virtualMeters: [{ id: 'east-diff', node: 'east', medium: 'power', plus: ['pm-a'], minus: ['pm-b'] }],
       },
       site: { markers: [{ device: 'door-a', x: 10, y: 10 }, { device: 'door-b', x: 20, y: 20 }, { device: 'door-gone', x: 30, y: 30 }] },
     });
@@ -122,15 +143,50 @@ describe('trust: authorisation, sessions, lockout, audit', () => {
 
   it('scope: gateways and the site plan are narrowed to the user\'s buildings (a gateway with no device in scope is not listed)', async () => {
     const gws = async (tok: string) => (await api<{ gateways: Array<{ id: string }> }>(t.hub, tok, '/api/gateways')).body.gateways.map((g) => g.id).sort();
-    expect(await gws(tokens.admin!)).toEqual(['gw-t', 'gw-u']);
-    expect(await gws(tokens.sec!)).toEqual(['gw-t', 'gw-u']);
-    expect(await gws(tokens.seca!)).toEqual(['gw-t']);
-    expect(await gws(tokens.dormb!)).toEqual(['gw-t', 'gw-u']);
-    expect(await gws(tokens.dorma!)).toEqual(['gw-t']);
+    expect(await gws(tokens.admin!)).toEqual(['gw-e', 'gw-t', 'gw-u']);
+    expect(await gws(tokens.sec!)).toEqual(['gw-e', 'gw-t', 'gw-u']);
+    expect(await gws(tokens.seca!)).toEqual(['gw-e', 'gw-t']);
+    expect(await gws(tokens.dormb!)).toEqual(['gw-e', 'gw-t', 'gw-u']);
+    expect(await gws(tokens.dorma!)).toEqual(['gw-e', 'gw-t']);
     const markers = async (tok: string) => (await api<{ markers: Array<{ device: string }> }>(t.hub, tok, '/api/site')).body.markers.map((m) => m.device);
     expect(await markers(tokens.admin!)).toEqual(['door-a', 'door-b', 'door-gone']);
     expect(await markers(tokens.seca!)).toEqual(['door-a']);
     expect(await markers(tokens.dormb!)).toEqual(['door-b']);
+  });
+
+  it('scope: a facilities user of building A (and the annex) sees only their energy nodes and meters (ancestors as the path, no sums) and is refused B\'s', async () => {
+    type Node = { id: string; meters: Array<{ id: string }>; children: Node[] };
+    const flat = (n: Node | null): string[] => (n ? [`${n.id}:${n.meters.map((m) => m.id).join(',')}`, ...n.children.flatMap(flat)] : []);
+    const tree = async (tok: string) => flat((await api<{ tree: Node | null }>(t.hub, tok, '/api/energy/tree')).body.tree);
+    expect(await tree(tokens.fac!)).toEqual(['campus:', 'east:east-diff', 'b-a:pm-a', 'b-b:pm-b', 'annex:pm-x']);
+    // The campus and the zone stay as the path to A's buildings, without B and without the A−B virtual meter.
+    expect(await tree(tokens.faca!)).toEqual(['campus:', 'east:', 'b-a:pm-a', 'annex:pm-x']);
+    const get = async (tok: string, url: string) => (await api(t.hub, tok, url)).status;
+    for (const id of ['pm-a', 'b-a', 'pm-x', 'annex']) {
+      expect(await get(tokens.faca!, `/api/energy/consumption?node=${id}`), id).toBe(200);
+      expect(await get(tokens.faca!, `/api/energy/cost?node=${id}`), id).toBe(200);
+    }
+    // Another building's meter or node, a virtual meter over it, and ancestors whose sums hold B: refused.
+    for (const id of ['pm-b', 'b-b', 'east-diff', 'east', 'campus']) {
+      expect(await get(tokens.faca!, `/api/energy/consumption?node=${id}`), id).toBe(403);
+      expect(await get(tokens.faca!, `/api/energy/cost?node=${id}`), id).toBe(403);
+      expect(await get(tokens.fac!, `/api/energy/consumption?node=${id}`), id).toBe(200);
+    }
+    expect(await get(tokens.faca!, '/api/energy/consumption?node=no-such-node')).toBe(404);
+    expect(await get(tokens.faca!, '/api/energy/detection?meter=pm-b')).toBe(403);
+    expect(await get(tokens.faca!, '/api/energy/detection?meter=pm-a')).toBe(200);
+    expect(await get(tokens.faca!, '/api/energy/anomalies?meter=pm-b')).toBe(403);
+    expect(await get(tokens.faca!, '/api/energy/anomalies/feedback?meter=pm-b')).toBe(403);
+    const day = 86_400_000;
+    const dismiss = (tok: string, meter: string) => api(t.hub, tok, '/api/energy/anomalies/feedback', { method: 'POST', body: { meter, from: 0, to: day } });
+    expect((await dismiss(tokens.faca!, 'pm-b')).status).toBe(403);
+    expect((await dismiss(tokens.fac!, 'pm-b')).status).toBe(200);
+    expect((await dismiss(tokens.faca!, 'pm-a')).status).toBe(200);
+    const feedback = async (tok: string) => (await api<{ feedback: Array<{ meter: string }> }>(t.hub, tok, '/api/energy/anomalies/feedback')).body.feedback.map((f) => f.meter).sort();
+    expect(await feedback(tokens.fac!)).toEqual(['pm-a', 'pm-b']);
+    expect(await feedback(tokens.faca!)).toEqual(['pm-a']);
+    // A history file may hold any meter: imports are for campus-wide users.
+    expect((await api(t.hub, tokens.faca!, '/api/energy/import', { method: 'POST', body: { format: 'csv', data: 'bWV0ZXI=' , dryRun: true } })).status).toBe(403);
   });
 
   it('live feed: facilities get no card events, an out-of-scope dorm manager nothing of building A, the in-scope one does', async () => {

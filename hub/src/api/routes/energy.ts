@@ -1,10 +1,13 @@
 import { Counter } from 'prom-client';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import type { Consumption, Cost, EnergyNode, WeeklySchedule } from '@warden/contract';
 import { HubError } from '../../errors.ts';
 import { checkSchedulePlan } from '../../energy/schedules/plan-schema.ts';
 import type { Step } from '../../energy/time.ts';
 import { boundRange } from '../bounds.ts';
+import { userOf } from '../access.ts';
+import { energyScope } from './energy-scope.ts';
 import { route } from '../schemas.ts';
 import type { ApiServices } from '../services.ts';
 
@@ -25,6 +28,13 @@ const security = [{ bearer: [] }];
 export const energyRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async (app, { s }) => {
   const en = s.energy;
 
+  // The user's building/zone scope over the energy hierarchy (energy-scope.ts); out-of-scope ids are refused 403.
+  const scopeOf = (req: FastifyRequest) => energyScope(userOf(req).scope, en.service.config, (id) => s.devices.get(id));
+  /** `what` names the refused object for the reader; the answer is the hub's plain 403, like other out-of-scope ids. */
+  const refuse = (ok: boolean, _what: string) => {
+    if (!ok) throw new HubError('forbidden');
+  };
+
   const period = (q: { from?: number | undefined; to?: number | undefined }) => {
     const to = q.to ?? en.now();
     const from = q.from ?? to - 30 * DAY;
@@ -39,7 +49,7 @@ export const energyRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async
       schema: { ...route('GET /api/energy/tree', 401, 403), tags, security },
     },
     // The energy service types node kinds, flags and schedules loosely; what it builds is the contract's shape.
-    async () => ({ tree: en.service.tree() as EnergyNode | null }),
+    async (req) => ({ tree: scopeOf(req).tree(en.service.tree() as EnergyNode | null) }),
   );
 
   app.get(
@@ -50,6 +60,7 @@ export const energyRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async
     },
     async (req) => {
       const q = req.query;
+      refuse(scopeOf(req).id(q.node), `energy node or meter ${q.node}`);
       const { from, to } = period(q);
       const step = (q.step ?? '1h') as Step;
       if ((to - from) / STEP_MS[step] > MAX_POINTS) throw new HubError('bad_request', `more than ${MAX_POINTS} buckets; use a larger step or a shorter range`);
@@ -67,6 +78,7 @@ export const energyRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async
       schema: { ...route('GET /api/energy/cost', 400, 401, 403, 404), tags, security },
     },
     async (req) => {
+      refuse(scopeOf(req).id(req.query.node), `energy node or meter ${req.query.node}`);
       const { from, to } = period(req.query);
       const r = await en.service.cost(req.query.node, from, to);
       if (!r) throw new HubError('not_found', `energy node or meter ${req.query.node}`);
@@ -86,9 +98,11 @@ export const energyRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async
       if (from >= to) throw new HubError('bad_request', '`from` must be before `to`');
       const maxDays = en.service.config.anomalies.maxQueryDays;
       if (to - from > maxDays * DAY) throw new HubError('bad_request', `at most ${maxDays} days per query; ask for a shorter period`);
+      const sc = scopeOf(req);
+      if (req.query.meter !== undefined) refuse(sc.meter(req.query.meter), `energy meter ${req.query.meter}`);
       const r = await en.anomalies(from, to, req.query.meter);
       if (!r) throw new HubError('not_found', `energy meter ${req.query.meter}`);
-      return r;
+      return sc.scoped ? { anomalies: r.anomalies.filter((a) => sc.meter(a.meter)), registerProblems: r.registerProblems.filter((p) => sc.meter(p.meter)) } : r;
     },
   );
 
@@ -103,6 +117,7 @@ export const energyRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async
       const from = req.query.from ?? to - 7 * DAY;
       if (from >= to) throw new HubError('bad_request', '`from` must be before `to`');
       if (to - from > 366 * DAY) throw new HubError('bad_request', 'at most 366 days');
+      refuse(scopeOf(req).meter(req.query.meter), `energy meter ${req.query.meter}`);
       const d = await en.detection(req.query.meter, from, to);
       if (!d) throw new HubError('not_found', `energy meter ${req.query.meter}`);
       return d;
@@ -113,6 +128,8 @@ export const energyRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async
     '/api/energy/import',
     { config: { access: ACCESS }, bodyLimit: IMPORT_BODY_LIMIT, schema: { ...route('POST /api/energy/import', 400, 401, 403, 413), tags, security } },
     async (req) => {
+      // A history file may hold any meter of the campus: imported by campus-wide (unscoped) users only.
+      refuse(!scopeOf(req).scoped, 'a history import (campus-wide)');
       const data = Buffer.from(req.body.data.replace(/^data:[^,]*,/, ''), 'base64');
       if (data.length === 0) throw new HubError('validation_failed', 'data is not base64 or empty');
       return en.importHistory({ format: req.body.format, data, dryRun: req.body.dryRun ?? false }, req.user!.username);
@@ -125,7 +142,10 @@ export const energyRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async
       config: { access: ACCESS },
       schema: { ...route('POST /api/energy/anomalies/feedback', 400, 401, 403, 404), tags, security },
     },
-    async (req) => en.dismissAnomaly(req.body, req.user!.username),
+    async (req) => {
+      refuse(scopeOf(req).meter(req.body.meter), `energy meter ${req.body.meter}`);
+      return en.dismissAnomaly(req.body, req.user!.username);
+    },
   );
 
   app.get(
@@ -134,13 +154,22 @@ export const energyRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async
       config: { access: ACCESS },
       schema: { ...route('GET /api/energy/anomalies/feedback', 401, 403), tags, security },
     },
-    async (req) => ({ feedback: en.anomalyFeedback(req.query.meter) }),
+    async (req) => {
+      const sc = scopeOf(req);
+      if (req.query.meter !== undefined) refuse(sc.meter(req.query.meter), `energy meter ${req.query.meter}`);
+      return { feedback: en.anomalyFeedback(req.query.meter).filter((f) => sc.meter(f.meter)) };
+    },
   );
 
   app.get(
     '/api/energy/alarms',
     { config: { access: ACCESS }, schema: { ...route('GET /api/energy/alarms', 400, 401, 403), tags, security } },
-    async (req) => ({ alarms: s.alarms.repo.query({ types: ['energy.*'], state: req.query.state ?? 'open', limit: 500 }).alarms }),
+    async (req) => {
+      const sc = scopeOf(req);
+      const alarms = s.alarms.repo.query({ types: ['energy.*'], state: req.query.state ?? 'open', limit: 500 }).alarms;
+      // An energy alarm's device is its meter.
+      return { alarms: sc.scoped ? alarms.filter((a) => sc.meter(a.device)) : alarms };
+    },
   );
 
   app.post(
@@ -149,6 +178,7 @@ export const energyRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async
     async (req) => {
       const a = s.alarms.engine.get(req.params.id);
       if (!a || !a.type.startsWith('energy.')) throw new HubError('not_found', `energy alarm ${req.params.id}`);
+      refuse(scopeOf(req).meter(a.device), `energy alarm ${a.id}`);
       return s.alarms.engine.acknowledge(a.id, req.user!.username, req.body?.note ?? null);
     },
   );
@@ -159,7 +189,10 @@ export const energyRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async
       config: { access: ACCESS },
       schema: { ...route('GET /api/energy/schedules', 401, 403), tags, security },
     },
-    async () => ({ schedules: en.schedules() as WeeklySchedule[], circuits: en.circuits() }),
+    async (req) => {
+      const sc = scopeOf(req);
+      return { schedules: (en.schedules() as WeeklySchedule[]).filter((x) => sc.schedule(x)), circuits: en.circuits().filter((c) => sc.circuit(c.circuit)) };
+    },
   );
 
   const scheduleEdits = new Counter({
@@ -178,6 +211,8 @@ export const energyRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async
     },
     async (req) => {
       if (!en.hasSchedule(req.params.id)) throw new HubError('not_found', `schedule ${req.params.id}`);
+      const sc = scopeOf(req);
+      refuse(!sc.scoped || en.schedules().some((x) => x.id === req.params.id && sc.schedule(x)), `schedule ${req.params.id}`);
       const problems = checkSchedulePlan(req.body);
       if (problems.length) throw new HubError('bad_request', problems.join('; '));
       return en.editSchedule(req.params.id, req.body as never, req.user!.username);
@@ -193,6 +228,7 @@ export const energyRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async
     async (req) => {
       const b = req.body;
       if (!en.circuits().some((c) => c.circuit === b.circuit)) throw new HubError('not_found', `scheduled circuit ${b.circuit}`);
+      refuse(scopeOf(req).circuit(b.circuit), `circuit ${b.circuit}`);
       return en.override(b.circuit, b.on, b.level, b.minutes, req.user!.username);
     },
   );
