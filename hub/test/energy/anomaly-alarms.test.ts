@@ -20,6 +20,7 @@ let gw: MqttClient;
 let admin: string;
 let fac: string;
 let sec: string;
+let facx: string;
 
 /** kWh per quarter hour: an office, 10 kWh in working hours, 3 at night and on weekends, a small ripple. */
 function quarter(ts: number): number {
@@ -36,6 +37,8 @@ beforeAll(async () => {
     {
       users: [
         { username: 'fac', roles: ['facilities'], password: 'facilities-password' },
+        // Trust (issue 9): facilities of another building see none of the library's energy alarms or anomalies.
+        { username: 'facx', roles: ['facilities'], password: 'facilities-password', scope: { buildings: ['teach'] } },
         { username: 'sec', roles: ['security'], password: 'security-password' },
       ],
       ...registered({ 'gw-en': { password: 'energy-gateway-password', devices: [{ id: 'pm-lib', kind: 'meter', building: 'lib' }] } }),
@@ -68,6 +71,7 @@ beforeAll(async () => {
   admin = await login(t.hub);
   fac = await login(t.hub, 'fac', 'facilities-password');
   sec = await login(t.hub, 'sec', 'security-password');
+  facx = await login(t.hub, 'facx', 'facilities-password');
 }, 120_000);
 
 afterAll(async () => {
@@ -101,6 +105,19 @@ describe('energy alarms', () => {
     expect(detail.numbers.ratio).toBeGreaterThan(3);
     expect(detail.en).toMatch(/kWh/);
     expect(detail.zh).toMatch(/千瓦时|kWh/);
+  });
+
+  it('scope: facilities of another building get neither the alarm nor the anomaly, and may not acknowledge it', async () => {
+    const alarms = async (tok: string) => (await api<{ alarms: Alarm[] }>(t.hub, tok, '/api/energy/alarms')).body.alarms.map((a) => a.id);
+    expect(await alarms(fac)).toEqual([alarm.id]);
+    expect(await alarms(facx)).toEqual([]);
+    expect((await api(t.hub, facx, `/api/energy/alarms/${alarm.id}/acknowledge`, { method: 'POST', body: {} })).status).toBe(403);
+    const q = `from=${spikeFrom - DAY}&to=${end}`;
+    const anomalies = async (tok: string) => (await api<{ anomalies: Array<{ meter: string }> }>(t.hub, tok, `/api/energy/anomalies?${q}`)).body.anomalies.map((a) => a.meter);
+    expect(await anomalies(fac)).toContain('pm-lib');
+    expect(await anomalies(facx)).toEqual([]);
+    expect((await api(t.hub, facx, `/api/energy/anomalies?${q}&meter=pm-lib`)).status).toBe(403);
+    expect((await api<{ tree: unknown }>(t.hub, facx, '/api/energy/tree')).body.tree).toBeNull();
   });
 
   it('the chart: the meter’s hours with the expected value and band, the alert on them', async () => {
