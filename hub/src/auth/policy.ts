@@ -158,7 +158,7 @@ export function isPersonEvent(e: { type: string; data?: Record<string, unknown> 
  * Live messages, by role and scope (hub/src/live/feed.ts applies it to every message on every socket):
  * - event: facilities get none that carry a person, face or card; others only for devices in their scope;
  * - device: in scope; gateway: every logged-in user (no place, no person);
- * - alarm: security and supervisor (in scope), dorm managers for their dorm buildings, facilities energy alarms only;
+ * - alarm: security and supervisor (in scope), dorm managers for their dorm buildings, facilities energy alarms only (in scope);
  * - linkage: security and supervisor, for devices in scope.
  * A dorm manager (without a security role) is always narrowed: to scope.dorms/buildings plus the hub config's
  * `faces.dormManagers` entry; with none of them they receive no place-bound message.
@@ -210,7 +210,8 @@ export function liveAllowed(
       return true;
     case 'alarm': {
       const a = msg as { type: string; building?: string | null; zone?: string | null; credential?: string | null };
-      if (!security && !roles.includes('dorm')) return roles.includes('facilities') && a.type.startsWith('energy.') && !a.credential;
+      // Facilities: energy alarms only, of their buildings/zones (the alarm's place is its meter's registered place).
+      if (!security && !roles.includes('dorm')) return roles.includes('facilities') && a.type.startsWith('energy.') && !a.credential && (!scope || inScope(scope, a));
       return !scope || inScope(scope, a);
     }
     case 'linkage': {
