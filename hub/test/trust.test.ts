@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { policyOf, roleAllows } from '../src/auth/policy.ts';
+import { liveAllowed, policyOf, roleAllows } from '../src/auth/policy.ts';
 import { verifyAuditFile } from '../src/cli.ts';
 import type { Role } from '../src/index.ts';
 import { api, connectGateway, eventually, FakeGatewayBatches, inventory, login, status, testHub, type TestHub } from './helpers.ts';
@@ -186,7 +186,13 @@ describe('trust: authorisation, sessions, lockout, audit', () => {
     expect(await feedback(tokens.fac!)).toEqual(['pm-a', 'pm-b']);
     expect(await feedback(tokens.faca!)).toEqual(['pm-a']);
     // A history file may hold any meter: imports are for campus-wide users.
-    expect((await api(t.hub, tokens.faca!, '/api/energy/import', { method: 'POST', body: { format: 'csv', data: 'bWV0ZXI=' , dryRun: true } })).status).toBe(403);
+    expect((await api(t.hub, tokens.faca!, '/api/energy/import', { method: 'POST', body: { format: 'csv', data: 'bWV0ZXI=', dryRun: true } })).status).toBe(403);
+    // Live energy alarms follow the same scope (the alarm's place is its meter's registered building).
+    const live = { deviceOf: () => null, dormBuildings: () => [] };
+    const spike = (building: string) => ({ type: 'energy.spike', device: `pm-${building.toLowerCase()}`, building, zone: null, credential: null });
+    expect(liveAllowed({ username: 'faca', roles: ['facilities'], scope: { buildings: ['A'] } }, 'alarm', spike('A'), live)).toBe(true);
+    expect(liveAllowed({ username: 'faca', roles: ['facilities'], scope: { buildings: ['A'] } }, 'alarm', spike('B'), live)).toBe(false);
+    expect(liveAllowed({ username: 'fac', roles: ['facilities'] }, 'alarm', spike('B'), live)).toBe(true);
   });
 
   it('live feed: facilities get no card events, an out-of-scope dorm manager nothing of building A, the in-scope one does', async () => {
