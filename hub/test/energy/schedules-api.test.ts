@@ -17,7 +17,12 @@ const g = new FakeGatewayBatches('gw-sch');
 
 beforeAll(async () => {
   t = await testHub({
-    users: [{ username: 'fac', roles: ['facilities'], password: 'facilities-password' }],
+    users: [
+      { username: 'fac', roles: ['facilities'], password: 'facilities-password' },
+      // Trust (issue 9): facilities scoped to building A / to building B.
+      { username: 'faca', roles: ['facilities'], password: 'facilities-password', scope: { buildings: ['teach-a'] } },
+      { username: 'facb', roles: ['facilities'], password: 'facilities-password', scope: { buildings: ['teach-b'] } },
+    ],
     ...registered({ 'gw-sch': { password: 'schedules-gateway-password', devices: [{ id: 'relay-a-1f', kind: 'actuator', building: 'teach-a' }] } }),
     energy: {
       schedules: [{ id: 'teach-a-lighting', circuits: ['relay-a-1f'], term: { mon: [{ from: '07:00', to: '22:00' }], tue: [{ from: '07:00', to: '22:00' }], wed: [{ from: '07:00', to: '22:00' }], thu: [{ from: '07:00', to: '22:00' }], fri: [{ from: '07:00', to: '22:00' }] } }],
@@ -62,6 +67,19 @@ describe('schedules through the running hub', () => {
     expect(trail).toContain('fac schedule.override relay-a-1f');
     expect(trail).toContain('system:schedules schedule.command relay-a-1f');
     expect(trail).toContain('system:schedules schedule.confirmed relay-a-1f');
+  });
+
+  it('scope: facilities of another building neither see nor switch nor edit building A\'s schedule', async () => {
+    const [faca, facb] = [await login(t.hub, 'faca', 'facilities-password'), await login(t.hub, 'facb', 'facilities-password')];
+    const list = async (tok: string) => {
+      const b = (await api<{ schedules: Array<{ id: string }>; circuits: Array<{ circuit: string }> }>(t.hub, tok, '/api/energy/schedules')).body;
+      return [...b.schedules.map((x) => x.id), ...b.circuits.map((c) => c.circuit)];
+    };
+    expect(await list(faca)).toEqual(['teach-a-lighting', 'relay-a-1f']);
+    expect(await list(facb)).toEqual([]);
+    expect((await api(t.hub, facb, '/api/energy/schedules/override', { method: 'POST', body: { circuit: 'relay-a-1f', on: false, minutes: 5 } })).status).toBe(403);
+    const plan = { term: { mon: [{ from: '07:00', to: '22:00' }] } };
+    expect((await api(t.hub, facb, '/api/energy/schedules/teach-a-lighting', { method: 'PUT', body: plan })).status).toBe(403);
   });
 
   it('refuses an unknown circuit and other roles', async () => {
