@@ -19,6 +19,7 @@ const base = (over: Partial<DormNightOptions> = {}): DormNightOptions => ({
   outAgain: 0.08,
   duplicate: 0.02,
   peakHours: 1.5,
+  compress: 1,
   curfew: '23:00',
   outage: { point: 'face-dorm-in-2', at: -2700, seconds: 3600 },
   ...over,
