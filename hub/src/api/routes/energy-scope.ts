@@ -11,8 +11,9 @@ type Place = { building: string | null; zone: string | null };
  * - a physical meter is in scope when its device is registered in a building/zone of the scope, or its node is in scope;
  * - a node is in scope when it (or an ancestor) is named, or when it has physical meters below it and every one is in
  *   scope (its sums then hold nothing of another building); a virtual meter when all its terms are in scope;
- * - ancestors of in-scope nodes are kept in the tree as the path only: name and type, their in-scope children and
- *   in-scope meters, never a sum: their consumption and cost are refused (403), as they add other buildings;
+ * - ancestors of in-scope nodes are kept in the tree as the path: name and type, their in-scope children and in-scope
+ *   meters; their consumption and cost are the sum of their in-scope nodes below (`parts`), never their own totals,
+ *   which hold other buildings (their own meters, measuring everything below them, are left out of that sum);
  * - a scheduled circuit is in scope when its actuator is registered in scope; a schedule when all its circuits are.
  * Ids the energy config does not know are not a scope question (the handler's 404), as for devices.
  */
@@ -26,13 +27,18 @@ export interface EnergyScope {
   circuit(id: string): boolean;
   /** A schedule (by its circuits): in scope? */
   schedule(s: { circuits: readonly string[] }): boolean;
+  /**
+   * A node outside the scope: the topmost in-scope nodes below it, whose sum stands for it (empty: none, refuse it).
+   * Null for an in-scope node, a meter, an unknown id, or an unscoped user.
+   */
+  parts(id: string): string[] | null;
   /** The tree pruned to in-scope nodes and the path to them; null when nothing is left. */
   tree(t: EnergyNode | null): EnergyNode | null;
 }
 
 export function energyScope(scope: Scope | undefined, cfg: EnergyConfig, deviceOf: (id: string) => Place | null): EnergyScope {
   if (!isScoped(scope)) {
-    return { scoped: false, id: () => true, meter: () => true, circuit: () => true, schedule: () => true, tree: (t) => t };
+    return { scoped: false, id: () => true, meter: () => true, circuit: () => true, schedule: () => true, parts: () => null, tree: (t) => t };
   }
   const named = new Set([...(scope!.buildings ?? []), ...(scope!.dorms ?? []), ...(scope!.zones ?? [])]);
   const parentOf = new Map(cfg.nodes.map((n) => [n.id, n.parent]));
@@ -70,12 +76,14 @@ export function energyScope(scope: Scope | undefined, cfg: EnergyConfig, deviceO
     return { ...n, meters, children };
   };
   const circuit = (id: string) => deviceIn(id);
+  const topIn = (id: string): string[] => (nodeIn.get(id) ? [id] : (childrenOf.get(id) ?? []).flatMap(topIn));
   return {
     scoped: true,
     id: (id) => nodeIn.get(id) ?? meter(id),
     meter,
     circuit,
     schedule: (s) => s.circuits.length > 0 && s.circuits.every(circuit),
+    parts: (id) => (!nodeIn.has(id) || nodeIn.get(id) ? null : topIn(id)),
     tree: (t) => (t ? prune(t) : null),
   };
 }

@@ -60,12 +60,14 @@ export const energyRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async
     },
     async (req) => {
       const q = req.query;
-      refuse(scopeOf(req).id(q.node), `energy node or meter ${q.node}`);
+      const sc = scopeOf(req);
+      const parts = sc.parts(q.node);
+      refuse(parts === null ? sc.id(q.node) : parts.length > 0, `energy node or meter ${q.node}`);
       const { from, to } = period(q);
       const step = (q.step ?? '1h') as Step;
       if ((to - from) / STEP_MS[step] > MAX_POINTS) throw new HubError('bad_request', `more than ${MAX_POINTS} buckets; use a larger step or a shorter range`);
       if (q.refresh) await en.rollup();
-      const r = await en.service.consumption(q.node, from, to, step, q.medium);
+      const r = parts ? sumConsumption(q.node, await Promise.all(parts.map((p) => en.service.consumption(p, from, to, step, q.medium)))) : await en.service.consumption(q.node, from, to, step, q.medium);
       if (!r) throw new HubError('not_found', `energy node or meter ${q.node}`);
       return r as Consumption;
     },
@@ -78,9 +80,11 @@ export const energyRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async
       schema: { ...route('GET /api/energy/cost', 400, 401, 403, 404), tags, security },
     },
     async (req) => {
-      refuse(scopeOf(req).id(req.query.node), `energy node or meter ${req.query.node}`);
+      const sc = scopeOf(req);
+      const parts = sc.parts(req.query.node);
+      refuse(parts === null ? sc.id(req.query.node) : parts.length > 0, `energy node or meter ${req.query.node}`);
       const { from, to } = period(req.query);
-      const r = await en.service.cost(req.query.node, from, to);
+      const r = parts ? sumCost(req.query.node, from, to, await Promise.all(parts.map((p) => en.service.cost(p, from, to)))) : await en.service.cost(req.query.node, from, to);
       if (!r) throw new HubError('not_found', `energy node or meter ${req.query.node}`);
       return r as Cost;
     },
@@ -233,3 +237,58 @@ export const energyRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async
     },
   );
 };
+
+const round = (x: number): number => Math.round(x * 1e6) / 1e6;
+type ConsumptionPart = { medium: string; unit: string; step: string; points: Array<[number, number, string[]]> } | null;
+type CostPart = Cost | null;
+
+/** A scoped user's view of an ancestor node: the sum of its in-scope nodes' consumption (energy-scope.ts, `parts`). */
+function sumConsumption(node: string, parts: ConsumptionPart[]): Consumption | null {
+  const rs = parts.filter((r): r is NonNullable<ConsumptionPart> => r !== null);
+  if (rs.length === 0) return null;
+  const buckets = new Map<number, { amount: number; flags: Set<string> }>();
+  for (const r of rs) {
+    for (const [t, v, flags] of r.points) {
+      const b = buckets.get(t) ?? { amount: 0, flags: new Set<string>() };
+      b.amount += v;
+      for (const f of flags) b.flags.add(f);
+      buckets.set(t, b);
+    }
+  }
+  const points = [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([t, b]): [number, number, string[]] => [t, round(b.amount), [...b.flags].sort()]);
+  const first = rs[0]!;
+  return { node, kind: 'node', medium: first.medium, unit: first.unit, step: first.step, total: round(points.reduce((a, p) => a + p[1], 0)), points } as Consumption;
+}
+
+/** The same for cost: media, bands and tariffs added up (tiers apply per meter, so parts add). */
+function sumCost(node: string, from: number, to: number, parts: CostPart[]): Cost {
+  const out: Cost = { node, from, to, total: 0, media: [] };
+  for (const r of parts) {
+    if (!r) continue;
+    for (const m of r.media) {
+      let e = out.media.find((x) => x.medium === m.medium);
+      if (!e) {
+        e = { medium: m.medium, unit: m.unit, amount: 0, cost: 0, unpriced: 0, byTariff: [] };
+        out.media.push(e);
+      }
+      e.amount = round(e.amount + m.amount);
+      e.cost = round(e.cost + m.cost);
+      e.unpriced = round(e.unpriced + m.unpriced);
+      if (m.byBand) {
+        e.byBand ??= { peak: { amount: 0, cost: 0 }, flat: { amount: 0, cost: 0 }, valley: { amount: 0, cost: 0 } };
+        for (const band of ['peak', 'flat', 'valley'] as const) {
+          e.byBand[band] = { amount: round(e.byBand[band].amount + m.byBand[band].amount), cost: round(e.byBand[band].cost + m.byBand[band].cost) };
+        }
+      }
+      for (const t of m.byTariff) {
+        const row = e.byTariff.find((x) => x.tariff === t.tariff);
+        if (row) {
+          row.amount = round(row.amount + t.amount);
+          row.cost = round(row.cost + t.cost);
+        } else e.byTariff.push({ ...t });
+      }
+    }
+    out.total = round(out.total + r.total);
+  }
+  return out;
+}
