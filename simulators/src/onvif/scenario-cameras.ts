@@ -26,7 +26,23 @@ export const ScenarioCamerasSchema = Type.Object(
   {
     host: Type.Optional(Type.String({ minLength: 1, description: 'listen address (default 127.0.0.1)' })),
     port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'HTTP/SOAP port (default 0 = any free port, printed)' })),
-    video: Type.Optional(Type.Boolean({ description: 'RTSP test stream from ffmpeg (default false)' })),
+    video: Type.Optional(
+      Type.Union(
+        [
+          Type.Boolean(),
+          Type.Object(
+            {
+              rtspPort: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'RTSP port pullers use (default 0 = any free port, printed)' })),
+              width: Type.Optional(Type.Integer({ minimum: 16, maximum: 1920 })),
+              height: Type.Optional(Type.Integer({ minimum: 16, maximum: 1080 })),
+              fps: Type.Optional(Type.Integer({ minimum: 1, maximum: 30 })),
+            },
+            { additionalProperties: false },
+          ),
+        ],
+        { description: 'RTSP test stream from ffmpeg, one for every camera (default false; an object: true with a fixed port or size)' },
+      ),
+    ),
     list: Type.Array(
       Type.Object(
         {
@@ -56,7 +72,16 @@ export async function startScenarioCameras(spec: ScenarioCameras): Promise<Runni
   const sim = await startOnvifSimulator({
     ...(spec.host ? { host: spec.host } : {}),
     ...(spec.port !== undefined ? { port: spec.port } : {}),
-    video: spec.video ? {} : false,
+    video: spec.video
+      ? spec.video === true
+        ? {}
+        : {
+            ...(spec.video.rtspPort !== undefined ? { clientPort: spec.video.rtspPort } : {}),
+            ...(spec.video.width ? { width: spec.video.width } : {}),
+            ...(spec.video.height ? { height: spec.video.height } : {}),
+            ...(spec.video.fps ? { fps: spec.video.fps } : {}),
+          }
+      : false,
     cameras: spec.list.map((c) => ({
       id: c.id,
       password: c.password,
@@ -66,7 +91,8 @@ export async function startScenarioCameras(spec: ScenarioCameras): Promise<Runni
       ...(c.motionEverySeconds ? { motionEverySeconds: c.motionEverySeconds } : {}),
     })),
   });
-  if (spec.video) await sim.videoReady();
+  // Generous: ffmpeg starting on a busy machine (npm start's campus) must not fail the whole run.
+  if (spec.video) await sim.videoReady(60_000);
   const devices = spec.list.map((c): SimDevice => ({
     id: c.id,
     type: CAMERA_TYPE,
