@@ -5,6 +5,7 @@ import { stringify } from 'yaml';
 import { scenarioFromPlan, type CampusPlan } from '@warden/simulators';
 import { schematicSitePlan } from './site-plan.ts';
 import { energySection } from './energy-layout.ts';
+import { campusCameras, type PlanCamera } from './camera-layout.ts';
 
 export interface LayoutOptions {
   dataDir: string;
@@ -20,6 +21,8 @@ export interface LayoutOptions {
   faceImages?: string;
   /** Cards the simulated face terminals present now and then. */
   faceCards?: string[];
+  /** Virtual ONVIF cameras of a campus plan (deploy/src/camera-layout.ts) on these ports; unset: no cameras. */
+  cameras?: { port: number; rtspPort: number };
 }
 
 export interface SystemLayout {
@@ -30,6 +33,8 @@ export interface SystemLayout {
   /** Each field device's secret for its gateway's field broker (username = device id). */
   deviceSecrets: Record<string, string>;
   adminPassword: string;
+  /** The virtual cameras (registered, on their gateways, served by the simulator process). */
+  cameras: PlanCamera[];
 }
 
 interface Secrets {
@@ -67,13 +72,16 @@ function loadSecrets(dataDir: string, gatewayIds: string[], faceGatewayIds: stri
 export function writeSystemLayout(plan: CampusPlan, o: LayoutOptions): SystemLayout {
   mkdirSync(join(o.dataDir, 'edge'), { recursive: true });
   const faceGateways = plan.gateways.filter((g) => g.devices.some((d) => d.driver === 'face-terminal')).map((g) => g.id);
+  const cameras = o.cameras ? campusCameras(plan) : [];
   const secrets = loadSecrets(
     o.dataDir,
     plan.gateways.map((g) => g.id),
     faceGateways,
     o.adminPassword,
-    plan.gateways.flatMap((g) => g.devices.map((d) => d.id)),
+    // A camera's secret is its ONVIF/RTSP password (user admin), known to its gateway and the hub's relay.
+    [...plan.gateways.flatMap((g) => g.devices.map((d) => d.id)), ...cameras.map((c) => c.id)],
   );
+  const xaddr = (id: string): string => `http://127.0.0.1:${o.cameras!.port}/onvif/${id}/device_service`;
   const hubConfig = join(o.dataDir, 'hub.yaml');
   const site = schematicSitePlan(plan);
   const sitePlanFile = join(o.dataDir, 'site-plan.svg');
@@ -89,10 +97,14 @@ export function writeSystemLayout(plan: CampusPlan, o: LayoutOptions): SystemLay
       // The hub's own device registry: what each device is and where, adopted at start (a gateway's inventory only
       // proposes devices, and cannot relabel these).
       devices: {
-        registry: plan.gateways.flatMap((g) =>
-          g.devices.map((d) => ({ id: d.id, gateway: g.id, kind: d.kind, name: d.name, building: d.building, ...(d.zone ? { zone: d.zone } : {}) })),
-        ),
+        registry: [
+          ...plan.gateways.flatMap((g) =>
+            g.devices.map((d) => ({ id: d.id, gateway: g.id, kind: d.kind, name: d.name, building: d.building, ...(d.zone ? { zone: d.zone } : {}) })),
+          ),
+          ...cameras.map((c) => ({ id: c.id, gateway: c.gateway, kind: 'camera', name: c.name, building: c.building, zone: c.zone })),
+        ],
       },
+      ...(cameras.length ? { video: cameraVideoSection(plan, cameras, o.cameras!, xaddr, secrets.devices!) } : {}),
       energy: energySection(plan),
       site: { plan: sitePlanFile, width: site.width, height: site.height, markers: site.markers },
     }),
@@ -137,7 +149,19 @@ export function writeSystemLayout(plan: CampusPlan, o: LayoutOptions): SystemLay
             secret: secrets.devices![d.id],
             ...(Object.keys(options).length ? { options } : {}),
           };
-        }),
+        }).concat(
+          cameras
+            .filter((c) => c.gateway === g.id)
+            .map((c) => ({
+              id: c.id,
+              driver: 'onvif-camera',
+              name: c.name,
+              building: c.building,
+              zone: c.zone,
+              secret: secrets.devices![c.id]!,
+              options: { xaddr: xaddr(c.id), username: 'admin', password: secrets.devices![c.id]!, events: c.events } as Record<string, unknown>,
+            })),
+        ),
       }),
     );
     edgeConfigs.set(g.id, file);
@@ -153,6 +177,49 @@ export function writeSystemLayout(plan: CampusPlan, o: LayoutOptions): SystemLay
     // Dorm check-in points playing a night (options.night) present only the night's cards.
     if (d.type === 'face-terminal' && !d.options?.night) d.options = { ...d.options, ...(o.faceImages ? { images: o.faceImages } : {}), ...(o.faceCards?.length ? { cards: o.faceCards } : {}) };
   }
+  if (cameras.length) {
+    // One simulator process serves every camera; one small ffmpeg test stream feeds all their RTSP URIs.
+    played.cameras = {
+      host: '127.0.0.1',
+      port: o.cameras!.port,
+      video: { rtspPort: o.cameras!.rtspPort, width: 320, height: 180, fps: 5 },
+      list: cameras.map((c) => ({ id: c.id, password: secrets.devices![c.id]!, name: c.name, ptz: c.ptz })),
+    };
+  }
   writeFileSync(scenario, stringify(played));
-  return { hubConfig, edgeConfigs, scenario, gatewayPasswords: secrets.gateways, deviceSecrets: secrets.devices!, adminPassword: secrets.admin! };
+  return { hubConfig, edgeConfigs, scenario, gatewayPasswords: secrets.gateways, deviceSecrets: secrets.devices!, adminPassword: secrets.admin!, cameras };
+}
+
+/**
+ * hub.yaml `video:` for the plan's cameras: every camera's ONVIF service for snapshots (alarm linkage, face
+ * sightings at the face terminal's door), the RTSP stream of the live ones (the simulator's RTSP server speaks
+ * RTP over UDP only).
+ */
+function cameraVideoSection(
+  plan: CampusPlan,
+  cameras: PlanCamera[],
+  ports: { port: number; rtspPort: number },
+  xaddr: (id: string) => string,
+  passwords: Record<string, string>,
+): Record<string, unknown> {
+  const faceCameras: Record<string, string> = {};
+  for (const g of plan.gateways) {
+    const cam = cameras.find((c) => c.gateway === g.id && c.zone === '1F');
+    if (!cam) continue;
+    for (const d of g.devices) if (d.driver === 'face-terminal' && d.edge?.mode !== 'dorm') faceCameras[d.id] = cam.id;
+  }
+  return {
+    cameras: Object.fromEntries(
+      cameras.map((c) => [
+        c.id,
+        {
+          ...(c.live ? { url: `rtsp://127.0.0.1:${ports.rtspPort}/cameras/${c.id}`, transport: 'udp' } : {}),
+          onvif: xaddr(c.id),
+          username: 'admin',
+          password: passwords[c.id]!,
+        },
+      ]),
+    ),
+    snapshots: { faceCameras },
+  };
 }
