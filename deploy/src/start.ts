@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { campusPlan } from '@warden/simulators';
 import { Supervisor, waitForHttp } from './supervisor.ts';
 import { writeSystemLayout } from './layout.ts';
+import { cameraPorts } from './camera-layout.ts';
 import { DEMO_PERSONS, enrolDemoFaces, faceGateways, prepareDemoFaces, type DemoFaceFiles } from './demo-faces.ts';
 import { DEMO_NIGHT, addDemoNight, demoCurfew, retimeDemoNight, setDemoCurfew, setUpDemoNight } from './demo-night.ts';
 
@@ -81,6 +82,7 @@ export async function startAll(opts: { data: string }): Promise<void> {
     adminPassword: process.env.WARDEN_ADMIN_PASSWORD || undefined,
     ...(faces ? { faceImages: faces.terminal } : {}),
     faceCards: DEMO_PERSONS.map((p) => p.credential),
+    cameras: await cameraPorts(),
   };
   const backfill = fresh ? backfillDays : 0;
   const layout = writeSystemLayout(plan, { ...layoutOptions, backfillDays: backfill });
@@ -148,6 +150,9 @@ export async function startAll(opts: { data: string }): Promise<void> {
       `Warden is running: ${plan.gateways.length} gateways, ${devices} simulated devices (${scale} campus).`,
       ...(backfill ? [`  history   ${backfill} days of meter readings on their way in (energy pages fill within a minute)`] : []),
       ...(faces ? [`  faces     ${DEMO_PERSONS.length} persons enrolled (1 on the watch-list); face terminal ${plan.gateways.flatMap((g) => g.devices).filter((d) => d.driver === 'face-terminal' && d.edge?.mode !== 'dorm').map((d) => d.id).join(', ')}`] : []),
+      ...(layout.cameras.length
+        ? [`  cameras   ${layout.cameras.length} virtual ONVIF cameras in one simulator (ONVIF http://127.0.0.1:${layoutOptions.cameras.port}, RTSP rtsp://127.0.0.1:${layoutOptions.cameras.rtspPort}/cameras/{id}): ${url}/#cameras, ${url}/#cameraStatus`]
+        : []),
       ...(night
         ? [`  night     ${DEMO_NIGHT.residents} residents of ${DEMO_NIGHT.building} come home by card; curfew ${curfew.clock} (${DEMO_NIGHT.timeZone}, in ${Math.round((curfew.at - Date.now()) / 60_000)} min), late/absent list at +${DEMO_NIGHT.reportDelayMinutes} min: ${url}/#attendance`]
         : []),
