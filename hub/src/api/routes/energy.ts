@@ -104,9 +104,21 @@ export const energyRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = async
       if (to - from > maxDays * DAY) throw new HubError('bad_request', `at most ${maxDays} days per query; ask for a shorter period`);
       const sc = scopeOf(req);
       if (req.query.meter !== undefined) refuse(sc.meter(req.query.meter), `energy meter ${req.query.meter}`);
+      if (sc.scoped && req.query.meter === undefined) {
+        // Only the meters in scope are judged (the detector's work is per meter), merged in the same order.
+        const out: NonNullable<Awaited<ReturnType<typeof en.anomalies>>> = { anomalies: [], registerProblems: [] };
+        for (const m of en.service.config.meters) {
+          if (!sc.meter(m.id)) continue;
+          const one = await en.anomalies(from, to, m.id);
+          out.anomalies.push(...(one?.anomalies ?? []));
+          out.registerProblems.push(...(one?.registerProblems ?? []));
+        }
+        out.anomalies.sort((a, b) => a.from - b.from || a.meter.localeCompare(b.meter));
+        return out;
+      }
       const r = await en.anomalies(from, to, req.query.meter);
       if (!r) throw new HubError('not_found', `energy meter ${req.query.meter}`);
-      return sc.scoped ? { anomalies: r.anomalies.filter((a) => sc.meter(a.meter)), registerProblems: r.registerProblems.filter((p) => sc.meter(p.meter)) } : r;
+      return r;
     },
   );
 
