@@ -39,6 +39,7 @@ beforeAll(async () => {
         { username: 'fac', roles: ['facilities'], password: 'facilities-password' },
         // Trust (issue 9): facilities of another building see none of the library's energy alarms or anomalies.
         { username: 'facx', roles: ['facilities'], password: 'facilities-password', scope: { buildings: ['teach'] } },
+        { username: 'facl', roles: ['facilities'], password: 'facilities-password', scope: { buildings: ['lib'] } },
         { username: 'sec', roles: ['security'], password: 'security-password' },
       ],
       ...registered({ 'gw-en': { password: 'energy-gateway-password', devices: [{ id: 'pm-lib', kind: 'meter', building: 'lib' }] } }),
@@ -116,6 +117,9 @@ describe('energy alarms', () => {
     const anomalies = async (tok: string) => (await api<{ anomalies: Array<{ meter: string }> }>(t.hub, tok, `/api/energy/anomalies?${q}`)).body.anomalies.map((a) => a.meter);
     expect(await anomalies(fac)).toContain('pm-lib');
     expect(await anomalies(facx)).toEqual([]);
+    const facl = await login(t.hub, 'facl', 'facilities-password');
+    expect(await anomalies(facl)).toEqual(await anomalies(fac));
+    expect(await alarms(facl)).toEqual([alarm.id]);
     expect((await api(t.hub, facx, `/api/energy/anomalies?${q}&meter=pm-lib`)).status).toBe(403);
     expect((await api<{ tree: unknown }>(t.hub, facx, '/api/energy/tree')).body.tree).toBeNull();
   });
