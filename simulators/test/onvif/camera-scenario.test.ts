@@ -1,9 +1,22 @@
 import { request } from 'node:http';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { createServer } from 'node:net';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { loadScenario, parseScenario } from '../../src/scenario.ts';
 import { runScenario } from '../../src/runner.ts';
 import { SCENARIO_DIR } from '../../src/cli.ts';
+import { startScenarioCameras } from '../../src/onvif/scenario-cameras.ts';
+
+const hasFfmpeg = spawnSync('ffprobe', ['-version']).status === 0;
+const freePort = (): Promise<number> =>
+  new Promise((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
 
 /** `warden sim` with a `cameras` section: virtual ONVIF cameras driven by the timeline, protocols only. */
 
@@ -62,6 +75,24 @@ describe('camera scenarios', () => {
   it('refuses an unknown camera action or a duplicate id with the path', () => {
     expect(() => parseScenario(yaml('  - { at: 1s, device: cam-a, do: smoke }'))).toThrow(/timeline\/0\/do: a camera has no action "smoke"/);
     expect(() => parseScenario(yaml('  - { at: 1s, device: cam-a, do: tamper }').replace('{ id: cam-b, password: pb, ptz: false }', '{ id: cam-a, password: pb }'))).toThrow(/cameras\/list\/1\/id/);
+  });
+
+  // npm start's layout gives the hub's relay fixed stream URLs: the RTSP port (and a small, cheap test pattern) from the scenario.
+  it.skipIf(!hasFfmpeg)('video as an object: a fixed RTSP port and frame size for every camera', { timeout: 60_000 }, async () => {
+    const rtspPort = await freePort();
+    const cams = await startScenarioCameras({ port: 0, video: { rtspPort, width: 160, height: 96, fps: 5 }, list: [{ id: 'cam-a', password: 'pa' }] });
+    try {
+      expect(cams.sim.rtspPort).toBe(rtspPort);
+      // Asynchronously: the RTSP server runs in this process.
+      const probe = await promisify(execFile)('ffprobe', ['-v', 'error', '-rtsp_transport', 'udp', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', `rtsp://admin:pa@127.0.0.1:${rtspPort}/cameras/cam-a`], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(probe.stdout.trim(), probe.stderr).toBe('160,96');
+    } finally {
+      await cams.stop();
+    }
+    expect(() => parseScenario(yaml('  - { at: 1s, device: cam-a, do: tamper }').replace('port: 0', 'port: 0\n  video: { rtspPort: 70000 }'))).toThrow(/cameras\/video/);
   });
 
   it('the shipped camera-outage scenario is valid', () => {
