@@ -33,8 +33,10 @@ export interface SystemLayout {
   /** Each field device's secret for its gateway's field broker (username = device id). */
   deviceSecrets: Record<string, string>;
   adminPassword: string;
-  /** The virtual cameras (registered, on their gateways, served by the simulator process). */
+  /** The virtual cameras (registered, on their gateways, served by their own simulator process). */
   cameras: PlanCamera[];
+  /** `warden sim` scenario serving only the cameras (started before the gateways probe them); null without cameras. */
+  cameraScenario: string | null;
 }
 
 interface Secrets {
@@ -177,17 +179,29 @@ export function writeSystemLayout(plan: CampusPlan, o: LayoutOptions): SystemLay
     // Dorm check-in points playing a night (options.night) present only the night's cards.
     if (d.type === 'face-terminal' && !d.options?.night) d.options = { ...d.options, ...(o.faceImages ? { images: o.faceImages } : {}), ...(o.faceCards?.length ? { cards: o.faceCards } : {}) };
   }
-  if (cameras.length) {
-    // One simulator process serves every camera; one small ffmpeg test stream feeds all their RTSP URIs.
-    played.cameras = {
-      host: '127.0.0.1',
-      port: o.cameras!.port,
-      video: { rtspPort: o.cameras!.rtspPort, width: 320, height: 180, fps: 5 },
-      list: cameras.map((c) => ({ id: c.id, password: secrets.devices![c.id]!, name: c.name, ptz: c.ptz })),
-    };
-  }
   writeFileSync(scenario, stringify(played));
-  return { hubConfig, edgeConfigs, scenario, gatewayPasswords: secrets.gateways, deviceSecrets: secrets.devices!, adminPassword: secrets.admin!, cameras };
+  let cameraScenario: string | null = null;
+  if (cameras.length) {
+    // One simulator process serves every camera, up before the gateways start probing (a camera found dark at
+    // start would go offline); one small ffmpeg test stream feeds all their RTSP URIs. No field devices in it.
+    cameraScenario = join(o.dataDir, 'camera-scenario.yaml');
+    const first = plan.gateways[0]!;
+    writeFileSync(
+      cameraScenario,
+      stringify({
+        name: `campus-${plan.scale}-cameras`,
+        description: `the ${plan.scale} campus's ${cameras.length} virtual ONVIF cameras`,
+        gateways: [{ id: first.id, url: fieldUrls[first.id], devices: [] }],
+        cameras: {
+          host: '127.0.0.1',
+          port: o.cameras!.port,
+          video: { rtspPort: o.cameras!.rtspPort, width: 320, height: 180, fps: 5 },
+          list: cameras.map((c) => ({ id: c.id, password: secrets.devices![c.id]!, name: c.name, ptz: c.ptz })),
+        },
+      }),
+    );
+  }
+  return { hubConfig, edgeConfigs, scenario, gatewayPasswords: secrets.gateways, deviceSecrets: secrets.devices!, adminPassword: secrets.admin!, cameras, cameraScenario };
 }
 
 /**

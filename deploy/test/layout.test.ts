@@ -42,7 +42,9 @@ describe('system layout', () => {
       expect(cameras.length).toBe(scale === 'demo' ? 2 * plan.gateways.length : 1311);
       expect(new Set(cameras.map((c) => c.building))).toEqual(new Set(plan.gateways.map((g) => g.building)));
       if (scale === 'demo') expect(cameras.every((c) => c.zone === '1F')).toBe(true);
-      expect(scenario.cameras?.list.map((c) => c.id).sort()).toEqual(cameras.map((c) => c.id).sort());
+      const cameraScenario = loadScenario(layout.cameraScenario!);
+      expect(cameraScenario.gateways.flatMap((g) => g.devices)).toEqual([]);
+      expect(cameraScenario.cameras?.list.map((c) => c.id).sort()).toEqual(cameras.map((c) => c.id).sort());
       expect(Object.keys(hub.video.cameras).length).toBe(cameras.length);
       const live = Object.values(hub.video.cameras).filter((c) => c.url);
       expect(live.length).toBe(scale === 'demo' ? cameras.length : 8);
