@@ -115,6 +115,8 @@ export async function startAll(opts: { data: string }): Promise<void> {
         console.warn(`demo night not set up: ${err.message}`),
       );
     }
+    // The cameras are on the network before their gateways first probe them (one process serving them all).
+    if (layout.cameraScenario) await sup.startAndWait({ name: 'cameras', args: ['sim', layout.cameraScenario] }, /cameras serving/, 240_000);
     // The simulated devices start once every gateway's field broker listens, as devices on site find their gateway up.
     // Generous: on a busy machine several agents loading TypeScript (and one the face models) take a while.
     await Promise.all(
