@@ -1,27 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
-import type { CampusPlan } from '@warden/simulators';
-import { freePort, runWarden, eventually, type WardenProcess } from '../src/testing.ts';
+import { runWarden, eventually, type WardenProcess } from '../src/testing.ts';
 import { waitForHttp } from '../src/supervisor.ts';
-import { writeSystemLayout } from '../src/layout.ts';
-import { ADMIN_PASSWORD, api, login } from './helpers.ts';
-
-const GW = 'gw-fire';
-const DOORS = ['door-fire-1', 'door-fire-2'];
-const GATE = 'gate-fire-1';
-const SMOKE = 'smoke-fire-3f';
-const RELEASED = [...DOORS, GATE];
-
-interface StoredEvent {
-  id: string;
-  device: string;
-  type: string;
-  ts: number;
-  data: Record<string, unknown>;
-}
+import { api, login } from './helpers.ts';
+import { startFireCampus, type StoredEvent } from './fire-campus.ts';
 
 /**
  * Fire linkage across processes over real TCP: a simulated smoke detector (warden sim) → its gateway
@@ -44,70 +26,10 @@ describe('fire linkage, as separate processes', () => {
   });
 
   it('smoke alarm → doors held open and turnstile free via the hub; with the hub stopped via the edge fail-safe, reported after it returns', { timeout: 120_000 }, async () => {
-    dir = mkdtempSync(join(tmpdir(), 'warden-e2e-fire-'));
-    const [httpPort, mqttPort, fieldPort] = [await freePort(), await freePort(), await freePort()];
-    const building = 'teach-a';
-    const plan = {
-      gateways: [
-        {
-          id: GW,
-          name: 'Teaching A',
-          building,
-          devices: [
-            ...DOORS.map((id) => ({ id, driver: 'door-controller', kind: 'door', name: id, building })),
-            { id: GATE, driver: 'turnstile', kind: 'turnstile', name: GATE, building },
-            { id: SMOKE, driver: 'fire-sensor', kind: 'fire_sensor', name: SMOKE, building, zone: '3F' },
-          ],
-        },
-      ],
-    } as CampusPlan;
-    const layout = writeSystemLayout(plan, { dataDir: dir, httpPort, mqttPort, fieldPortBase: fieldPort, adminPassword: ADMIN_PASSWORD });
-    // The site opts its gateway into the fire fail-safe (off by default: only the site knows its evacuation doors).
-    const edgeFile = layout.edgeConfigs.get(GW)!;
-    const edgeConfig = parse(readFileSync(edgeFile, 'utf8')) as Record<string, unknown>;
-    edgeConfig.failsafe = { fire: { enabled: true, doors: DOORS, turnstiles: 'all', confirmMs: 5000 } };
-    writeFileSync(edgeFile, stringify(edgeConfig));
-    const scenario = join(dir, 'fire.yaml');
-    writeFileSync(
-      scenario,
-      stringify({
-        name: 'e2e-fire',
-        gateways: [
-          {
-            id: GW,
-            url: `mqtt://127.0.0.1:${fieldPort}`,
-            // The devices log in to the field broker with the secrets the layout generated (field.requireAuth).
-            secrets: Object.fromEntries([...DOORS, GATE, SMOKE].map((id) => [id, layout.deviceSecrets[id]!])),
-            devices: [
-              ...DOORS.map((id) => ({ id, type: 'door-controller', building, options: { behave: false } })),
-              { id: GATE, type: 'turnstile', building, options: { behave: false } },
-              { id: SMOKE, type: 'fire-sensor', building, zone: '3F', options: { behave: false } },
-            ],
-          },
-        ],
-      }),
-    );
-    const base = `http://127.0.0.1:${httpPort}`;
-
-    let hub = start(['hub', '--config', layout.hubConfig]);
-    await waitForHttp(`${base}/api/health`);
-    let token = await login(base);
-    const edge = start(['edge', '--config', edgeFile]);
-    const sim = start(['sim', scenario]);
-    await sim.waitFor(/started: 4 devices online/);
-    await eventually(
-      async () => (await api<{ devices: Array<{ id: string; online: boolean }> }>(base, token, `/api/devices?gateway=${GW}`)).devices.filter((d) => d.online).length === 4,
-      30_000,
-      'all four devices online at the hub',
-    );
-
-    /** Drives a simulated device through warden sim's stdin, as an operator at its console would. */
-    const simSays = async (line: string, reply: RegExp) => {
-      const seen = sim.lines.length;
-      sim.child.stdin!.write(`${line}\n`);
-      return eventually(() => sim.lines.slice(seen).find((l) => reply.test(l)), 15_000, `warden sim: ${line}`);
-    };
-    const deviceState = async (id: string) => JSON.parse((await simSays(`state ${id}`, new RegExp(`^${id} \\{`))).slice(id.length + 1)) as { mode: string };
+    const campus = await startFireCampus('fire', start);
+    const { GW, DOORS, GATE, SMOKE, RELEASED, base, layout, edge, simSays, deviceState } = campus;
+    dir = campus.dir;
+    let { hub, token } = campus;
     const events = async (query: string) => (await api<{ events: StoredEvent[] }>(base, token, `/api/events?${query}&limit=500`)).events;
     const results = async () => (await events(`type=command.result&gateway=${GW}`)).map((e) => ({ device: e.device, ...(e.data as { command: string; action: string; ok: boolean }) }));
 
