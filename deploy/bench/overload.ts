@@ -1,13 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { gatewayTopic, newId } from '@warden/contract';
 import type { MqttClient } from 'mqtt';
 import { io } from 'socket.io-client';
-import { stringify } from 'yaml';
-import { waitForHttp } from '../src/supervisor.ts';
-import { freePort, runWarden } from '../src/testing.ts';
-import { connectMqtt } from './clients.ts';
+import { startBenchHub, storedEvents } from './bench-hub.ts';
 import { fmt, printTable, rssMiB, summarize } from './stats.ts';
 
 const LOAD_GATEWAYS = 4;
@@ -16,11 +10,6 @@ const PROBE_DOORS = 4000;
 const BATCH = 200;
 const PASSWORD = 'bench-gateway-password';
 
-async function storedEvents(base: string): Promise<number> {
-  const text = await (await fetch(`${base}/api/metrics`)).text();
-  const m = /^warden_hub_records_stored_total\{kind="event"\} (\S+)$/m.exec(text);
-  return m ? Number(m[1]) : 0;
-}
 
 /**
  * `npm run bench overload`: the hub as its own process. First its sustainable ingest rate (closed loop: each load
@@ -30,41 +19,18 @@ async function storedEvents(base: string): Promise<number> {
  * time until the backlog is stored.
  */
 export async function benchOverload(seconds = 8): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'warden-bench-overload-'));
-  const [httpPort, mqttPort] = [await freePort(), await freePort()];
   const gws = Array.from({ length: LOAD_GATEWAYS }, (_, g) => `gw-load-${g}`);
   const registry = [
     ...gws.flatMap((gw, g) => Array.from({ length: LOAD_DOORS }, (_, i) => ({ id: `door-g${g}-${i}`, gateway: gw, kind: 'door', building: `b${g}` }))),
     ...Array.from({ length: PROBE_DOORS }, (_, i) => ({ id: `probe-${i}`, gateway: 'gw-probe', kind: 'door', building: 'probe' })),
   ];
-  writeFileSync(
-    join(dir, 'hub.yaml'),
-    stringify({
-      http: { host: '127.0.0.1', port: httpPort },
-      mqtt: { host: '127.0.0.1', port: mqttPort },
-      dataDir: join(dir, 'hub'),
-      admin: { password: 'bench-admin-password' },
-      dashboard: { dir: join(dir, 'no-console') },
-      gateways: [...gws, 'gw-probe'].map((id) => ({ id, password: PASSWORD })),
-      devices: { registry },
-      alarms: { linkage: [] },
-    }),
-  );
-  const hub = runWarden(['hub', '--config', join(dir, 'hub.yaml')], { LOG_LEVEL: 'warn' });
-  const base = `http://127.0.0.1:${httpPort}`;
-  const mqttUrl = `mqtt://127.0.0.1:${mqttPort}`;
+  const bench = await startBenchHub('overload', [...gws, 'gw-probe'], registry, PASSWORD);
+  const { base, hub } = bench;
   const clients: MqttClient[] = [];
   try {
-    await waitForHttp(`${base}/api/health`, 180_000).catch((err: unknown) => {
-      throw new Error(`hub did not start: ${hub.lines.slice(-10).join('\n')}`, { cause: err });
-    });
-    const { token } = (await (
-      await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'bench-admin-password' }) })
-    ).json()) as { token: string };
+    const token = await bench.ready();
     for (const gw of [...gws, 'gw-probe']) {
-      const c = await connectMqtt(mqttUrl, { clientId: `warden-edge-${gw}`, username: gw, password: PASSWORD });
-      await c.subscribeAsync(gatewayTopic(gw, 'ack'), { qos: 1 });
-      clients.push(c);
+      clients.push(await bench.connectGateway(gw));
     }
     const probe = clients[LOAD_GATEWAYS]!;
     const seqs = new Map<string, number>();
@@ -171,7 +137,6 @@ export async function benchOverload(seconds = 8): Promise<void> {
     printTable(`overload: hub as its own process, sustainable rate ${fmt(rate, 0)} events/s (closed loop, same run); ${seconds} s per level, 10 forced doors/s (priority) + 10 door.held_open/s (bulk path) to a console on socket.io`, rows);
   } finally {
     await Promise.all(clients.map((c) => c.endAsync().catch(() => {})));
-    await hub.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await bench.stop();
   }
 }

@@ -1,14 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { gatewayTopic, newId } from '@warden/contract';
 import type { MqttClient } from 'mqtt';
 import { io } from 'socket.io-client';
-import { stringify } from 'yaml';
-import { waitForHttp } from '../src/supervisor.ts';
-import { freePort, runWarden } from '../src/testing.ts';
 import { connectMqtt } from './clients.ts';
+import { startBenchHub } from './bench-hub.ts';
 import { fmt, printTable, rssMiB, summarize } from './stats.ts';
 
 const GATEWAYS = 4;
@@ -75,29 +71,13 @@ async function drive(clients: MqttClient[], phase: 'free' | 'storm', perGw: numb
  * socket.io and a probe gateway sending a forced door (a new alarm each) 20 times a second during the storm.
  */
 export async function benchStorm(events = 80_000): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'warden-bench-storm-'));
-  const [httpPort, mqttPort] = [await freePort(), await freePort()];
   const gws = Array.from({ length: GATEWAYS }, (_, g) => `gw-storm-${g}`);
   const registry = [
     ...gws.flatMap((gw, g) => Array.from({ length: TURNSTILES }, (_, i) => ({ id: `ts-g${g}-${i}`, gateway: gw, kind: 'turnstile', building: `b${g}` }))),
     ...Array.from({ length: PROBE_DOORS }, (_, i) => ({ id: `probe-${i}`, gateway: 'gw-probe', kind: 'door', building: 'probe' })),
   ];
-  writeFileSync(
-    join(dir, 'hub.yaml'),
-    stringify({
-      http: { host: '127.0.0.1', port: httpPort },
-      mqtt: { host: '127.0.0.1', port: mqttPort },
-      dataDir: join(dir, 'hub'),
-      admin: { password: 'bench-admin-password' },
-      dashboard: { dir: join(dir, 'no-console') },
-      gateways: [...gws, 'gw-probe'].map((id) => ({ id, password: PASSWORD })),
-      devices: { registry },
-      alarms: { linkage: [] },
-    }),
-  );
-  const hub = runWarden(['hub', '--config', join(dir, 'hub.yaml')], { LOG_LEVEL: 'warn' });
-  const base = `http://127.0.0.1:${httpPort}`;
-  const mqttUrl = `mqtt://127.0.0.1:${mqttPort}`;
+  const bench = await startBenchHub('storm', [...gws, 'gw-probe'], registry, PASSWORD);
+  const { dir, base, mqttUrl, hub } = bench;
   const clients: MqttClient[] = [];
   let maxRss = 0;
   const sampler = setInterval(() => {
@@ -108,16 +88,9 @@ export async function benchStorm(events = 80_000): Promise<void> {
     }
   }, 200);
   try {
-    await waitForHttp(`${base}/api/health`, 180_000).catch((err: unknown) => {
-      throw new Error(`hub did not start: ${hub.lines.slice(-10).join('\n')}`, { cause: err });
-    });
-    const { token } = (await (
-      await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'bench-admin-password' }) })
-    ).json()) as { token: string };
+    const token = await bench.ready();
     for (const gw of gws) {
-      const c = await connectMqtt(mqttUrl, { clientId: `warden-edge-${gw}`, username: gw, password: PASSWORD });
-      await c.subscribeAsync(gatewayTopic(gw, 'ack'), { qos: 1 });
-      clients.push(c);
+      clients.push(await bench.connectGateway(gw));
     }
     const probe = await connectMqtt(mqttUrl, { clientId: 'warden-edge-gw-probe', username: 'gw-probe', password: PASSWORD });
     clients.push(probe);
@@ -177,7 +150,6 @@ export async function benchStorm(events = 80_000): Promise<void> {
   } finally {
     clearInterval(sampler);
     await Promise.all(clients.map((c) => c.endAsync().catch(() => {})));
-    await hub.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await bench.stop();
   }
 }
