@@ -7,6 +7,7 @@ import { io } from 'socket.io-client';
 import { stringify } from 'yaml';
 import { waitForHttp } from '../src/supervisor.ts';
 import { eventually, freePort, runWarden } from '../src/testing.ts';
+import { storedEvents } from './bench-hub.ts';
 import { connectMqtt } from './clients.ts';
 import { fmt, printTable, rssMiB, summarize } from './stats.ts';
 
@@ -43,12 +44,6 @@ function normalTraffic(gw: number, i: number): { device: string; type: string; d
   const step = Math.floor(i / LOAD_DOORS) % 3;
   if (step === 0) return { device, type: 'access.granted', data: { method: 'card', credential: `card-${i % 997}` } };
   return { device, type: step === 1 ? 'door.opened' : 'door.closed', data: { door: 1 } };
-}
-
-async function storedEvents(base: string): Promise<number> {
-  const text = await (await fetch(`${base}/api/metrics`)).text();
-  const m = /^warden_hub_records_stored_total\{kind="event"\} (\S+)$/m.exec(text);
-  return m ? Number(m[1]) : 0;
 }
 
 /**
