@@ -1,20 +1,12 @@
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEdgeAgent, type EdgeAgent } from '../src/agent.ts';
 import { parseEdgeConfig } from '../src/config.ts';
-import { eventually, fieldDevice, outboxRecords, silent, tempDir } from './helpers.ts';
+import { eventually, fieldDevice, outboxRecords, silent, tempDir, deadPort } from './helpers.ts';
 
 /** A port with nothing listening: the hub is down for these tests, which the agent must tolerate. */
-async function deadPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
 describe('field broker', () => {
   const cleanups: Array<() => unknown> = [];
   afterEach(async () => {

@@ -1,25 +1,16 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEdgeAgent, type EdgeAgent } from '../src/agent.ts';
 import { EdgeConfigError, parseEdgeConfig } from '../src/config.ts';
 import { startFieldBroker } from '../src/field-broker.ts';
-import { eventually, fieldDevice, outboxRecords, silent, tempDir } from './helpers.ts';
+import { eventually, fieldDevice, outboxRecords, silent, tempDir, deadPort } from './helpers.ts';
 
 /*
  * Issue 9's findings on the field network, each written as the attack and shown refused (edge README,
  * "Field network security"; SECURITY.md).
  */
-
-async function deadPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 const has = (bin: string): boolean => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
 const MOSQUITTO_SUB = has('mosquitto_sub');

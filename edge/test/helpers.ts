@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -101,4 +102,13 @@ export async function outboxRecords(path: string): Promise<UplinkRecord[]> {
   } finally {
     db.close();
   }
+}
+
+/** A loopback port nothing listens on (taken from the OS, then released): a hub that is down. */
+export async function deadPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
 }

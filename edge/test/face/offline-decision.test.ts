@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
@@ -9,20 +8,12 @@ import { startEdgeAgent, type EdgeAgent } from '../../src/agent.ts';
 import { parseEdgeConfig } from '../../src/config.ts';
 import { Gallery } from '../../src/face/gallery.ts';
 import { parseGalleryKey, saveGallery } from '../../src/face/store.ts';
-import { eventually, fieldDevice, outboxRecords, silent, tempDir } from '../helpers.ts';
+import { eventually, fieldDevice, outboxRecords, silent, tempDir, deadPort } from '../helpers.ts';
 
 /** A terminal-sized JPEG (480x480) around a face. */
 const terminalFrame = (img: RgbImage, face: { box: FaceBox }, side: number, dx = 0) => faceWindowJpeg(img, face.box, side, { dx, size: 480, quality: 85 });
 
 /** A port nobody listens on: the hub is down for the whole test. */
-async function deadPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
 /**
  * The door decision runs on the gateway: with the hub unreachable, a face terminal sends a known face and the
  * door controller gets its unlock command; an unknown face is denied and reported as a stranger; a card is

@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
@@ -9,15 +8,7 @@ import { startEdgeAgent, type EdgeAgent } from '../../src/agent.ts';
 import { parseEdgeConfig } from '../../src/config.ts';
 import { Gallery } from '../../src/face/gallery.ts';
 import { parseGalleryKey, saveGallery } from '../../src/face/store.ts';
-import { eventually, fieldDevice, outboxRecords, silent, tempDir } from '../helpers.ts';
-
-async function deadPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+import { eventually, fieldDevice, outboxRecords, silent, tempDir, deadPort } from '../helpers.ts';
 
 /**
  * Issue 13: a face capture redelivered by MQTT QoS 1 (the terminal did not get its PUBACK and sends the same message
