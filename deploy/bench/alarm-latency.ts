@@ -1,13 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { gatewayTopic, newId } from '@warden/contract';
 import type { MqttClient } from 'mqtt';
 import { io } from 'socket.io-client';
-import { stringify } from 'yaml';
-import { waitForHttp } from '../src/supervisor.ts';
-import { eventually, freePort, runWarden } from '../src/testing.ts';
-import { storedEvents } from './bench-hub.ts';
+import { eventually } from '../src/testing.ts';
+import { startBenchHub, storedEvents } from './bench-hub.ts';
 import { connectMqtt } from './clients.ts';
 import { fmt, printTable, rssMiB, summarize } from './stats.ts';
 
@@ -52,29 +47,17 @@ function normalTraffic(gw: number, i: number): { device: string; type: string; d
  * door, so each is a new alarm. Baseline, in the same run: the same probe events' plain `event` delivery.
  */
 export async function benchAlarmLatency(loadRate = 6000, seconds = 10, probeRate = 20): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'warden-bench-alarms-'));
-  const [httpPort, mqttPort] = [await freePort(), await freePort()];
   const gateways = [...Array.from({ length: LOAD_GATEWAYS }, (_, g) => `gw-load-${g}`), 'gw-probe'];
-  const config = {
-    http: { port: httpPort },
-    mqtt: { port: mqttPort },
-    dataDir: join(dir, 'hub'),
-    admin: { password: 'bench-admin-password' },
-    dashboard: { dir: join(dir, 'no-console') },
-    gateways: gateways.map((id) => ({ id, password: PASSWORD })),
-    // Only the rule path is measured: no door commands to gateways that would not answer.
-    alarms: { linkage: [] },
-  };
-  writeFileSync(join(dir, 'hub.yaml'), stringify(config));
-  const hub = runWarden(['hub', '--config', join(dir, 'hub.yaml')], { LOG_LEVEL: 'warn' });
-  const base = `http://127.0.0.1:${httpPort}`;
-  const mqttUrl = `mqtt://127.0.0.1:${mqttPort}`;
+  // The hub trusts only registered devices: every load door and probe door is in its registry.
+  const registry = [
+    ...Array.from({ length: LOAD_GATEWAYS }, (_, g) => Array.from({ length: LOAD_DOORS }, (_, i) => ({ id: `door-g${g}-${i}`, gateway: `gw-load-${g}`, kind: 'door', building: `b${g}` }))).flat(),
+    ...Array.from({ length: PROBE_DOORS }, (_, i) => ({ id: `probe-${i}`, gateway: 'gw-probe', kind: 'door', building: 'probe' })),
+  ];
+  const bench = await startBenchHub('alarms', gateways, registry, PASSWORD);
+  const { base, mqttUrl, hub } = bench;
   const clients: BenchGateway[] = [];
   try {
-    await waitForHttp(`${base}/api/health`);
-    const { token } = (await (
-      await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'bench-admin-password' }) })
-    ).json()) as { token: string };
+    const token = await bench.ready();
     for (let g = 0; g < LOAD_GATEWAYS; g++) clients.push(await BenchGateway.connect(mqttUrl, `gw-load-${g}`, Array.from({ length: LOAD_DOORS }, (_, i) => `door-g${g}-${i}`)));
     const probe = await BenchGateway.connect(mqttUrl, 'gw-probe', Array.from({ length: PROBE_DOORS }, (_, i) => `probe-${i}`));
     clients.push(probe);
@@ -144,7 +127,6 @@ export async function benchAlarmLatency(loadRate = 6000, seconds = 10, probeRate
     );
   } finally {
     await Promise.all(clients.map((c) => c.client.endAsync().catch(() => {})));
-    await hub.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await bench.stop();
   }
 }
