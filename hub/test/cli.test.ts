@@ -15,7 +15,8 @@ function runHubProcess(args: string[], env: NodeJS.ProcessEnv = {}) {
   for (const s of [child.stdout, child.stderr]) createInterface({ input: s }).on('line', (l) => lines.push(l));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const waitFor = async (re: RegExp) => {
-    const deadline = Date.now() + 30_000;
+    // A hub start (argon2 of the admin password, DuckDB) can take tens of seconds on a loaded 2-core CI machine.
+    const deadline = Date.now() + 120_000;
     while (Date.now() < deadline) {
       const hit = lines.find((l) => re.test(l));
       if (hit) return hit;
@@ -34,7 +35,7 @@ describe('warden hub (CLI)', () => {
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  it('prints its URLs and the generated admin login once, and stops cleanly on SIGTERM', async () => {
+  it('prints its URLs and the generated admin login once, and stops cleanly on SIGTERM', { timeout: 300_000 }, async () => {
     const cfg = join(dir, 'hub.yaml');
     await writeFile(cfg, 'http: { port: 0 }\nmqtt: { port: 0 }\ndataDir: data\n');
     const p = runHubProcess(['--config', cfg], { WARDEN_ADMIN_PASSWORD: '' });
