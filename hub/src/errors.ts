@@ -19,6 +19,7 @@ export const ERRORS = {
   alarm_resolved: { status: 409, message: (id: string) => `Alarm ${id} is already resolved` },
   gateway_offline: { status: 409, message: (id: string) => `Gateway ${id} is not connected; the command was not sent` },
   leave_state: { status: 409, message: (detail: string) => detail },
+  device_state: { status: 409, message: (detail: string) => detail },
   weak_password: { status: 400, message: (why: string) => `The password is too weak: ${why}` },
   user_exists: { status: 409, message: (u: string) => `User ${u} already exists` },
   account_locked: { status: 423, message: (s: number) => `This account is locked after repeated failed logins; try again in ${s} s or ask an administrator` },

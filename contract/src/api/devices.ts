@@ -4,8 +4,17 @@ import { MediumSchema, literalUnion } from '../primitives.ts';
 import { MsEpoch, Nullable, type RouteDef } from './common.ts';
 
 /** A registered device as the hub answers it (GET /api/devices) and pushes it. */
-/** adopted: registered by the hub (config or an admin); proposed: only listed by a gateway's inventory, waiting for adoption. */
-export const DeviceStatusSchema = Type.Union([Type.Literal('adopted'), Type.Literal('proposed')]);
+/**
+ * adopted: registered by the hub (config or an admin); proposed: only listed by a gateway's inventory, waiting for
+ * adoption; rejected: a proposal an admin refused (its records stay refused and its gateway's inventories do not
+ * propose it again until an admin un-rejects or adopts it).
+ */
+export const DeviceStatusSchema = Type.Union([Type.Literal('adopted'), Type.Literal('proposed'), Type.Literal('rejected')]);
+export type DeviceStatus = Static<typeof DeviceStatusSchema>;
+
+/** Who rejected a proposed device, when and why (status 'rejected' only). */
+export const DeviceRejectionSchema = Type.Object({ reason: Type.String(), by: Type.String(), at: MsEpoch() });
+export type DeviceRejection = Static<typeof DeviceRejectionSchema>;
 
 export const DeviceSchema = Type.Object({
   id: Type.String(),
@@ -22,6 +31,8 @@ export const DeviceSchema = Type.Object({
   medium: Nullable(MediumSchema),
   online: Type.Boolean(),
   lastSeen: Nullable(MsEpoch()),
+  /** Present when status is 'rejected'. */
+  rejection: Type.Optional(DeviceRejectionSchema),
 });
 export type Device = Static<typeof DeviceSchema>;
 
@@ -47,6 +58,10 @@ export const DeviceAdoptBodySchema = Type.Object(
 );
 export type DeviceAdoptBody = Static<typeof DeviceAdoptBodySchema>;
 
+/** Why the admin refuses a proposed device: kept with it, shown in the console and written to the audit trail. */
+export const DeviceRejectBodySchema = Type.Object({ reason: Type.String({ minLength: 1, maxLength: 500 }) }, { additionalProperties: false });
+export type DeviceRejectBody = Static<typeof DeviceRejectBodySchema>;
+
 export const DeviceCommandBodySchema = Type.Object(
   { action: Type.String({ minLength: 1, maxLength: 64 }), params: Type.Optional(Type.Record(Type.String(), Type.Unknown())) },
   { additionalProperties: false },
@@ -58,6 +73,18 @@ export const DEVICE_ROUTES = {
     summary: "Adopt a device a gateway's inventory proposed (or re-register one): kind, building and zone are set by the admin, audited",
     params: Type.Object({ id: Type.String({ maxLength: 128 }) }),
     body: DeviceAdoptBodySchema,
+    response: Type.Object({ device: DeviceSchema }),
+  },
+  'POST /api/devices/:id/reject': {
+    summary:
+      "Reject a device a gateway's inventory proposed, with a reason (audited): its records stay refused and its gateway's inventories do not propose it again until an admin un-rejects (or adopts) it; 409 when it is adopted or already rejected",
+    params: Type.Object({ id: Type.String({ maxLength: 128 }) }),
+    body: DeviceRejectBodySchema,
+    response: Type.Object({ device: DeviceSchema }),
+  },
+  'POST /api/devices/:id/unreject': {
+    summary: 'Undo a rejection: the device is a proposal again, waiting for adoption (audited); 409 when it is not rejected',
+    params: Type.Object({ id: Type.String({ maxLength: 128 }) }),
     response: Type.Object({ device: DeviceSchema }),
   },
   'POST /api/devices/:id/commands': {

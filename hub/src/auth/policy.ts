@@ -45,6 +45,8 @@ export const ROUTE_POLICY: Record<ApiRoute | 'GET /api/openapi.json', RoutePolic
   'GET /api/devices': p('user', 'filter'),
   'GET /api/cameras/status': p(SEC, 'handler'),
   'POST /api/devices/:id/adopt': p(ADMIN),
+  'POST /api/devices/:id/reject': p(ADMIN),
+  'POST /api/devices/:id/unreject': p(ADMIN),
   'POST /api/devices/:id/commands': p(['security', 'facilities'], 'device'),
   'GET /api/events': p('user', 'filter'),
   'GET /api/telemetry': p('user', 'device'),

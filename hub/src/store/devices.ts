@@ -1,8 +1,12 @@
 import type { DeviceInfo, RejectReason } from '@warden/contract';
 import type { StateDb } from './state-db.ts';
 
-/** adopted: registered by the hub (config or an admin), its kind/building/zone are the hub's. proposed: only listed by a gateway's inventory. */
-export type DeviceStatus = 'adopted' | 'proposed';
+/**
+ * adopted: registered by the hub (config or an admin), its kind/building/zone are the hub's. proposed: only listed by a
+ * gateway's inventory. rejected: a proposal an admin refused (a row in device_rejections; the devices row keeps
+ * status 'proposed', i.e. not adopted, and the view reports 'rejected').
+ */
+export type DeviceStatus = 'adopted' | 'proposed' | 'rejected';
 
 /** A device the hub registers itself (hub config `devices`, or an admin adopting it). */
 export interface DeviceRegistration {
