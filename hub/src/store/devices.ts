@@ -32,6 +32,15 @@ export interface DeviceView {
   medium: string | null;
   online: boolean;
   lastSeen: number | null;
+  /** Present when status is 'rejected'. */
+  rejection?: DeviceRejection;
+}
+
+/** Who rejected a proposal, when and why. */
+export interface DeviceRejection {
+  reason: string;
+  by: string;
+  at: number;
 }
 
 interface Row {
@@ -47,6 +56,9 @@ interface Row {
   medium: string | null;
   online: number;
   last_seen: number | null;
+  rejected_reason: string | null;
+  rejected_by: string | null;
+  rejected_at: number | null;
 }
 
 const view = (r: Row): DeviceView => ({
@@ -62,6 +74,7 @@ const view = (r: Row): DeviceView => ({
   medium: r.medium,
   online: r.online === 1,
   lastSeen: r.last_seen,
+  ...(r.status === 'rejected' ? { rejection: { reason: r.rejected_reason ?? '', by: r.rejected_by ?? '', at: r.rejected_at ?? 0 } } : {}),
 });
 
 export interface InventoryOutcome {
@@ -80,7 +93,10 @@ export interface DeviceFilter {
   status?: DeviceStatus;
 }
 
-const COLS = 'id, status, gateway, kind, driver, name, building, zone, location, medium, online, last_seen';
+// A device with a row in device_rejections is 'rejected' (such a row exists only while the device is not adopted).
+const COLS = `d.id, CASE WHEN r.device IS NULL THEN d.status ELSE 'rejected' END AS status, d.gateway, d.kind, d.driver, d.name,
+  d.building, d.zone, d.location, d.medium, d.online, d.last_seen, r.reason AS rejected_reason, r.by AS rejected_by, r.at AS rejected_at`;
+const FROM = 'devices d LEFT JOIN device_rejections r ON r.device = d.id';
 
 /**
  * The device registry. Which gateway owns which device is asked for every uplink record, so it is kept
@@ -90,6 +106,8 @@ export class DeviceRepo {
   private readonly owners = new Map<string, string>();
   /** Adopted devices and their registered kind (what safety events are checked against). */
   private readonly adopted = new Map<string, string>();
+  /** Proposals an admin rejected: their gateway's inventories no longer propose them (nor drop them). */
+  private readonly rejected = new Set<string>();
   private readonly q;
   constructor(private readonly db: StateDb) {
     // Trust (issue 9): the registry is the hub's. Rows that came from inventories before the status column existed
@@ -98,8 +116,16 @@ export class DeviceRepo {
     if (!columns.some((c) => c.name === 'status')) {
       db.exec(`ALTER TABLE devices ADD COLUMN status TEXT NOT NULL DEFAULT 'proposed' CHECK (status IN ('adopted', 'proposed'))`);
     }
+    // Rejected proposals (kept beside the devices row, whose status CHECK predates them). Idempotent.
+    db.exec(`CREATE TABLE IF NOT EXISTS device_rejections (
+      device TEXT PRIMARY KEY,
+      gateway TEXT NOT NULL,
+      reason TEXT NOT NULL,
+      by TEXT NOT NULL,
+      at INTEGER NOT NULL
+    )`);
     this.q = {
-      get: db.prepare<[string], Row>(`SELECT ${COLS} FROM devices WHERE id = ?`),
+      get: db.prepare<[string], Row>(`SELECT ${COLS} FROM ${FROM} WHERE d.id = ?`),
       all: db.prepare<[], { id: string; gateway: string; status: DeviceStatus; kind: string }>('SELECT id, gateway, status, kind FROM devices'),
       ofGateway: db.prepare<[string], { id: string }>('SELECT id FROM devices WHERE gateway = ?'),
       // A proposal (inventory of a device the hub has not adopted): everything as the gateway says.
@@ -121,6 +147,9 @@ export class DeviceRepo {
            location = coalesce(excluded.location, devices.location), updated_at = excluded.updated_at`,
       ),
       remove: db.prepare('DELETE FROM devices WHERE id = ?'),
+      reject: db.prepare('INSERT INTO device_rejections (device, gateway, reason, by, at) VALUES (@device, @gateway, @reason, @by, @at)'),
+      unreject: db.prepare('DELETE FROM device_rejections WHERE device = ?'),
+      allRejected: db.prepare<[], { device: string }>('SELECT device FROM device_rejections'),
       availability: db.prepare('UPDATE devices SET online = ?, last_seen = max(coalesce(last_seen, 0), ?) WHERE id = ?'),
       touch: db.prepare('UPDATE devices SET last_seen = max(coalesce(last_seen, 0), ?) WHERE id = ?'),
     };
@@ -128,6 +157,7 @@ export class DeviceRepo {
       this.owners.set(r.id, r.gateway);
       if (r.status === 'adopted') this.adopted.set(r.id, r.kind);
     }
+    for (const r of this.q.allRejected.all()) this.rejected.add(r.device);
   }
 
   /** The registered kind of an adopted device; undefined for unknown and proposed devices. */
@@ -141,6 +171,7 @@ export class DeviceRepo {
    */
   register(r: DeviceRegistration, now: number): DeviceView {
     const before = this.q.get.get(r.id);
+    if (this.rejected.delete(r.id)) this.q.unreject.run(r.id);
     this.q.register.run({
       id: r.id,
       gateway: r.gateway,
@@ -157,6 +188,30 @@ export class DeviceRepo {
     return this.get(r.id)!;
   }
 
+  /**
+   * An admin refuses a proposed device. Its row stays (so its records are still refused as not adopted, and its
+   * gateway's inventories neither propose it again nor drop it) until unreject() or register() (adoption).
+   * Returns null for an unknown device; throws DeviceStateError for an adopted or already rejected one.
+   */
+  reject(id: string, reason: string, by: string, now: number): DeviceView | null {
+    const before = this.q.get.get(id);
+    if (!before) return null;
+    if (before.status !== 'proposed') throw new DeviceStateError(`device ${id} is ${before.status}; only a proposed device can be rejected`);
+    this.q.reject.run({ device: id, gateway: before.gateway, reason, by, at: now });
+    this.rejected.add(id);
+    return this.get(id);
+  }
+
+  /** Undoes a rejection: the device is a proposal again. Null for an unknown device; DeviceStateError when not rejected. */
+  unreject(id: string): DeviceView | null {
+    const before = this.q.get.get(id);
+    if (!before) return null;
+    if (before.status !== 'rejected') throw new DeviceStateError(`device ${id} is ${before.status}, not rejected`);
+    this.q.unreject.run(id);
+    this.rejected.delete(id);
+    return this.get(id);
+  }
+
   /** The gateway a device is registered to, if any. */
   owner(id: string): string | undefined {
     return this.owners.get(id);
@@ -170,11 +225,12 @@ export class DeviceRepo {
   list(f: DeviceFilter = {}): DeviceView[] {
     const where: string[] = [];
     const args: string[] = [];
-    if (f.gateway) (where.push('gateway = ?'), args.push(f.gateway));
-    if (f.kind) (where.push('kind = ?'), args.push(f.kind));
-    if (f.building) (where.push('building = ?'), args.push(f.building));
-    if (f.status) (where.push('status = ?'), args.push(f.status));
-    const sql = `SELECT ${COLS} FROM devices ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`;
+    if (f.gateway) (where.push('d.gateway = ?'), args.push(f.gateway));
+    if (f.kind) (where.push('d.kind = ?'), args.push(f.kind));
+    if (f.building) (where.push('d.building = ?'), args.push(f.building));
+    if (f.status === 'rejected') where.push('r.device IS NOT NULL');
+    else if (f.status) (where.push('d.status = ? AND r.device IS NULL'), args.push(f.status));
+    const sql = `SELECT ${COLS} FROM ${FROM} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY d.id`;
     return this.db.prepare<string[], Row>(sql).all(...args).map(view);
   }
 
@@ -183,8 +239,9 @@ export class DeviceRepo {
    * what the gateway says about it) until an admin adopts it, and its records are refused meanwhile. For an adopted
    * device the inventory updates only its driver and medium: kind, building and zone are the hub's, and an attempt to
    * change them is refused (reason relabel_refused). Without autoRegister unknown devices are not even proposed.
-   * A device registered to another gateway is never taken over. Proposals the gateway no longer lists are dropped;
-   * adopted devices stay (the hub owns them).
+   * A device registered to another gateway is never taken over. A device an admin rejected is not proposed again:
+   * the entry is refused (device_not_adopted, naming who rejected it and why) until an admin un-rejects or adopts it.
+   * Proposals the gateway no longer lists are dropped; adopted and rejected devices stay (the hub's decisions).
    */
   applyInventory(gateway: string, devices: readonly DeviceInfo[], autoRegister: boolean, now: number): InventoryOutcome {
     const out: InventoryOutcome = { added: [], updated: [], removed: [], proposed: [], refused: [] };
@@ -206,6 +263,14 @@ export class DeviceRepo {
           continue;
         }
         const row = this.q.get.get(d.id);
+        if (row?.status === 'rejected') {
+          out.refused.push({
+            id: d.id,
+            reason: 'device_not_adopted',
+            detail: `device ${d.id} was rejected by ${row.rejected_by} (${JSON.stringify(row.rejected_reason)}); gateway ${gateway}'s inventory may propose it again only after an admin un-rejects it`,
+          });
+          continue;
+        }
         if (row?.status === 'adopted') {
           const changed = (['kind', 'building', 'zone'] as const).filter((k) => d[k] !== undefined && (d[k] ?? null) !== row[k]);
           if (changed.length) {
@@ -234,7 +299,7 @@ export class DeviceRepo {
         (owner === undefined ? out.proposed : out.updated).push(d.id);
       }
       for (const { id } of this.q.ofGateway.all(gateway)) {
-        if (listed.has(id) || this.adopted.has(id)) continue;
+        if (listed.has(id) || this.adopted.has(id) || this.rejected.has(id)) continue;
         this.q.remove.run(id);
         out.removed.push(id);
       }
@@ -259,4 +324,9 @@ export class DeviceRepo {
   touch(id: string, ts: number): void {
     this.q.touch.run(ts, id);
   }
+}
+
+/** The device is not in the state the operation needs (rejecting an adopted device, un-rejecting a proposal). */
+export class DeviceStateError extends Error {
+  override readonly name = 'DeviceStateError';
 }
