@@ -1,67 +1,45 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import mqtt, { type MqttClient } from 'mqtt';
-import { parse, stringify } from 'yaml';
-import { runWarden, eventually, freePort, type WardenProcess } from '../src/testing.ts';
-import { waitForHttp } from '../src/supervisor.ts';
-import { api, e2eSite, login, type E2eSite } from './helpers.ts';
+import { io, type Socket as LiveSocket } from 'socket.io-client';
+import type { LiveMessages } from '@warden/contract';
+import { freePort } from '../src/testing.ts';
+import { api } from './helpers.ts';
+import { FaultCampus } from './faults-campus.ts';
 
 const DOORS = ['door-fl-1', 'door-fl-2', 'door-fl-3'];
 const FLAP_EVERY_MS = 3000;
-const FLAPPING_FOR_MS = 30_000;
+const FLAPPING_FOR_MS = 60_000;
 
 /**
- * Fault injection (issue 13): the link between a gateway and the hub cut every 3 s for 30 s (a TCP proxy in front of
- * the hub's MQTT port drops every connection; real hub, edge and devices) while the devices keep sending. Nothing
- * is lost, nothing stored twice, each device's order kept, and the flapping raises no alarm flood: reconnects
- * inside the gateway-offline debounce raise nothing.
+ * Fault injection (issue 13): the link between a gateway and the hub cut every 3 s for a minute (a TCP proxy in front
+ * of the hub's MQTT port drops every connection; real hub, edge and devices) while the devices keep sending. Nothing
+ * is lost, nothing stored twice, each device's order kept, and the flapping raises no alarm: the hub sees the gateway
+ * go offline at every cut, but each gap is far below `alarms.offlineDebounceSeconds` (60 s by default), and the
+ * gateway-offline rule raises only for a gateway not back within it. The devices stay on their field broker, so no
+ * device.offline either.
  */
-describe('fault: a gateway flapping', () => {
-  const devices: MqttClient[] = [];
-  const procs = new Set<WardenProcess>();
+describe('fault: a gateway flapping for a minute', () => {
   const links = new Set<Socket>();
   let proxy: Server | undefined;
-  let site: E2eSite | undefined;
+  let live: LiveSocket | undefined;
+  let campus: FaultCampus | undefined;
 
   afterAll(async () => {
-    await Promise.all(devices.map((d) => d.endAsync(true)));
-    for (const p of [...procs].reverse()) await p.stop();
+    live?.close();
+    await campus?.close();
     for (const s of links) s.destroy();
     await new Promise<void>((r) => (proxy ? proxy.close(() => r()) : r()));
-    site?.remove();
   });
 
-  function stored(): Array<{ id: string; device: string; card: number }> {
-    const db = new Database(join(site!.dir, 'hub', 'state.db'), { readonly: true, fileMustExist: true });
-    try {
-      return (db.prepare("SELECT id, device, data FROM events WHERE type = 'access.granted' ORDER BY n").all() as Array<{ id: string; device: string; data: string }>).map((r) => ({
-        id: r.id,
-        device: r.device,
-        card: Number((JSON.parse(r.data) as { credential: string }).credential),
-      }));
-    } finally {
-      db.close();
-    }
-  }
-
-  it('loses nothing, stores nothing twice and raises no alarm flood while the hub link flaps', { timeout: 180_000 }, async () => {
-    site = await e2eSite('gw-fl', DOORS);
-    const start = (args: string[]) => {
-      const p = runWarden(args);
-      procs.add(p);
-      return p;
-    };
-    start(['hub', '--config', site.layout.hubConfig]);
-    await waitForHttp(`${site.base}/api/health`);
-    const token = await login(site.base);
+  it('loses nothing, stores nothing twice and raises no alarm while the hub link flaps every 3 s for 60 s', { timeout: 180_000 }, async () => {
+    campus = await FaultCampus.create('gw-fl', DOORS);
+    await campus.startHub();
 
     // The gateway reaches the hub through a proxy the test can cut.
     const proxyPort = await freePort();
+    const hubPort = campus.site.mqttPort;
     proxy = createServer((inbound) => {
-      const outbound = createConnection(site!.mqttPort, '127.0.0.1');
+      const outbound = createConnection(hubPort, '127.0.0.1');
       for (const s of [inbound, outbound]) {
         links.add(s);
         s.on('error', () => {});
@@ -75,20 +53,23 @@ describe('fault: a gateway flapping', () => {
       outbound.pipe(inbound);
     });
     await new Promise<void>((r) => proxy!.listen(proxyPort, '127.0.0.1', () => r()));
-    const edgeFile = site.layout.edgeConfigs.get('gw-fl')!;
-    const edgeConfig = parse(readFileSync(edgeFile, 'utf8')) as { hub: Record<string, unknown> };
-    edgeConfig.hub.url = `mqtt://127.0.0.1:${proxyPort}`;
-    edgeConfig.hub.reconnectMs = 300;
-    const flapFile = join(site.dir, 'edge-flap.yaml');
-    writeFileSync(flapFile, stringify(edgeConfig));
-    start(['edge', '--config', flapFile]);
-    await eventually(async () => (await api<{ gateways: Array<{ id: string; online: boolean }> }>(site!.base, token, '/api/gateways')).gateways.some((g) => g.id === 'gw-fl' && g.online), 60_000, 'gateway online');
-    for (const id of DOORS) {
-      const c = mqtt.connect(`mqtt://127.0.0.1:${site.fieldPort}`, { clientId: id, username: id, password: site.layout.deviceSecrets[id], reconnectPeriod: 200, connectTimeout: 2000 });
-      c.on('error', () => {});
-      await new Promise<void>((resolve) => c.once('connect', () => resolve()));
-      devices.push(c);
-    }
+    campus.edgeConfig((cfg) => {
+      cfg.hub.url = `mqtt://127.0.0.1:${proxyPort}`;
+      cfg.hub.reconnectMs = 300;
+    });
+    await campus.startEdge();
+    await campus.connectDevices();
+
+    // The hub's own view of the gateway, as a console receives it: every online -> offline transition.
+    let offlineSeen = 0;
+    let wasOnline = true;
+    live = io(campus.site.base, { auth: { token: campus.token }, transports: ['websocket'] });
+    live.on('gateway', (g: LiveMessages['gateway']) => {
+      if (g.id !== 'gw-fl') return;
+      if (wasOnline && !g.online) offlineSeen++;
+      wasOnline = g.online;
+    });
+    await new Promise<void>((resolve) => live!.once('connect', () => resolve()));
 
     // Devices send all along (one card event per door every 50 ms); the link is cut every 3 s.
     let flaps = 0;
@@ -100,22 +81,23 @@ describe('fault: a gateway flapping', () => {
     const until = Date.now() + FLAPPING_FOR_MS;
     const sends: Array<Promise<unknown>> = [];
     while (Date.now() < until) {
-      devices.forEach((d, di) => sends.push(d.publishAsync(`acs/${DOORS[di]}/event`, JSON.stringify({ event: 'CARD_GRANTED', door: 1, card: String(sent[di]!++) }), { qos: 1 })));
+      DOORS.forEach((_, di) => sends.push(campus!.send(di, sent[di]!++)));
       await new Promise((r) => setTimeout(r, 50));
     }
     clearInterval(flapper);
     await Promise.all(sends);
     const total = sent.reduce((a, b) => a + b, 0);
-    await eventually(() => stored().length >= total, 90_000, 'every event stored');
-    await new Promise((r) => setTimeout(r, 1500));
-    const rows = stored();
-    expect(rows.length).toBe(total);
-    expect(new Set(rows.map((r) => r.id)).size).toBe(total);
-    DOORS.forEach((door, di) => expect(rows.filter((r) => r.device === door).map((r) => r.card)).toEqual(Array.from({ length: sent[di]! }, (_, i) => i)));
-    // No flood: the flaps were shorter than the gateway-offline debounce, so no gateway or device alarm at all.
-    const alarms = await api<{ alarms: Array<{ type: string; device: string }> }>(site.base, token, '/api/alarms?limit=500');
-    const availability = alarms.alarms.filter((a) => a.type === 'gateway.offline' || a.type === 'device.offline');
-    expect(availability.length).toBeLessThanOrEqual(1);
-    console.log(`gateway flapping: ${flaps} link cuts in ${FLAPPING_FOR_MS / 1000} s, ${total} events stored once and in order, ${availability.length} availability alarm(s), ${alarms.alarms.length} alarms in all`);
+    await campus.storedAll(total);
+    campus.expectExactlyOnceInOrder(sent);
+
+    // The cuts reached the hub: it saw the gateway go offline again and again (a cut during a reconnect may merge
+    // two), so the debounce was exercised, not skipped.
+    expect(offlineSeen).toBeGreaterThanOrEqual(flaps / 2);
+    // What the debounce allows for gaps of well under a second each: no gateway.offline alarm at all, and no
+    // device.offline (the devices never left their field broker). Nothing else either (plain card grants).
+    const alarms = await api<{ alarms: Array<{ type: string; device: string }> }>(campus.site.base, campus.token, '/api/alarms?limit=500');
+    expect(alarms.alarms.map((a) => `${a.type} ${a.device}`)).toEqual([]);
+    expect((await campus.gatewayStatus())?.online).toBe(true);
+    console.log(`gateway flapping: ${flaps} link cuts in ${FLAPPING_FOR_MS / 1000} s, ${offlineSeen} offline transitions at the hub, ${total} events stored once and in order, ${alarms.alarms.length} alarms`);
   });
 });
