@@ -45,20 +45,51 @@ export type UplinkRecord = EventRecord | TelemetryRecord;
 
 export const MAX_RECORDS_PER_BATCH = 1000;
 
+/**
+ * The uplink lane a batch travels on. Absent: the bulk stream, the outbox in seq order, acknowledged cumulatively.
+ * 'priority': safety events (fire, intrusion, emergency, forced doors, tamper) sent ahead of the bulk backlog, each with
+ * the earlier unacknowledged records of its device (so the hub stores that device's events in order); its seqs are
+ * not contiguous, so it is acknowledged by its seqs (PriorityAck), never cumulatively.
+ */
+export const UplinkLaneSchema = Type.Literal('priority');
+export type UplinkLane = Static<typeof UplinkLaneSchema>;
+
 /** Records are checked one by one so that one bad record does not hold back the rest. */
 export const UplinkBatchSchema = Type.Object(
-  { v: Version, gw: GatewayId, records: Type.Array(Type.Object({}), { minItems: 1, maxItems: MAX_RECORDS_PER_BATCH }) },
+  {
+    v: Version,
+    gw: GatewayId,
+    lane: Type.Optional(UplinkLaneSchema),
+    records: Type.Array(Type.Object({}), { minItems: 1, maxItems: MAX_RECORDS_PER_BATCH }),
+  },
   { additionalProperties: false },
 );
 export interface UplinkBatch {
   v: typeof CONTRACT_VERSION;
   gw: string;
+  lane?: UplinkLane;
   records: UplinkRecord[];
 }
 
-/** Cumulative: every record of this gateway with seq <= upTo is stored (or rejected and kept as a dead letter). */
-export const AckSchema = Type.Object({ v: Version, upTo: Type.Integer({ minimum: 0 }) }, { additionalProperties: false });
-export type Ack = Static<typeof AckSchema>;
+/**
+ * Acknowledges bulk batches, cumulatively: every record of this gateway with seq <= upTo that was sent on the bulk
+ * stream is stored (or rejected and kept as a dead letter). Seqs the gateway sent only in a priority batch are not
+ * covered: they wait for their PriorityAck.
+ */
+export const CumulativeAckSchema = Type.Object({ v: Version, upTo: Type.Integer({ minimum: 0 }) }, { additionalProperties: false });
+/** Acknowledges one priority batch by its seqs: exactly these records are stored (or rejected and dead-lettered). */
+export const PriorityAckSchema = Type.Object(
+  {
+    v: Version,
+    lane: UplinkLaneSchema,
+    seqs: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, maxItems: MAX_RECORDS_PER_BATCH }),
+  },
+  { additionalProperties: false },
+);
+export const AckSchema = Type.Union([CumulativeAckSchema, PriorityAckSchema]);
+export type CumulativeAck = Static<typeof CumulativeAckSchema>;
+export type PriorityAck = Static<typeof PriorityAckSchema>;
+export type Ack = CumulativeAck | PriorityAck;
 
 export const GatewayStatusSchema = Type.Object(
   {

@@ -3,8 +3,9 @@ import { Compile } from 'typebox/compile';
 import { EVENT_SCHEMAS, isEventType } from './events.ts';
 import { COMMAND_SCHEMAS, CommandSchema, isCommandAction, type Command } from './commands.ts';
 import {
-  AckSchema,
+  CumulativeAckSchema,
   EventRecordSchema,
+  PriorityAckSchema,
   GatewayStatusSchema,
   InventorySchema,
   TelemetryRecordSchema,
@@ -36,7 +37,8 @@ export function compile<S extends TSchema>(schema: S): Validator<Static<S>> {
 const batchV = compile(UplinkBatchSchema);
 const eventV = compile(EventRecordSchema);
 const telemetryV = compile(TelemetryRecordSchema);
-const ackV = compile(AckSchema);
+const cumulativeAckV = compile(CumulativeAckSchema);
+const priorityAckV = compile(PriorityAckSchema);
 const statusV = compile(GatewayStatusSchema);
 const inventoryV = compile(InventorySchema);
 const commandV = compile(CommandSchema);
@@ -60,6 +62,8 @@ function checked<T>(v: Validator<T>, value: unknown, what: string): Result<T> {
 export interface BatchEnvelope {
   v: 1;
   gw: string;
+  /** 'priority': a priority-lane batch, acknowledged by its seqs (records.ts). */
+  lane?: 'priority';
   records: unknown[];
 }
 
@@ -79,7 +83,15 @@ export function validateRecord(value: unknown): Result<UplinkRecord> {
   return { ok: true, value: value as UplinkRecord };
 }
 
-export const validateAck = (v: unknown): Result<Ack> => checked(ackV, v, 'ack');
+/**
+ * A cumulative ack ({v, upTo}) or a priority-lane ack ({v, lane: 'priority', seqs}). The shape is chosen by its
+ * fields, so an error names what is wrong with the ack it tried to be rather than the union.
+ */
+export function validateAck(v: unknown): Result<Ack> {
+  const o = v as Record<string, unknown> | null;
+  const priority = typeof o === 'object' && o !== null && !Array.isArray(o) && ('lane' in o || 'seqs' in o);
+  return priority ? checked(priorityAckV, v, 'priority ack') : checked(cumulativeAckV, v, 'ack');
+}
 export const validateStatus = (v: unknown): Result<GatewayStatus> => checked(statusV, v, 'status');
 export const validateInventory = (v: unknown): Result<Inventory> => checked(inventoryV, v, 'inventory');
 
