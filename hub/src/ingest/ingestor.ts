@@ -20,7 +20,15 @@ import { Counter, Gauge, Histogram } from 'prom-client';
 import { KeyedQueue, Mutex } from './queues.ts';
 import { isPriorityEvent, mayCarryPriority } from './safety-kinds.ts';
 import { examineUplink, type Rejection, type UplinkPlan } from './uplink.ts';
-import type { EventRecord } from '@warden/contract';
+import type { EventRecord, PriorityAck, TelemetryRecord } from '@warden/contract';
+
+type OkPlan = Extract<UplinkPlan, { ok: true }>;
+interface StoreResult {
+  stored: StoredEvent[];
+  telemetryRows: number;
+  duplicates: number;
+}
+const LANE_MARKER = Buffer.from('"lane"');
 
 /** An uplink message taken from the broker and not yet stored. */
 interface PendingUplink {
@@ -69,6 +77,8 @@ export class Ingestor {
   private readonly maxBacklogBytes: number;
   private readonly roomWaiters: Array<() => void> = [];
   private readonly lane;
+  /** Priority-lane batches taken and not yet stored and acknowledged (they bypass the per-gateway queue). */
+  private readonly laneTasks = new Set<Promise<void>>();
 
   constructor(private readonly d: IngestorDeps) {
     this.rlog = new RateLimitedLog(d.log);
@@ -79,6 +89,8 @@ export class Ingestor {
       events: new Counter({ name: 'warden_hub_priority_events_total', help: 'Events stored through the priority lane (safety events and the earlier events of their devices)', registers }),
       seconds: new Histogram({ name: 'warden_hub_priority_store_seconds', help: 'Priority lane: message taken -> its safety events stored', buckets: [0.001, 0.005, 0.02, 0.05, 0.1, 0.5, 2], registers }),
       backlog: new Gauge({ name: 'warden_hub_ingest_backlog_bytes', help: 'Uplink bytes taken from gateways and not yet stored', registers }),
+      batches: new Counter({ name: 'warden_hub_priority_batches_total', help: "Gateways' priority-lane batches stored and acknowledged by their seqs", registers }),
+      lifted: new Counter({ name: 'warden_hub_priority_lifted_total', help: 'Events the priority lane took out of bulk batches still waiting (earlier events of a safety device), stored ahead of them', registers }),
     };
   }
 
@@ -117,8 +129,10 @@ export class Ingestor {
     });
   }
 
-  idle(): Promise<void> {
-    return this.queue.idle();
+  async idle(): Promise<void> {
+    while (this.laneTasks.size > 0) await Promise.allSettled([...this.laneTasks]);
+    await this.queue.idle();
+    while (this.laneTasks.size > 0) await Promise.allSettled([...this.laneTasks]);
   }
 
   /**
@@ -130,6 +144,18 @@ export class Ingestor {
    */
   private takeUplink(gateway: string, payload: Buffer): Promise<void> {
     const entry: PendingUplink = { payload };
+    if (payload.includes(LANE_MARKER)) {
+      entry.plan = examineUplink(gateway, payload, this.d.devices);
+      if (entry.plan.ok && entry.plan.lane === 'priority') {
+        const task = this.takeLane(gateway, payload, entry.plan);
+        this.laneTasks.add(task);
+        void task.then(
+          () => this.laneTasks.delete(task),
+          () => this.laneTasks.delete(task),
+        );
+        return task;
+      }
+    }
     const list = this.pending.get(gateway) ?? [];
     this.pending.set(gateway, list);
     list.push(entry);
@@ -140,10 +166,73 @@ export class Ingestor {
       const i = list.indexOf(entry);
       if (i >= 0) list.splice(i, 1);
       if (list.length === 0 && this.pending.get(gateway) === list) this.pending.delete(gateway);
-      this.backlogBytes -= payload.length;
-      this.lane.backlog.set(this.backlogBytes);
-      while (this.backlogBytes < this.maxBacklogBytes && this.roomWaiters.length) this.roomWaiters.shift()!();
+      this.release(payload.length);
     });
+  }
+
+  /**
+   * A priority-lane batch (the edge's safety records sent ahead of its backlog, each with the earlier queued records of
+   * its device): not queued behind the gateway's bulk batches. Its devices' earlier events still waiting in bulk batches
+   * here are lifted with it, and everything is stored in seq order ahead of every waiting bulk batch (the storage lock's
+   * priority lane, FIFO), raised in the same commit, then acknowledged by the batch's seqs (never cumulatively: its seqs
+   * are not contiguous). The bulk batches keep their order and later skip what was lifted.
+   */
+  private takeLane(gateway: string, payload: Buffer, plan: OkPlan): Promise<void> {
+    const t0 = performance.now();
+    this.d.metrics.batches.inc();
+    this.backlogBytes += payload.length;
+    this.lane.backlog.set(this.backlogBytes);
+    const top = new Map<string, number>();
+    for (const e of plan.events) top.set(e.device, Math.max(top.get(e.device) ?? 0, e.seq));
+    const take: EventRecord[] = [];
+    const ids = new Set<string>();
+    const liftedHere: string[] = [];
+    const quoted = [...top.keys()].map((d) => Buffer.from(JSON.stringify(d)));
+    for (const p of this.pending.get(gateway) ?? []) {
+      if (p.storing) continue;
+      if (p.plan === undefined && !quoted.some((q) => p.payload.includes(q))) continue;
+      if (p.plan === undefined) p.plan = examineUplink(gateway, p.payload, this.d.devices);
+      if (!p.plan.ok) continue;
+      for (const e of p.plan.events) {
+        const upTo = top.get(e.device);
+        if (upTo === undefined || e.seq > upTo || this.lifted.has(e.id) || ids.has(e.id)) continue;
+        ids.add(e.id);
+        take.push(e);
+        liftedHere.push(e.id);
+      }
+    }
+    for (const e of plan.events) {
+      if (ids.has(e.id)) continue;
+      ids.add(e.id);
+      take.push(e);
+    }
+    take.sort((a, b) => a.seq - b.seq);
+    for (const id of liftedHere) this.lifted.add(id);
+    return this.storage
+      .lock(async () => {
+        try {
+          return await this.storeLocked(gateway, take, plan.telemetry, plan.rejections, () => false);
+        } catch (err) {
+          // Nothing of it is acknowledged: the gateway sends the batch again; the bulk batches store what they carry.
+          for (const id of liftedHere) this.lifted.delete(id);
+          throw err;
+        }
+      }, true)
+      .then((result) => {
+        this.afterStore(result, plan.rejections, t0);
+        this.lane.batches.inc();
+        if (result.stored.length) this.lane.events.inc(result.stored.length);
+        if (liftedHere.length) this.lane.lifted.inc(liftedHere.length);
+        this.lane.seconds.observe((performance.now() - t0) / 1000);
+        if (plan.seqs.length) this.sendAck(gateway, { v: 1, lane: 'priority', seqs: plan.seqs });
+      })
+      .finally(() => this.release(payload.length));
+  }
+
+  private release(bytes: number): void {
+    this.backlogBytes -= bytes;
+    this.lane.backlog.set(this.backlogBytes);
+    while (this.backlogBytes < this.maxBacklogBytes && this.roomWaiters.length) this.roomWaiters.shift()!();
   }
 
   private prioritise(gateway: string, entry: PendingUplink, list: PendingUplink[]): void {
@@ -213,75 +302,91 @@ export class Ingestor {
       this.refused([plan.rejection]);
       return;
     }
-    const { stored, telemetryRows, duplicates } = await this.storage.lock(async () => {
+    entry.plan = plan;
+    const result = await this.storage.lock(() => {
       entry.storing = true;
-      const receivedAt = this.now();
-      let duplicates = 0;
-      const fresh = new Set<string>();
-      const rows: TelemetryRow[] = [];
-      for (const t of plan.telemetry) {
-        if (fresh.has(t.id) || this.d.telemetryIds.seen(t.id)) {
+      // Stored already by the priority lane.
+      return this.storeLocked(gateway, plan.events, plan.telemetry, plan.rejections, (e) => this.lifted.delete(e.id));
+    });
+    this.afterStore(result, plan.rejections, t0);
+    if (plan.upTo !== null) this.sendAck(gateway, { v: 1, upTo: plan.upTo });
+  }
+
+  /** Holding the storage lock: telemetry, then events (in the given order, skipping `skip`), one SQLite commit. */
+  private async storeLocked(
+    gateway: string,
+    events: readonly EventRecord[],
+    telemetry: readonly TelemetryRecord[],
+    rejections: readonly Rejection[],
+    skip: (e: EventRecord) => boolean,
+  ): Promise<StoreResult & { availability: Array<NonNullable<ReturnType<DeviceRepo['setAvailability']>>> }> {
+    const receivedAt = this.now();
+    let duplicates = 0;
+    const fresh = new Set<string>();
+    const rows: TelemetryRow[] = [];
+    for (const t of telemetry) {
+      if (fresh.has(t.id) || this.d.telemetryIds.seen(t.id)) {
+        duplicates++;
+        continue;
+      }
+      fresh.add(t.id);
+      for (const [metric, value] of Object.entries(t.metrics)) rows.push({ ts: t.ts, device: t.device, metric, value });
+    }
+    // Telemetry first: if the hub dies between the two commits, a resend appends some rows twice; the other order
+    // would remember ids whose rows never landed, and lose them.
+    await this.d.telemetry.append(rows);
+    const stored: StoredEvent[] = [];
+    const availability: Array<NonNullable<ReturnType<DeviceRepo['setAvailability']>>> = [];
+    this.d.db.transaction(() => {
+      const lastSeen = new Map<string, number>();
+      for (const e of events) {
+        if (skip(e)) continue;
+        const s = this.d.events.insert(e, gateway, receivedAt);
+        if (!s) {
           duplicates++;
           continue;
         }
-        fresh.add(t.id);
-        for (const [metric, value] of Object.entries(t.metrics)) rows.push({ ts: t.ts, device: t.device, metric, value });
+        stored.push(s);
+        lastSeen.set(e.device, Math.max(lastSeen.get(e.device) ?? 0, e.ts));
+        if (e.type === 'device.online' || e.type === 'device.offline') {
+          const changed = this.d.devices.setAvailability(e.device, e.type === 'device.online', e.ts);
+          if (changed) availability.push(changed);
+        }
       }
-      // Telemetry first: if the hub dies between the two commits, a resend appends some rows twice; the other order
-      // would remember ids whose rows never landed, and lose them.
-      await this.d.telemetry.append(rows);
-      const stored: StoredEvent[] = [];
-      const availability: Array<NonNullable<ReturnType<DeviceRepo['setAvailability']>>> = [];
-      this.d.db.transaction(() => {
-        const lastSeen = new Map<string, number>();
-        for (const e of plan.events) {
-          // Stored already by the priority lane.
-          if (this.lifted.delete(e.id)) continue;
-          const s = this.d.events.insert(e, gateway, receivedAt);
-          if (!s) {
-            duplicates++;
-            continue;
-          }
-          stored.push(s);
-          lastSeen.set(e.device, Math.max(lastSeen.get(e.device) ?? 0, e.ts));
-          if (e.type === 'device.online' || e.type === 'device.offline') {
-            const changed = this.d.devices.setAvailability(e.device, e.type === 'device.online', e.ts);
-            if (changed) availability.push(changed);
-          }
-        }
-        for (const t of plan.telemetry) {
-          if (!fresh.has(t.id)) continue;
-          this.d.telemetryIds.remember(t.id, receivedAt);
-          lastSeen.set(t.device, Math.max(lastSeen.get(t.device) ?? 0, t.ts));
-        }
-        for (const [device, ts] of lastSeen) this.d.devices.touch(device, ts);
-        this.d.gateways.touch(gateway, receivedAt);
-        this.deadLetter(plan.rejections);
-        // The alarm engine writes the batch's alarms in this same transaction (one commit, one fsync).
-        if (stored.length) this.d.bus.emit('stored', stored);
-      })();
-      for (const dev of availability) this.d.bus.emit('device', { id: dev.id, gateway: dev.gateway, online: dev.online, lastSeen: dev.lastSeen });
-      return { stored, telemetryRows: fresh.size, duplicates };
-    });
+      for (const t of telemetry) {
+        if (!fresh.has(t.id)) continue;
+        this.d.telemetryIds.remember(t.id, receivedAt);
+        lastSeen.set(t.device, Math.max(lastSeen.get(t.device) ?? 0, t.ts));
+      }
+      for (const [device, ts] of lastSeen) this.d.devices.touch(device, ts);
+      this.d.gateways.touch(gateway, receivedAt);
+      this.deadLetter(rejections);
+      // The alarm engine writes the batch's alarms in this same transaction (one commit, one fsync).
+      if (stored.length) this.d.bus.emit('stored', stored);
+    })();
+    return { stored, telemetryRows: fresh.size, duplicates, availability };
+  }
+
+  /** After the commit: live messages, counters, refusals. */
+  private afterStore(r: StoreResult & { availability: Array<NonNullable<ReturnType<DeviceRepo['setAvailability']>>> }, rejections: readonly Rejection[], t0: number): void {
+    for (const dev of r.availability) this.d.bus.emit('device', { id: dev.id, gateway: dev.gateway, online: dev.online, lastSeen: dev.lastSeen });
     this.d.metrics.ingestSeconds.observe((performance.now() - t0) / 1000);
-    let events = 0;
-    for (const e of stored) {
-      events++;
-      this.d.bus.emit('event', e);
-    }
-    if (events) this.d.metrics.stored.inc({ kind: 'event' }, events);
-    if (telemetryRows) this.d.metrics.stored.inc({ kind: 'telemetry' }, telemetryRows);
-    if (duplicates) this.d.metrics.duplicates.inc(duplicates);
-    this.refused(plan.rejections);
-    if (plan.upTo !== null) {
-      const ack: Ack = { v: 1, upTo: plan.upTo };
-      // Not awaited: this runs inside the broker's delivery of the batch, and the ack's own delivery may queue behind
-      // it. Acks still leave in batch order (the broker's queue is FIFO).
-      this.d.publish(gatewayTopic(gateway, 'ack'), JSON.stringify(ack), 1).then(
-        () => this.d.metrics.acks.inc(),
-        (err: unknown) => this.d.log.error({ err, gateway }, 'publishing an ack failed'),
-      );
-    }
+    for (const e of r.stored) this.d.bus.emit('event', e);
+    if (r.stored.length) this.d.metrics.stored.inc({ kind: 'event' }, r.stored.length);
+    if (r.telemetryRows) this.d.metrics.stored.inc({ kind: 'telemetry' }, r.telemetryRows);
+    if (r.duplicates) this.d.metrics.duplicates.inc(r.duplicates);
+    this.refused(rejections);
+  }
+
+  /**
+   * Not awaited: this runs inside the broker's delivery of the batch, and the ack's own delivery may queue behind it.
+   * Acks still leave in the order they are published (the broker's queue is FIFO).
+   */
+  private sendAck(gateway: string, ack: Ack | PriorityAck): void {
+    this.d.publish(gatewayTopic(gateway, 'ack'), JSON.stringify(ack), 1).then(
+      () => this.d.metrics.acks.inc(),
+      (err: unknown) => this.d.log.error({ err, gateway }, 'publishing an ack failed'),
+    );
   }
 
   private status(gateway: string, payload: Buffer): void {

@@ -22,6 +22,10 @@ export type UplinkPlan =
       rejections: Rejection[];
       /** Highest seq among the batch's records, stored or rejected: what the ack may cover. */
       upTo: number | null;
+      /** 'priority': a priority-lane batch (non-contiguous seqs), acknowledged by `seqs`, never cumulatively. */
+      lane?: 'priority';
+      /** Every seq of the batch's records, stored or rejected (those with a usable seq): a priority ack names them. */
+      seqs: number[];
     };
 
 function seqOf(raw: unknown): number | null {
@@ -62,9 +66,11 @@ export function examineUplink(gateway: string, payload: Buffer, registry: Regist
   const telemetry: TelemetryRecord[] = [];
   const rejections: Rejection[] = [];
   let upTo: number | null = null;
+  const seqs: number[] = [];
   for (const raw of env.value.records) {
     const seq = seqOf(raw);
     if (seq !== null && (upTo === null || seq > upTo)) upTo = seq;
+    if (seq !== null) seqs.push(seq);
     const r = validateRecord(raw);
     if (!r.ok) {
       rejections.push({ gateway, reason: r.reason, detail: r.detail, recordId: idOf(raw), raw: excerpt(JSON.stringify(raw)) });
@@ -108,5 +114,5 @@ export function examineUplink(gateway: string, payload: Buffer, registry: Regist
       events.push(r.value);
     } else telemetry.push(r.value);
   }
-  return { ok: true, events, telemetry, rejections, upTo };
+  return { ok: true, events, telemetry, rejections, upTo, seqs, ...(env.value.lane ? { lane: env.value.lane } : {}) };
 }
