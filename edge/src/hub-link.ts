@@ -49,11 +49,29 @@ interface InFlight {
   sentAt: number;
 }
 
+/** The one priority batch this link owes the hub an ack for (sent, or to be sent again). */
+interface LaneBatch {
+  /** Its seqs not yet acknowledged: a cumulative ack never deletes them, the bulk stream skips them. */
+  seqs: Set<number>;
+  /** Per device in the batch, its highest seq: the bulk stream sends none of that device's later records meanwhile. */
+  devices: Map<string, number>;
+  sentAt: number;
+  /** False after a reconnect or an ack timeout: it goes again, ahead of everything. */
+  onWire: boolean;
+}
+
 /**
  * The gateway's MQTT session with the hub. It streams the outbox in seq order as batches and deletes
  * records only when the hub acknowledges them (cumulatively, by seq). The outbox is the only
  * retransmission queue: after a reconnect or an ack timeout it resends from the oldest
  * unacknowledged record, and the hub drops duplicates by record id, so order per device holds.
+ *
+ * Priority lane: safety records (fire, intrusion, emergency, forced doors, tamper) not yet on the bulk stream go ahead
+ * of the backlog in a priority batch (`lane: 'priority'`), each with the earlier queued records of its device, even
+ * when the bulk window is full; one such batch at a time. The hub acknowledges it by its seqs and exactly those are
+ * deleted. Until then its seqs are skipped by the bulk stream and kept out of cumulative acks (which cover only what
+ * the bulk stream sent), and the bulk stream holds back those devices' later records, so a lost priority batch is
+ * simply sent again and each device's records still reach the hub in order.
  */
 export class HubLink {
   private client: MqttClient | null = null;
@@ -62,8 +80,11 @@ export class HubLink {
   private inflight: InFlight[] = [];
   /** Highest seq sent on the current connection; the next batch starts after it. */
   private sentUpTo = 0;
-  /** Highest seq ever sent by this process: an ack beyond it cannot be for us. */
+  /** Highest seq ever sent on the bulk stream by this process: a cumulative ack beyond it cannot be for us. */
   private highestSent = 0;
+  /** Highest seq ever sent in a priority batch by this process: a priority ack beyond it cannot be for us. */
+  private highestLaneSent = 0;
+  private lane: LaneBatch | null = null;
   private pumpScheduled = false;
   private timers: NodeJS.Timeout[] = [];
   private readonly log: RateLimitedLog;
@@ -151,6 +172,7 @@ export class HubLink {
     (client.stream as Socket | undefined)?.setNoDelay?.(true);
     this.inflight = [];
     this.sentUpTo = 0;
+    if (this.lane) this.lane.onWire = false;
     this.o.logger.info({ url: this.o.url }, 'connected to the hub');
     client.publish(this.topics.status, this.statusPayload('online'), { qos: 1, retain: true }, () => {});
     const inventory: Inventory = { v: CONTRACT_VERSION, gw: this.o.gatewayId, ts: Date.now(), devices: this.o.inventory() };
@@ -173,6 +195,7 @@ export class HubLink {
     if (this.ready) this.o.logger.warn({ backlog: this.o.outbox.backlog() }, 'hub connection lost; records queue in the outbox');
     this.ready = false;
     this.inflight = [];
+    if (this.lane) this.lane.onWire = false;
     // mqtt.js would replay its unacknowledged publishes on reconnect, ahead of our resend from the
     // oldest record, which could put a newer batch before an older one. The outbox already holds them.
     for (const id of Object.keys(client.outgoing)) client.removeOutgoingMessage(Number(id));
@@ -181,44 +204,121 @@ export class HubLink {
   private pump(): void {
     const client = this.client;
     if (!client || !this.ready || this.stopping) return;
+    // The priority lane first, whatever the bulk window holds.
+    this.pumpLane(client);
+    const lane = this.lane;
     while (this.inflight.length < this.o.maxInFlightBatches) {
       const records = this.o.outbox.peek(this.sentUpTo, this.o.batchSize);
       if (records.length === 0) return;
       const head = `{"v":${CONTRACT_VERSION},"gw":${JSON.stringify(this.o.gatewayId)},"records":[`;
       const parts: string[] = [];
       let size = head.length + 2;
+      let cursor = this.sentUpTo;
+      let last = 0;
+      let blocked = false;
       for (const r of records) {
+        if (lane) {
+          // In the priority batch: it goes (and is acknowledged) there.
+          if (lane.seqs.has(r.seq)) {
+            cursor = r.seq;
+            continue;
+          }
+          // A later record of a device in the priority batch waits for that batch's ack, so that a lost priority
+          // batch, sent again, still puts the device's earlier records first.
+          const held = lane.devices.get(r.device);
+          if (held !== undefined && r.seq > held) {
+            blocked = true;
+            break;
+          }
+        }
         const json = JSON.stringify(r);
         if (parts.length > 0 && size + json.length + 1 > this.o.maxBatchBytes) break;
         parts.push(json);
         size += json.length + 1;
+        cursor = last = r.seq;
       }
-      const last = records[parts.length - 1]!.seq;
-      client.publish(this.topics.up, `${head}${parts.join(',')}]}`, { qos: 1 }, () => {});
-      this.o.metrics.batchSent();
-      this.inflight.push({ lastSeq: last, sentAt: Date.now() });
-      this.sentUpTo = last;
-      if (last > this.highestSent) this.highestSent = last;
+      this.sentUpTo = cursor;
+      if (parts.length > 0) {
+        client.publish(this.topics.up, `${head}${parts.join(',')}]}`, { qos: 1 }, () => {});
+        this.o.metrics.batchSent();
+        this.inflight.push({ lastSeq: last, sentAt: Date.now() });
+        if (last > this.highestSent) this.highestSent = last;
+      }
+      if (blocked) return;
     }
+  }
+
+  /** Sends the priority batch (again, after a reconnect or timeout) or the next one, if there is one and none is on the wire. */
+  private pumpLane(client: MqttClient): void {
+    if (this.lane?.onWire) return;
+    let records = this.lane ? this.o.outbox.peekSeqs([...this.lane.seqs]) : [];
+    if (this.lane && records.length === 0) this.lane = null;
+    const again = this.lane !== null;
+    if (!this.lane) records = this.o.outbox.peekPriority(this.sentUpTo, this.o.batchSize);
+    if (records.length === 0) return;
+    const head = `{"v":${CONTRACT_VERSION},"gw":${JSON.stringify(this.o.gatewayId)},"lane":"priority","records":[`;
+    const parts: string[] = [];
+    const seqs = new Set<number>();
+    const devices = new Map<string, number>();
+    let size = head.length + 2;
+    for (const r of records) {
+      const json = JSON.stringify(r);
+      if (parts.length > 0 && size + json.length + 1 > this.o.maxBatchBytes) break;
+      parts.push(json);
+      size += json.length + 1;
+      seqs.add(r.seq);
+      devices.set(r.device, r.seq); // seq order: the last one is the device's highest
+      if (r.seq > this.highestLaneSent) this.highestLaneSent = r.seq;
+    }
+    client.publish(this.topics.up, `${head}${parts.join(',')}]}`, { qos: 1 }, () => {});
+    this.o.metrics.priorityBatch('sent');
+    if (again) this.o.metrics.priorityBatch('resent');
+    this.lane = { seqs, devices, sentAt: Date.now(), onWire: true };
   }
 
   private onAck(payload: Buffer): void {
     const parsed = parseJson(payload);
     const ack = parsed.ok ? validateAck(parsed.value) : parsed;
     if (!ack.ok) return this.o.refuse(ack.reason, { detail: ack.detail, topic: this.topics.ack }, 'invalid ack from the hub');
+    if ('seqs' in ack.value) return this.onPriorityAck(ack.value.seqs);
     let upTo = ack.value.upTo;
     if (upTo > this.highestSent) {
       // Never delete what was not sent: such an ack is stale or not meant for this outbox.
       this.log.warn('ack_ahead', { upTo, highestSent: this.highestSent }, 'hub acknowledged records not sent yet; clamping');
       upTo = this.highestSent;
     }
-    if (upTo > 0) this.o.outbox.ackUpTo(upTo);
+    // Seqs of the priority batch were skipped by the bulk stream: only their own ack deletes them.
+    if (upTo > 0) this.o.outbox.ackUpTo(upTo, this.lane?.seqs ?? []);
     this.inflight = this.inflight.filter((b) => b.lastSeq > upTo);
     if (this.sentUpTo < upTo) this.sentUpTo = upTo;
     this.pump();
   }
 
+  /** The hub stored exactly these records of a priority batch: they go; once the batch is complete, the next may go. */
+  private onPriorityAck(seqs: readonly number[]): void {
+    const mine = seqs.filter((s) => s <= this.highestLaneSent);
+    if (mine.length < seqs.length) {
+      this.log.warn('ack_ahead', { seqs: seqs.length, highestLaneSent: this.highestLaneSent }, 'hub acknowledged priority records not sent yet; ignoring those');
+    }
+    if (mine.length > 0) this.o.outbox.ackSeqs(mine);
+    const lane = this.lane;
+    if (lane) {
+      for (const s of mine) lane.seqs.delete(s);
+      if (lane.seqs.size === 0) {
+        this.lane = null;
+        this.o.metrics.priorityBatch('acked');
+      }
+    }
+    this.pump();
+  }
+
   private checkAckTimeout(): void {
+    const lane = this.lane;
+    if (this.ready && lane?.onWire && Date.now() - lane.sentAt >= this.o.retryMs) {
+      this.log.warn('priority_ack_timeout', { retryMs: this.o.retryMs, records: lane.seqs.size }, 'no ack for the priority batch in time; sending it again');
+      lane.onWire = false;
+      this.pump();
+    }
     const oldest = this.inflight[0];
     if (!this.ready || !oldest || Date.now() - oldest.sentAt < this.o.retryMs) return;
     this.o.metrics.resend();

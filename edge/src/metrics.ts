@@ -22,6 +22,7 @@ export class EdgeMetrics {
   private readonly commandsC: Counter<'result'>;
   private readonly batchesC: Counter;
   private readonly resendsC: Counter;
+  private readonly priorityC: Counter<'outcome'>;
   private readonly clockC: Counter;
   private readonly redeliveryC: Counter;
   private readonly totals = new Map<string, number>();
@@ -33,6 +34,7 @@ export class EdgeMetrics {
     this.commandsC = new Counter({ name: 'warden_edge_commands_total', help: 'Commands from the hub, by outcome', labelNames: ['result'], registers });
     this.batchesC = new Counter({ name: 'warden_edge_batches_sent_total', help: 'Uplink batches published to the hub', registers });
     this.resendsC = new Counter({ name: 'warden_edge_resends_total', help: 'Times the hub link went back to the oldest unacknowledged record', registers });
+    this.priorityC = new Counter({ name: 'warden_edge_priority_batches_total', help: 'Priority-lane uplink batches (safety records ahead of the backlog): sent, acked, resent', labelNames: ['outcome'], registers });
     this.redeliveryC = new Counter({
       name: 'warden_edge_field_redeliveries_total',
       help: 'Device publishes resent after a lost acknowledgement and recognised as already stored',
@@ -107,6 +109,11 @@ export class EdgeMetrics {
   resend(): void {
     this.resendsC.inc();
     this.bump('batches.resends');
+  }
+
+  priorityBatch(outcome: 'sent' | 'acked' | 'resent'): void {
+    this.priorityC.inc({ outcome });
+    this.bump(`priority.${outcome}`);
   }
 
   redelivery(): void {

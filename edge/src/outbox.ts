@@ -97,7 +97,11 @@ export interface OutboxOptions {
  */
 export class Outbox {
   private readonly db: Database.Database;
-  private readonly insert: Database.Statement<[string, string, number]>;
+  private readonly insert: Database.Statement<[string, string, number, string]>;
+  private readonly selectSafety: Database.Statement<[number, number], { seq: number; device: string }>;
+  private readonly selectDevice: Database.Statement<[string, number, number], { seq: number; id: string; body: string }>;
+  private readonly selectSeq: Database.Statement<[number], { seq: number; id: string; body: string }>;
+  private readonly removeSeq: Database.Statement<[number], { size: number }>;
   private readonly select: Database.Statement<[number, number], { seq: number; id: string; body: string }>;
   private readonly remove: Database.Statement<[number]>;
   private readonly appendMany: (records: readonly NewRecord[], delivery: DeliveryKey | undefined) => { out: UplinkRecord[]; bytes: number; shed: Shed };
@@ -116,6 +120,8 @@ export class Outbox {
   private readonly reservePath: string;
   private readonly reserveBytes: number;
   private readonly sumBytes: Database.Statement<[number], { b: number }>;
+  private readonly sumBytesExcept: Database.Statement<[number, string], { b: number }>;
+  private readonly removeExcept: Database.Statement<[number, string]>;
 
   private constructor(readonly path: string, opts: OutboxOptions) {
     this.maxRecords = opts.maxRecords ?? 0;
@@ -139,6 +145,15 @@ export class Outbox {
       const cols = this.db.prepare('PRAGMA table_info(outbox)').all() as Array<{ name: string }>;
       if (!cols.some((c) => c.name === 'class')) this.db.exec('ALTER TABLE outbox ADD COLUMN class INTEGER NOT NULL DEFAULT 1');
       this.db.exec('CREATE INDEX IF NOT EXISTS outbox_class ON outbox(class, seq)');
+      // Device of each record, for the priority lane (a safety record goes with its device's earlier records, found by
+      // index in a large backlog). Outboxes written before the lane get the column filled from their records' JSON.
+      if (!cols.some((c) => c.name === 'device')) {
+        this.db.transaction(() => {
+          this.db.exec('ALTER TABLE outbox ADD COLUMN device TEXT');
+          this.db.exec("UPDATE outbox SET device = json_extract(body, '$.device')");
+        })();
+      }
+      this.db.exec('CREATE INDEX IF NOT EXISTS outbox_device ON outbox(device, seq)');
       // Records shed so far, per class: kept across restarts so the hub sees a counter that only grows.
       this.db.exec('CREATE TABLE IF NOT EXISTS shed (class TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID');
       // Last packet id per device seen with its payload hash and connection, committed in the same
@@ -154,7 +169,11 @@ export class Outbox {
       this.findDelivery = this.db.prepare('SELECT hash, connection FROM deliveries WHERE device = ? AND message_id = ?');
       this.putDelivery = this.db.prepare('INSERT OR REPLACE INTO deliveries (device, message_id, hash, connection, at) VALUES (?, ?, ?, ?, ?)');
       this.pruneDeliveries = this.db.prepare('DELETE FROM deliveries WHERE at < ?');
-      this.insert = this.db.prepare('INSERT INTO outbox (id, body, class) VALUES (?, ?, ?)');
+      this.insert = this.db.prepare('INSERT INTO outbox (id, body, class, device) VALUES (?, ?, ?, ?)');
+      this.selectSafety = this.db.prepare(`SELECT seq, device FROM outbox WHERE class = ${CLASS_RANK.safety} AND seq > ? ORDER BY seq LIMIT ?`);
+      this.selectDevice = this.db.prepare('SELECT seq, id, body FROM outbox WHERE device = ? AND seq <= ? ORDER BY seq LIMIT ?');
+      this.selectSeq = this.db.prepare('SELECT seq, id, body FROM outbox WHERE seq = ?');
+      this.removeSeq = this.db.prepare('DELETE FROM outbox WHERE seq = ? RETURNING length(body) AS size');
       this.shedOldest = this.db.prepare('SELECT seq, length(body) AS size FROM outbox WHERE class = ? ORDER BY seq LIMIT ?');
       this.shedDelete = this.db.prepare('DELETE FROM outbox WHERE class = ? AND seq <= ?');
       this.shedAdd = this.db.prepare('INSERT INTO shed (class, n) VALUES (?, ?) ON CONFLICT(class) DO UPDATE SET n = n + excluded.n');
@@ -164,6 +183,9 @@ export class Outbox {
       this.select = this.db.prepare('SELECT seq, id, body FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?');
       this.remove = this.db.prepare('DELETE FROM outbox WHERE seq <= ?');
       this.sumBytes = this.db.prepare('SELECT coalesce(sum(length(body)), 0) AS b FROM outbox WHERE seq <= ?');
+      const notKept = 'seq NOT IN (SELECT value FROM json_each(?))';
+      this.sumBytesExcept = this.db.prepare(`SELECT coalesce(sum(length(body)), 0) AS b FROM outbox WHERE seq <= ? AND ${notKept}`);
+      this.removeExcept = this.db.prepare(`DELETE FROM outbox WHERE seq <= ? AND ${notKept}`);
       const totals = this.db.prepare('SELECT count(*) AS n, coalesce(sum(length(body)), 0) AS b FROM outbox').get() as { n: number; b: number };
       this.count = totals.n;
       this.bytes = totals.b;
@@ -191,7 +213,7 @@ export class Outbox {
         }
         const out = keep.map((r, i) => {
           const id = newId();
-          const seq = Number(this.insert.run(id, bodies[i]!, CLASS_RANK[recordClass(r as NewRecord & { type?: string })]).lastInsertRowid);
+          const seq = Number(this.insert.run(id, bodies[i]!, CLASS_RANK[recordClass(r as NewRecord & { type?: string })], r.device).lastInsertRowid);
           return { id, seq, ...r } as UplinkRecord;
         });
         return { out, bytes: incomingBytes, shed };
@@ -393,11 +415,68 @@ export class Outbox {
     return this.select.all(afterSeq, limit).map((row) => ({ id: row.id, seq: row.seq, ...(JSON.parse(row.body) as NewRecord) }) as UplinkRecord);
   }
 
-  /** Deletes every record with seq <= `seq` (the hub has stored them). Returns how many went. */
-  ackUpTo(seq: number): number {
+  /**
+   * The priority lane's next batch: the oldest safety records with seq > `afterSeq` (not yet on the bulk stream), each
+   * with every earlier record of its device still queued, oldest first, at most `limit` records. Cut to the limit, each
+   * device's records are a prefix of its own queue, so sent in this order the hub stores every device's records in
+   * order; what did not fit comes in the next batch.
+   */
+  peekPriority(afterSeq: number, limit: number): UplinkRecord[] {
+    const safety = this.selectSafety.all(afterSeq, limit);
+    if (safety.length === 0) return [];
+    const upTo = new Map<string, number>();
+    for (const s of safety) upTo.set(s.device, Math.max(upTo.get(s.device) ?? 0, s.seq));
+    const rows = new Map<number, { seq: number; id: string; body: string }>();
+    for (const [device, seq] of upTo) for (const row of this.selectDevice.all(device, seq, limit)) rows.set(row.seq, row);
+    return [...rows.values()]
+      .sort((a, b) => a.seq - b.seq)
+      .slice(0, limit)
+      .map((row) => ({ id: row.id, seq: row.seq, ...(JSON.parse(row.body) as NewRecord) }) as UplinkRecord);
+  }
+
+  /** The records with these seqs that are still queued (a priority batch sent again), in seq order. */
+  peekSeqs(seqs: readonly number[]): UplinkRecord[] {
+    const out: UplinkRecord[] = [];
+    for (const seq of [...seqs].sort((a, b) => a - b)) {
+      const row = this.selectSeq.get(seq);
+      if (row) out.push({ id: row.id, seq: row.seq, ...(JSON.parse(row.body) as NewRecord) } as UplinkRecord);
+    }
+    return out;
+  }
+
+  /**
+   * Deletes every record with seq <= `seq` (the hub has stored them), except the seqs in `except` (sent only in a
+   * priority batch whose own ack has not come: a cumulative ack does not cover them). Returns how many went.
+   */
+  ackUpTo(seq: number, except: Iterable<number> = []): number {
+    const keep = [...except].filter((s) => s <= seq);
     // The rows' size is read just before they go (the same pages the delete reads).
-    this.bytes -= this.sumBytes.get(seq)!.b;
-    const n = this.remove.run(seq).changes;
+    let n: number;
+    if (keep.length === 0) {
+      this.bytes -= this.sumBytes.get(seq)!.b;
+      n = this.remove.run(seq).changes;
+    } else {
+      const list = JSON.stringify(keep);
+      this.bytes -= this.sumBytesExcept.get(seq, list)!.b;
+      n = this.removeExcept.run(seq, list).changes;
+    }
+    this.count -= n;
+    if (this.reserveMissing && n > 0) this.makeReserve();
+    return n;
+  }
+
+  /** Deletes exactly these records (a priority batch the hub acknowledged by its seqs). Returns how many went. */
+  ackSeqs(seqs: readonly number[]): number {
+    const n = this.db.transaction(() => {
+      let gone = 0;
+      for (const seq of seqs) {
+        const row = this.removeSeq.get(seq);
+        if (!row) continue;
+        gone++;
+        this.bytes -= row.size;
+      }
+      return gone;
+    })();
     this.count -= n;
     if (this.reserveMissing && n > 0) this.makeReserve();
     return n;
