@@ -12,12 +12,15 @@ import { assertNoPollution, fc, fromSchema, fuzzRun, params, payloads, text, tim
 import { ConfigError, HubConfigSchema, parseHubConfig } from '../../src/config.ts';
 import { EnergyConfigSchema } from '../../src/energy/config.ts';
 import { examineUplink } from '../../src/ingest/uplink.ts';
+import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import { api, connectGateway, eventually, login, metric, registered, testHub, type TestHub } from '../helpers.ts';
 
 const RUNS = 10_000;
 /** Messages per channel over real MQTT (each is a full ingest: parse, validate, store, ack). */
-const MQTT_RUNS = Number(process.env.WARDEN_FUZZ_MQTT_RUNS ?? 1_000);
-/** HTTP requests in all, spread over the routes that take a body. */
+const MQTT_RUNS = Number(process.env.WARDEN_FUZZ_MQTT_RUNS ?? 10_000);
+/** QoS 1 publishes a fuzzing gateway keeps unacknowledged (a real edge keeps several batches in flight too). */
+const MQTT_WINDOW = 64;
+/** HTTP requests in all, spread over the routes that take a body (each route's body validator also gets RUNS in-process). */
 const HTTP_RUNS = Number(process.env.WARDEN_FUZZ_HTTP_RUNS ?? 4_600);
 const CASE_MS = 2_000;
 const TIMEOUT = 600_000;
@@ -69,6 +72,43 @@ describe('fuzz: hub uplink decision (examineUplink)', () => {
       params(r),
     );
     passed(r, cases, 'hub examineUplink');
+  }, TIMEOUT);
+});
+
+describe('fuzz: REST request validators (the compiled schemas fastify runs for every route)', () => {
+  // Every body of API_ROUTES through the hub's validator compiler in-process, RUNS inputs each (the HTTP suite below sends
+  // fewer per route: each is a full request), and every query string and path with PARAM_RUNS.
+  const parts = Object.entries(API_ROUTES as Record<string, RouteDef>).flatMap(([key, def]) =>
+    (['body', 'query', 'params'] as const).flatMap((part) => (def[part] ? [{ key, part, schema: def[part] }] : [])),
+  );
+  const PARAM_RUNS = 1_000;
+  it(`${parts.filter((p) => p.part === 'body').length} bodies x ${RUNS}, ${parts.filter((p) => p.part !== 'body').length} query strings and paths x ${PARAM_RUNS} generated and mutated inputs: a value or errors with a path and a message, never a throw`, () => {
+    expect(parts.filter((p) => p.part === 'body').length).toBeGreaterThan(10);
+    let total = 0;
+    let refused = 0;
+    for (const { key, part, schema } of parts) {
+      const r = fuzzRun(`hub REST ${part} ${key}`, part === 'body' ? RUNS : PARAM_RUNS);
+      const validate = TypeBoxValidatorCompiler({ schema, method: key.split(' ')[0]!, url: key.split(' ')[1]!, httpPart: part === 'query' ? 'querystring' : part }) as (v: unknown) => { value?: unknown; error?: Array<{ message?: string; instancePath?: string }> };
+      // query strings and paths arrive as strings: send their generated values as the strings a URL would carry
+      const input = part === 'body' ? values(fromSchema(schema)) : values(fromSchema(schema)).map((v) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, typeof x === 'string' ? x : text(x)])) : v));
+      let cases = 0;
+      fc.assert(
+        fc.property(input, (value) => {
+          cases++;
+          const out = timeBounded(CASE_MS, () => validate(value));
+          if (out.error) {
+            refused++;
+            expect(out.error.length).toBeGreaterThan(0);
+            for (const e of out.error) expect(typeof e.message === 'string' && e.message.length > 0 && typeof e.instancePath === 'string').toBe(true);
+          } else expect('value' in out).toBe(true);
+        }),
+        params(r),
+      );
+      assertNoPollution();
+      expect(cases).toBeGreaterThanOrEqual(r.numRuns);
+      total += cases;
+    }
+    console.log(`[fuzz] hub REST validators: ${total} inputs over ${parts.length} schemas, ${refused} refused with their errors`);
   }, TIMEOUT);
 });
 
@@ -133,10 +173,18 @@ describe('fuzz: a real hub (MQTT ingest and REST bodies)', () => {
       const rejectedBefore = await rejectedTotal(t);
       const batchesBefore = await metric(t.hub, 'warden_hub_batches_total');
       let oversized = 0;
+      // Up to MQTT_WINDOW publishes in flight; the broker acknowledges each once the hub has handled it.
+      const inflight = new Set<Promise<unknown>>();
       for (const p of samples) {
-        if (p.length > 256 * 1024) oversized++; // over the broker's packet limit: the broker refuses, the client may be dropped
-        else await gw.publishAsync(gatewayTopic(GW, channel), p, { qos: 1 });
+        if (p.length > 256 * 1024) {
+          oversized++; // over the broker's packet limit: the broker refuses, the client may be dropped
+          continue;
+        }
+        const sent: Promise<unknown> = gw.publishAsync(gatewayTopic(GW, channel), p, { qos: 1 }).finally(() => inflight.delete(sent));
+        inflight.add(sent);
+        if (inflight.size >= MQTT_WINDOW) await Promise.race(inflight);
       }
+      await Promise.all(inflight);
       if (channel === 'up') await eventually(async () => (await metric(t.hub, 'warden_hub_batches_total')) - batchesBefore >= samples.length - oversized, 'every batch processed', 120_000);
       // every payload the contract refuses shows up as a counted refusal
       const refusedAtLeast = channel === 'up' ? samples.filter((p) => p.length <= 256 * 1024 && !examineUplink(GW, p, registry(() => GW)).ok).length : 0;
