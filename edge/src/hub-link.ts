@@ -4,6 +4,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import {
   CONTRACT_VERSION,
+  MAX_RECORDS_PER_BATCH,
   RateLimitedLog,
   gatewayTopic,
   parseJson,
@@ -254,7 +255,8 @@ export class HubLink {
     let records = this.lane ? this.o.outbox.peekSeqs([...this.lane.seqs]) : [];
     if (this.lane && records.length === 0) this.lane = null;
     const again = this.lane !== null;
-    if (!this.lane) records = this.o.outbox.peekPriority(this.sentUpTo, this.o.batchSize);
+    // As many as a batch may hold (bytes still cut it): a device's earlier records go along, and may be many.
+    if (!this.lane) records = this.o.outbox.peekPriority(this.sentUpTo, MAX_RECORDS_PER_BATCH);
     if (records.length === 0) return;
     const head = `{"v":${CONTRACT_VERSION},"gw":${JSON.stringify(this.o.gatewayId)},"lane":"priority","records":[`;
     const parts: string[] = [];
