@@ -122,6 +122,8 @@ export const en: Messages = {
     late: 'delivered {{delay}} late',
     alarm: 'Alarm',
     loadFailed: 'Could not load events: {{message}}',
+    skipped: '{{count}} more events arrived too fast to show live.',
+    reloadSkipped: 'Reload the list',
   },
   cameras: {
     title: 'Cameras',

@@ -123,6 +123,8 @@ export const zh = {
     late: '延迟 {{delay}} 送达',
     alarm: '告警',
     loadFailed: '加载事件失败：{{message}}',
+    skipped: '另有 {{count}} 条事件到达过快，未实时显示。',
+    reloadSkipped: '重新加载列表',
   },
   cameras: {
     title: '视频监控',
