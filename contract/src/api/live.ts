@@ -5,9 +5,42 @@ import { MsEpoch, Nullable } from './common.ts';
 import { HubEventSchema } from './events.ts';
 
 /**
- * The live feed: socket.io at /socket.io (auth: the bearer token), one socket.io event name per message.
+ * The live feed: socket.io at /socket.io (handshake `auth`: LiveAuthSchema), one socket.io event name per message.
  * Messages are pushed after the fact they describe is stored; docs/API.md, "Live feed".
  */
+
+/**
+ * How a client receives the feed, chosen in the socket.io handshake (`io(url, { auth: { token, feed } })`):
+ * - `per-event` (the default, for scripts and tests): one `event` message per stored event, one `alarm` per change.
+ * - `coalesced` (the console): routine events come as `events` batches at a bounded rate (at most `LIVE_BATCH_MAX`
+ *   events every `LIVE_BATCH_MS`; the rest counted in `skipped`, never silently lost: the console offers a reload);
+ *   repeated updates of one alarm within a batch window are merged into its latest state. Safety events (fire,
+ *   intrusion, emergency, forced door, tamper), a new alarm's first message, linkage, device and gateway availability
+ *   and attendance are sent at once, as `per-event` clients get them.
+ */
+export const LiveFeedModeSchema = Type.Union([Type.Literal('per-event'), Type.Literal('coalesced')]);
+export type LiveFeedMode = Static<typeof LiveFeedModeSchema>;
+export const LiveAuthSchema = Type.Object({
+  /** The login token (POST /api/auth/login). */
+  token: Type.String(),
+  feed: Type.Optional(LiveFeedModeSchema),
+});
+export type LiveAuth = Static<typeof LiveAuthSchema>;
+/** Coalesced feed: a batch of routine events is flushed every LIVE_BATCH_MS... */
+export const LIVE_BATCH_MS = 250;
+/** ...with at most LIVE_BATCH_MAX events (the newest; older ones in the window are counted in `skipped`). */
+export const LIVE_BATCH_MAX = 200;
+
+/** Coalesced feed: the routine events stored since the previous batch, oldest first. */
+export const LiveEventsBatchSchema = Type.Object({
+  events: Type.Array(HubEventSchema),
+  /**
+   * Routine events stored for this client since the previous batch but not in any batch (beyond LIVE_BATCH_MAX, or
+   * held back while the client's connection was still busy). Read them over REST (GET /api/events).
+   */
+  skipped: Type.Integer({ minimum: 0 }),
+});
+export type LiveEventsBatch = Static<typeof LiveEventsBatchSchema>;
 
 export const LiveDeviceSchema = Type.Object({ id: Type.String(), gateway: Type.String(), online: Type.Boolean(), lastSeen: Nullable(MsEpoch()) });
 export const LiveGatewaySchema = Type.Object({ id: Type.String(), online: Type.Boolean(), lastSeen: Nullable(MsEpoch()), backlog: Nullable(Type.Integer()) });
@@ -30,7 +63,10 @@ export type LinkageMessage = Static<typeof LinkageMessageSchema>;
 
 /** socket.io event name -> payload schema. */
 export const LIVE_MESSAGES = {
+  /** One stored event (`per-event` clients: every event; `coalesced` clients: safety events only). */
   event: HubEventSchema,
+  /** `coalesced` clients only: a batch of routine events. */
+  events: LiveEventsBatchSchema,
   device: LiveDeviceSchema,
   gateway: LiveGatewaySchema,
   alarm: AlarmSchema,

@@ -12,7 +12,7 @@ import { hubPath } from '../api/client.ts';
 export function EventsPage() {
   const { t } = useTranslation();
   const labels = useLabels();
-  const { events, loading, error } = useEventFeed();
+  const { events, loading, error, skipped, reload } = useEventFeed();
   const [devices, setDevices] = useState<ReadonlyMap<string, Device>>(new Map());
   const [alarmsOnly, setAlarmsOnly] = useState(false);
 
@@ -38,6 +38,14 @@ export function EventsPage() {
       {error && (
         <p className="error" role="alert">
           {t('events.loadFailed', { message: error })}
+        </p>
+      )}
+      {skipped > 0 && (
+        <p className="notice" role="status" data-testid="events-skipped">
+          {t('events.skipped', { count: skipped })}{' '}
+          <button type="button" className="link" onClick={reload} data-testid="events-skipped-reload">
+            {t('events.reloadSkipped')}
+          </button>
         </p>
       )}
       <div className="table-wrap">

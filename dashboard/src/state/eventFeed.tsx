@@ -2,7 +2,7 @@ import { createContext, useCallback, useContext, useMemo, useState, type ReactNo
 import type { EventsPage, HubEvent } from '@warden/contract';
 import { mergeEvents } from '../lib/events.ts';
 import { useHubGet } from './fetch.ts';
-import { useLiveBatch } from './live.tsx';
+import { useLiveBatch, useLiveSkipped } from './live.tsx';
 import { hubPath } from '../api/client.ts';
 
 export interface EventFeed {
@@ -10,6 +10,9 @@ export interface EventFeed {
   events: HubEvent[];
   loading: boolean;
   error: string | null;
+  /** Events the hub stored that did not come live (a storm is coalesced); `reload()` fetches the newest page again. */
+  skipped: number;
+  reload(): void;
 }
 
 const FeedContext = createContext<EventFeed | null>(null);
@@ -26,7 +29,13 @@ export function EventFeedProvider({ enabled, children }: { enabled: boolean; chi
   const merge = useCallback((incoming: HubEvent[]) => setEvents((cur) => mergeEvents(cur, incoming)), []);
   const fetched = useHubGet(enabled ? hubPath('GET /api/events', { query: { limit: INITIAL_PAGE } }) : null, (page) => merge(page.events));
   useLiveBatch('event', enabled ? merge : ignore);
-  const value = useMemo(() => ({ events, loading: fetched.loading, error: fetched.error }), [events, fetched.loading, fetched.error]);
+  const { skipped, clear } = useLiveSkipped();
+  const refetch = fetched.reload;
+  const reload = useCallback(() => {
+    clear();
+    refetch();
+  }, [clear, refetch]);
+  const value = useMemo(() => ({ events, loading: fetched.loading, error: fetched.error, skipped, reload }), [events, fetched.loading, fetched.error, skipped, reload]);
   return <FeedContext.Provider value={value}>{children}</FeedContext.Provider>;
 }
 

@@ -1,6 +1,6 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { io } from 'socket.io-client';
-import type { LiveChannel, LiveMessages } from '@warden/contract';
+import type { LiveAuth, LiveChannel, LiveMessages } from '@warden/contract';
 import { every } from '../api/values.ts';
 
 export type LiveState = 'connecting' | 'live' | 'reconnecting' | 'offline';
@@ -16,25 +16,41 @@ interface LiveContextValue {
 
 const LiveContext = createContext<LiveContextValue | null>(null);
 
-const CHANNELS = every<LiveChannel>()(['event', 'device', 'gateway', 'alarm', 'linkage', 'attendance']);
+interface SkippedValue {
+  /** Routine events the hub stored but did not send live since the last reload (storms: the feed is coalesced). */
+  skipped: number;
+  clear(): void;
+}
+
+// Its own context: it changes every batch during a storm, and only the event list shows it.
+const SkippedContext = createContext<SkippedValue>({ skipped: 0, clear: () => {} });
+
+const CHANNELS = every<LiveChannel>()(['event', 'events', 'device', 'gateway', 'alarm', 'linkage', 'attendance']);
 
 /**
  * One socket.io connection for the whole signed-in console. Listeners live here rather than on the socket, so
  * pages can subscribe before the socket exists (child effects run before their parent's) and across reconnects.
+ * The console takes the coalesced feed (contract LiveAuth `feed: 'coalesced'`): routine events come as `events`
+ * batches, which are handed to `event` subscribers one by one (pages need not know), and their `skipped` counts add
+ * up in useLiveSkipped() so the event list can offer a reload; safety events and alarms still come at once.
  */
 export function LiveProvider({ token, onUnauthorized, children }: { token: string; onUnauthorized: () => void; children: ReactNode }) {
   const [state, setState] = useState<LiveState>('connecting');
   const [connects, setConnects] = useState(0);
+  const [skipped, setSkipped] = useState(0);
   const listeners = useRef(new Map<LiveChannel, Set<Listener>>());
   const unauthorized = useRef(onUnauthorized);
   unauthorized.current = onUnauthorized;
 
   useEffect(() => {
-    const socket = io({ auth: { token } });
+    const auth: LiveAuth = { token, feed: 'coalesced' };
+    const socket = io({ auth });
     setState('connecting');
     socket.on('connect', () => {
       setState('live');
       setConnects((n) => n + 1);
+      // Pages refetch on every connection: what was skipped before is in their fresh pages.
+      setSkipped(0);
     });
     socket.on('disconnect', () => {
       // The client retries by itself unless the server closed the connection on purpose.
@@ -47,16 +63,23 @@ export function LiveProvider({ token, onUnauthorized, children }: { token: strin
       }
       setState(socket.active ? 'reconnecting' : 'offline');
     });
+    const deliver = (channel: LiveChannel, msg: unknown) => {
+      for (const fn of listeners.current.get(channel) ?? []) {
+        try {
+          fn(msg as never);
+        } catch (err) {
+          // One page's bug must not stop the feed for the others.
+          console.error(`live ${channel} listener failed`, err);
+        }
+      }
+    };
     for (const channel of CHANNELS) {
       socket.on(channel, (msg: unknown) => {
-        for (const fn of listeners.current.get(channel) ?? []) {
-          try {
-            fn(msg as never);
-          } catch (err) {
-            // One page's bug must not stop the feed for the others.
-            console.error(`live ${channel} listener failed`, err);
-          }
-        }
+        deliver(channel, msg);
+        if (channel !== 'events') return;
+        const batch = msg as LiveMessages['events'];
+        for (const e of batch.events) deliver('event', e);
+        if (batch.skipped > 0) setSkipped((n) => n + batch.skipped);
       });
     }
     return () => {
@@ -74,7 +97,18 @@ export function LiveProvider({ token, onUnauthorized, children }: { token: strin
     return () => set.delete(l);
   }, []);
   const value = useMemo<LiveContextValue>(() => ({ state, connects, subscribe }), [state, connects, subscribe]);
-  return <LiveContext.Provider value={value}>{children}</LiveContext.Provider>;
+  const clear = useCallback(() => setSkipped(0), []);
+  const skippedValue = useMemo<SkippedValue>(() => ({ skipped, clear }), [skipped, clear]);
+  return (
+    <LiveContext.Provider value={value}>
+      <SkippedContext.Provider value={skippedValue}>{children}</SkippedContext.Provider>
+    </LiveContext.Provider>
+  );
+}
+
+/** Routine events not received live since the last (re)connection or clear(): the event list offers to reload them. */
+export function useLiveSkipped(): SkippedValue {
+  return useContext(SkippedContext);
 }
 
 function useLiveContext(): LiveContextValue {

@@ -8,6 +8,8 @@ import type { HubBus, LiveMessages } from './bus.ts';
 import { rateLimitedCounter } from '../api/rate-limit.ts';
 import { Counter } from 'prom-client';
 import { LiveLanes } from './lanes.ts';
+import { LiveCoalescer, type LiveSink } from './coalesce.ts';
+import { LIVE_BATCH_MS, type LiveFeedMode } from '@warden/contract';
 
 /** May this user receive this message? (hub.ts composes the access policy's liveAllowed with the attendance filter) */
 export type LiveFilter = (user: User, channel: string, msg: unknown) => boolean;
@@ -23,13 +25,23 @@ export interface LiveFeed {
  * change, disable, role or scope change) their open sockets are disconnected at once; a periodic re-check also drops
  * sockets whose token expired.
  */
-export function startLiveFeed(http: HttpServer, d: { bus: HubBus; tokens: TokenService; users: UserRepo; metrics: HubMetrics; log: Logger; filter?: LiveFilter; maxPerUser?: number }): LiveFeed {
+export function startLiveFeed(
+  http: HttpServer,
+  d: { bus: HubBus; tokens: TokenService; users: UserRepo; metrics: HubMetrics; log: Logger; filter?: LiveFilter; maxPerUser?: number; batchMs?: number; batchMax?: number },
+): LiveFeed {
   // destroyUpgrade: false leaves upgrades on other paths (MQTT over WebSocket) to their own handler.
   const io = new Server(http, { path: '/socket.io', serveClient: false, destroyUpgrade: false });
   const perUser = new Map<string, number>();
   const refused = rateLimitedCounter(d.metrics.registry);
+  const handshakeRefused = new Counter({ name: 'warden_hub_live_refused_total', help: 'Live connections refused for a bad handshake', labelNames: ['reason'] as const, registers: [d.metrics.registry] });
   io.use((socket, next) => {
-    const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
+    const auth = socket.handshake.auth as { token?: unknown; feed?: unknown } | undefined;
+    const token = auth?.token;
+    const feed = auth?.feed ?? 'per-event';
+    if (feed !== 'per-event' && feed !== 'coalesced') {
+      handshakeRefused.inc({ reason: 'bad_feed' });
+      return next(new Error('bad_feed: auth.feed must be "per-event" or "coalesced"'));
+    }
     void d.tokens.session(token, d.users).then((user) => {
       if (!user) return next(new Error('unauthorized'));
       // At most limits.socketsPerUser open connections per user (hub/src/api/rate-limit.ts); the next is refused.
@@ -46,6 +58,7 @@ export function startLiveFeed(http: HttpServer, d: { bus: HubBus; tokens: TokenS
       });
       socket.data.user = user;
       socket.data.token = token;
+      socket.data.feed = feed satisfies LiveFeedMode;
       next();
     });
   });
@@ -63,16 +76,38 @@ export function startLiveFeed(http: HttpServer, d: { bus: HubBus; tokens: TokenS
     }
   }, 30_000);
   recheck.unref();
+  const lanes = new LiveLanes(new Counter({ name: 'warden_hub_live_shed_total', help: 'Routine live messages a console too slow to take them never got (it reloads history over REST)', labelNames: ['reason'] as const, registers: [d.metrics.registry] }));
+  const coalescer = new LiveCoalescer(
+    new Counter({ name: 'warden_hub_live_coalesced_total', help: 'Coalesced live feed: batches sent, events in them, events counted as skipped, alarm updates merged, batches held back while a connection was busy', labelNames: ['kind'] as const, registers: [d.metrics.registry] }),
+    d.batchMax,
+  );
+  const sinks = new Map<string, LiveSink>();
   io.on('connection', (socket) => {
     d.metrics.liveClients.set(io.engine.clientsCount);
-    socket.on('disconnect', () => d.metrics.liveClients.set(io.engine.clientsCount));
+    if (socket.data.feed === 'coalesced') {
+      const sink = socketSink(socket);
+      sinks.set(socket.id, sink);
+      coalescer.add(sink);
+    }
+    socket.on('disconnect', () => {
+      d.metrics.liveClients.set(io.engine.clientsCount);
+      const sink = sinks.get(socket.id);
+      if (sink) (coalescer.remove(sink), sinks.delete(socket.id));
+    });
   });
-  const lanes = new LiveLanes(new Counter({ name: 'warden_hub_live_shed_total', help: 'Routine live messages a console too slow to take them never got (it reloads history over REST)', labelNames: ['reason'] as const, registers: [d.metrics.registry] }));
+  const flusher = setInterval(() => coalescer.flush(), d.batchMs ?? LIVE_BATCH_MS);
+  flusher.unref();
   const forward = <K extends keyof LiveMessages>(name: K) => {
     const fn = (msg: LiveMessages[K]) => {
       const filter = d.filter;
-      // Priority lane per socket (lanes.ts): alarms and safety events never wait behind routine events.
-      for (const socket of io.sockets.sockets.values()) if (!filter || filter(socket.data.user as User, name, msg)) lanes.send(socket, name, msg);
+      for (const socket of io.sockets.sockets.values()) {
+        if (filter && !filter(socket.data.user as User, name, msg)) continue;
+        const sink = sinks.get(socket.id);
+        // Coalesced clients (coalesce.ts): routine events batched, alarm updates merged, the rest at once.
+        if (sink) coalescer.send(sink, name, msg);
+        // Per-event clients: priority lane per socket (lanes.ts), alarms and safety events never wait behind routine events.
+        else lanes.send(socket, name, msg);
+      }
     };
     d.bus.on(name, fn as never);
     return () => d.bus.off(name, fn as never);
@@ -83,10 +118,28 @@ export function startLiveFeed(http: HttpServer, d: { bus: HubBus; tokens: TokenS
       for (const u of unsubscribe) u();
       d.users.off('revoked', dropUser);
       clearInterval(recheck);
+      clearInterval(flusher);
       io.disconnectSockets(true);
       // Not io.close(): that would also close the HTTP server, which fastify owns.
       io.engine.close();
       await new Promise<void>((resolve) => setImmediate(resolve));
     },
+  };
+}
+
+/** Bytes a coalesced client's WebSocket may still have to write before its next batch waits (one batch is ~50 KB). */
+const BUSY_BYTES = 64 * 1024;
+/** ...or packets engine.io holds for it (a WebSocket mid-write, or a long-polling client between polls). */
+const BUSY_PACKETS = 8;
+
+/** A socket.io socket as a coalesced sink; busy while engine.io holds packets or the WebSocket has bytes unwritten. */
+function socketSink(socket: import('socket.io').Socket): LiveSink {
+  const conn = socket.conn as unknown as { writeBuffer?: unknown[]; transport?: { socket?: { bufferedAmount?: number } } };
+  return {
+    get connected() {
+      return socket.connected;
+    },
+    emit: (name, msg) => void socket.emit(name, msg as never),
+    busy: () => (conn.writeBuffer?.length ?? 0) >= BUSY_PACKETS || (conn.transport?.socket?.bufferedAmount ?? 0) > BUSY_BYTES,
   };
 }
