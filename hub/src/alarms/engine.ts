@@ -53,8 +53,13 @@ export class AlarmEngine {
   private readonly onBusGateway = (g: LiveMessages['gateway']) => this.gatewayChanged(g);
   /** Linkage work in flight, so stop() and tests can wait for it. */
   private readonly inflight = new Set<Promise<void>>();
-  /** Raises, clears and rule-state writes not yet committed: one transaction per flush (group commit). */
+  /** Raises and clears not yet committed: one transaction per flush (group commit). */
   private ops: Op[] = [];
+  /**
+   * Rule-state writes not yet committed, coalesced by key (the last write of a flush wins: a credential seen five
+   * times in one ingest batch is one row write), committed in the same transaction as the ops.
+   */
+  private stateOps = new Map<string, StateOp>();
   private flushQueued = false;
   /** Rule state as loaded at start, by rule id then map name. */
   private readonly durable = new Map<string, Map<string, Map<string, unknown>>>();
@@ -96,6 +101,7 @@ export class AlarmEngine {
       clock: this.clock,
       onChange: (a) => this.announce(a),
     });
+    this.linkage.load();
     for (const rule of d.rules ?? RULES) {
       const instance = rule.create(this.context(rule));
       for (const t of rule.types) this.ruleOfType.set(t, rule.id);
@@ -115,6 +121,23 @@ export class AlarmEngine {
     this.d.bus.on('gateway', this.onBusGateway);
     this.timer = setInterval(() => this.tick(), 1000);
     this.timer.unref();
+  }
+
+  /**
+   * Re-runs the linkage journal's pending linkage of open alarms (hub start): what a hub that died between storing an
+   * alarm and its commands reaching the gateway did not finish. Devices of gateways not connected yet are resumed
+   * when their gateway subscribes to its commands (gatewayReady).
+   */
+  resume(): Promise<void> {
+    const p = this.linkage.resume();
+    this.track(p);
+    return p;
+  }
+
+  /** A gateway subscribed to its command topic: pending linkage for its devices can be handed over now. */
+  gatewayReady(gateway: string): void {
+    this.d.log.debug({ gateway }, 'gateway subscribed to commands; resuming pending linkage');
+    this.track(this.linkage.resume());
   }
 
   async stop(): Promise<void> {
@@ -153,7 +176,7 @@ export class AlarmEngine {
       return;
     }
     this.run(e);
-    if (!this.flushQueued && this.ops.length) {
+    if (!this.flushQueued && (this.ops.length || this.stateOps.size)) {
       this.flushQueued = true;
       queueMicrotask(() => this.flush());
     }
@@ -166,20 +189,26 @@ export class AlarmEngine {
    */
   private handleInCommit(events: StoredEvent[]): void {
     const earlier = this.ops;
+    const earlierState = this.stateOps;
     this.ops = [];
+    this.stateOps = new Map();
     for (const e of events) this.run(e);
     const mine = this.ops;
+    const mineState = this.stateOps;
     this.ops = earlier;
+    this.stateOps = earlierState;
     const out: FlushOut = { changed: new Map(), created: [], audits: [], storms: new Map() };
-    if (mine.length) {
+    if (mine.length || mineState.size) {
       try {
         this.d.repo.transaction(() => {
           for (const op of mine) this.apply(op, out);
           this.settleStorms(out);
+          this.applyState(mineState);
         });
       } catch (err) {
         this.d.log.error({ err, ops: mine.length }, 'alarm writes in the ingest transaction failed; committing them on their own');
         this.ops.push(...mine);
+        for (const [k, op] of mineState) this.stateOps.set(k, op);
         for (const e of events) this.inCommit.delete(e.id);
         return;
       }
@@ -226,6 +255,7 @@ export class AlarmEngine {
     this.flood.prune(now);
     this.escalate(now);
     this.linkage.prune(now);
+    for (const id of this.linkage.due(now)) this.track(this.linkage.resumeOne(id));
   }
 
   get(id: string): (Alarm & { timeline: TimelineEntry[]; cameras: string[] }) | null {
@@ -343,17 +373,17 @@ export class AlarmEngine {
     this.durable.set(rule, byName);
     const m = (byName.get(name) ?? new Map<string, unknown>()) as Map<string, T>;
     byName.set(name, m);
-    const ops = () => this.ops;
+    const write = (key: string, value: unknown) => this.stateOps.set(`${rule}\u0000${name}\u0000${key}`, { rule, name, key, value });
     return {
       get: (k) => m.get(k),
       has: (k) => m.has(k),
       set: (k, v) => {
         m.set(k, v);
-        ops().push({ kind: 'state', rule, name, key: k, value: v });
+        write(k, v);
       },
       delete: (k) => {
         if (!m.delete(k)) return;
-        ops().push({ kind: 'state', rule, name, key: k, value: undefined });
+        write(k, undefined);
       },
       get size() {
         return m.size;
@@ -369,14 +399,17 @@ export class AlarmEngine {
    */
   private flush(): void {
     this.flushQueued = false;
-    if (this.ops.length === 0) return;
+    if (this.ops.length === 0 && this.stateOps.size === 0) return;
     const ops = this.ops;
+    const state = this.stateOps;
     this.ops = [];
+    this.stateOps = new Map();
     const out: FlushOut = { changed: new Map(), created: [], audits: [], storms: new Map() };
     try {
       this.d.repo.transaction(() => {
         for (const op of ops) this.apply(op, out);
         this.settleStorms(out);
+        this.applyState(state);
       });
       this.counters.commits.inc();
     } catch (err) {
@@ -395,6 +428,12 @@ export class AlarmEngine {
           this.counters.errors.inc({ rule: op.kind === 'raise' ? op.rule.id : op.kind });
           this.d.log.error({ err: err1, op: op.kind }, 'alarm write failed');
         }
+      }
+      try {
+        this.d.repo.transaction(() => this.applyState(state));
+      } catch (err1) {
+        this.counters.errors.inc({ rule: 'state' });
+        this.d.log.error({ err: err1, writes: state.size }, 'alarm rule state write failed');
       }
     }
     this.afterCommit(out);
@@ -423,9 +462,12 @@ export class AlarmEngine {
   }
 
   private apply(op: Op, out: FlushOut): void {
-    if (op.kind === 'state') this.d.repo.setRuleState(op.rule, op.name, op.key, op.value);
-    else if (op.kind === 'raise') this.applyRaise(op.rule, op.f, out);
+    if (op.kind === 'raise') this.applyRaise(op.rule, op.f, out);
     else this.applyClear(op.f, out);
+  }
+
+  private applyState(state: Map<string, StateOp>): void {
+    for (const w of state.values()) this.d.repo.setRuleState(w.rule, w.name, w.key, w.value);
   }
 
   private applyRaise(rule: AlarmRule, f: Finding, out: FlushOut): void {
@@ -493,6 +535,9 @@ export class AlarmEngine {
       ts: f.ts,
     });
     this.d.repo.addTimeline(a.id, 'raised', entry);
+    // The linkage due for it is journalled in the same commit: a hub dying before the commands reach the gateway
+    // finds it pending at its next start (Linkage.resume).
+    if (this.d.settings.linkageFor(a.type, a.building, a.zone).length) this.d.repo.journalLinkage(a.id, this.clock());
     out.changed.set(a.id, a);
     out.created.push(a);
   }
@@ -537,10 +582,15 @@ export const STORM_DEVICE_PREFIX = 'storm:';
 
 const PRIORITY_RANK: Record<Priority, number> = { critical: 0, high: 1, medium: 2, low: 3 };
 
-type Op =
-  | { kind: 'raise'; rule: AlarmRule; f: Finding }
-  | { kind: 'clear'; f: Finding }
-  | { kind: 'state'; rule: string; name: string; key: string; value: unknown };
+type Op = { kind: 'raise'; rule: AlarmRule; f: Finding } | { kind: 'clear'; f: Finding };
+
+/** A rule-state write (value undefined = delete). */
+interface StateOp {
+  rule: string;
+  name: string;
+  key: string;
+  value: unknown;
+}
 
 interface FlushOut {
   changed: Map<string, Alarm>;

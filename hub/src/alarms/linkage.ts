@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { HubError } from '../errors.ts';
 import type { LinkageMessage } from '@warden/contract';
 import { sendCommand, type CommandDeps } from '../commands.ts';
 import type { AuditLog } from '../audit.ts';
@@ -6,13 +7,30 @@ import type { HubBus } from '../live/bus.ts';
 import type { DeviceRepo, DeviceView } from '../store/devices.ts';
 import type { StoredEvent } from '../store/events.ts';
 import type { AlarmSettings, LinkageConfig } from './settings.ts';
-import type { AlarmRepo } from './store.ts';
+import type { AlarmRepo, LinkageJournal } from './store.ts';
 import { ALARM_TYPES, type Alarm, type AlarmType } from './types.ts';
 
 export const LINKAGE_ACTOR = 'system:linkage';
 
 /** How long a sent command's result is awaited for the timeline (well past any command ttl). */
 const RESULT_WAIT_MS = 10 * 60_000;
+/** After a command's ttl, how long its late result (from the gateway's outbox) may still take before a resend. */
+const RESULT_GRACE_MS = 5_000;
+/** Refusals that will not change by trying again: the linkage command counts as finished (with its error). */
+const FOR_GOOD = new Set(['not_found', 'unknown_action', 'action_not_supported', 'validation_failed', 'forbidden']);
+
+/** One run of an alarm's linkage: the first after the commit, or a resumed one (restart, gateway back). */
+interface Run {
+  resumed: boolean;
+  /** Every command the linkage comprises, as keys (device|action|params). */
+  needed: string[];
+  /** Commands handed over in this run. */
+  sent: number;
+  /** The journal as the run started (a resumed run skips what is finished or still in flight). */
+  journal: LinkageJournal | null;
+}
+
+const commandKey = (device: string, action: string, params: Record<string, unknown>) => `${device}|${action}|${JSON.stringify(params)}`;
 
 /** The live `linkage` message: its shape is the contract's (contract/src/api/live.ts). */
 export type { LinkageMessage } from '@warden/contract';
@@ -23,9 +41,13 @@ export type { LinkageMessage } from '@warden/contract';
  * rights; every one is audited as system:linkage and its command.result is written to the alarm's timeline.
  */
 export class Linkage {
-  private readonly awaiting = new Map<string, { alarmId: string; action: string; device: string; sentAt: number }>();
+  private readonly awaiting = new Map<string, { alarmId: string; action: string; device: string; sentAt: number; key?: string }>();
   /** device + action + params -> the open alarm it was sent for: a second detector in the same fire does not resend. */
   private readonly released = new Map<string, string>();
+  /** Alarms whose linkage is running now -> run it again (resumed) when done. */
+  private readonly running = new Map<string, boolean>();
+  /** Pending alarms to look at again (hub clock): commands of an earlier run in flight until their ttl passes. */
+  private readonly recheck = new Map<string, number>();
   constructor(
     private readonly d: {
       repo: AlarmRepo;
@@ -40,16 +62,92 @@ export class Linkage {
     },
   ) {}
 
-  /** Runs every linkage entry matching the alarm; resolves when the commands are handed to the broker. */
-  async onRaised(alarm: Alarm): Promise<void> {
-    const entries = this.d.settings.linkageFor(alarm.type, alarm.building, alarm.zone);
-    for (const l of entries) {
-      try {
-        await this.run(alarm, l);
-      } catch (err) {
-        this.d.log.error({ err, alarm: alarm.id }, 'alarm linkage failed');
+  /**
+   * At start: the commands the journal says were handed over and not answered are awaited again, so their results
+   * (still in a gateway's outbox) land on the alarm's timeline and finish its linkage.
+   */
+  load(): void {
+    for (const j of this.d.repo.pendingLinkage()) {
+      for (const [commandId, s] of Object.entries(j.sent)) {
+        const [device = '', action = ''] = s.key.split('|');
+        this.awaiting.set(commandId, { alarmId: j.alarm, action, device, sentAt: s.at, key: s.key });
       }
     }
+  }
+
+  /** Runs every linkage entry matching the alarm; resolves when the commands are handed to the broker. */
+  async onRaised(alarm: Alarm): Promise<void> {
+    await this.runAll(alarm, false);
+  }
+
+  /**
+   * Re-runs the pending linkage of every open alarm in the journal (a restarted hub; a gateway that subscribed to its
+   * commands again): commands not finished and not in flight are sent again, to devices whose gateway is connected.
+   * Linkage commands are idempotent (hold open, free, a preset); each resent one is on the alarm's timeline with
+   * `resumed: true`, and the resumption is audited (linkage.resume).
+   */
+  async resume(): Promise<void> {
+    for (const j of this.d.repo.pendingLinkage()) await this.resumeOne(j.alarm);
+  }
+
+  /** Alarms whose in-flight commands' ttl (plus a grace for late results) has passed by `now`. */
+  due(now: number): string[] {
+    const out: string[] = [];
+    for (const [id, at] of this.recheck) if (at <= now) (out.push(id), this.recheck.delete(id));
+    return out;
+  }
+
+  async resumeOne(alarmId: string): Promise<void> {
+    const alarm = this.d.repo.get(alarmId);
+    if (!alarm || alarm.state === 'resolved') {
+      // Nothing left to do for a resolved alarm: its doors are the operators' business now.
+      this.update(alarmId, (j) => void (j.state = 'done'));
+      return;
+    }
+    await this.runAll(alarm, true);
+  }
+
+  private async runAll(alarm: Alarm, resumed: boolean): Promise<void> {
+    if (this.running.has(alarm.id)) {
+      this.running.set(alarm.id, true);
+      return;
+    }
+    this.running.set(alarm.id, false);
+    const run: Run = { resumed, needed: [], sent: 0, journal: this.d.repo.linkageJournal(alarm.id) };
+    if (resumed && run.journal?.state !== 'pending') {
+      this.running.delete(alarm.id);
+      return;
+    }
+    try {
+      for (const l of this.d.settings.linkageFor(alarm.type, alarm.building, alarm.zone)) {
+        try {
+          await this.run(alarm, l, run);
+        } catch (err) {
+          this.d.log.error({ err, alarm: alarm.id }, 'alarm linkage failed');
+        }
+      }
+      this.update(alarm.id, (j) => void (j.needed = [...new Set([...(j.needed ?? []), ...run.needed])]));
+      if (resumed && run.sent) {
+        const now = this.d.clock();
+        this.update(alarm.id, (j) => void j.resumed++);
+        this.d.audit.record(LINKAGE_ACTOR, 'linkage.resume', alarm.id, { type: alarm.type, device: alarm.device, commands: run.sent, raisedAt: alarm.firstAt }, now);
+        this.d.onChange(this.d.repo.get(alarm.id) ?? alarm);
+      }
+    } finally {
+      const again = this.running.get(alarm.id);
+      this.running.delete(alarm.id);
+      if (again) await this.resumeOne(alarm.id);
+    }
+  }
+
+  /** Read, change and write an alarm's journal row in one synchronous step; done once every needed command is. */
+  private update(alarmId: string, fn: (j: LinkageJournal) => void): void {
+    const j = this.d.repo.linkageJournal(alarmId);
+    if (!j || j.state === 'done') return;
+    fn(j);
+    if (j.state === 'pending' && j.needed !== null && j.needed.every((k) => j.done.includes(k)) && Object.keys(j.sent).length === 0) j.state = 'done';
+    if (j.state === 'done') this.recheck.delete(alarmId);
+    this.d.repo.saveLinkage(j);
   }
 
   /** command.result events of linkage commands go to the alarm's timeline and the console. */
@@ -61,6 +159,14 @@ export class Linkage {
     if (!w) return;
     this.awaiting.delete(commandId);
     const ok = e.data.ok === true;
+    const key = w.key;
+    if (key) {
+      // A failed command stays unfinished: the next resumption (restart, gateway back) sends it again.
+      this.update(w.alarmId, (j) => {
+        delete j.sent[commandId];
+        if (ok && !j.done.includes(key)) j.done.push(key);
+      });
+    }
     const error = typeof e.data.error === 'string' ? e.data.error : undefined;
     this.d.repo.addTimeline(w.alarmId, 'linkage.result', {
       ts: e.ts,
@@ -103,7 +209,7 @@ export class Linkage {
     return alarm.building ? this.d.devices.list({ building: alarm.building, kind }) : [];
   }
 
-  private async run(alarm: Alarm, l: LinkageConfig): Promise<void> {
+  private async run(alarm: Alarm, l: LinkageConfig, run: Run): Promise<void> {
     const hold = l.holdOpen ?? 'none';
     if (hold !== 'none') {
       let doors: string[];
@@ -112,12 +218,14 @@ export class Linkage {
         const routes = hold === 'evacuation' && alarm.building ? this.d.settings.raw.evacuationRoutes[alarm.building] : undefined;
         doors = routes ?? this.buildingDevices(alarm, 'door').map((d) => d.id);
       }
-      await this.command(alarm, 'door.hold_open', {}, doors);
+      await this.command(alarm, 'door.hold_open', {}, doors, run);
     }
     if ((l.turnstiles ?? 'none') === 'free') {
-      await this.command(alarm, 'turnstile.set_mode', { mode: 'free' }, this.buildingDevices(alarm, 'turnstile').map((d) => d.id));
+      await this.command(alarm, 'turnstile.set_mode', { mode: 'free' }, this.buildingDevices(alarm, 'turnstile').map((d) => d.id), run);
     }
-    if (l.cameras ?? true) {
+    // A resumed run repeats the console's cameras and notification only if the first run never got that far.
+    const shows = !run.resumed || run.journal?.needed === null;
+    if ((l.cameras ?? true) && shows) {
       const inBuilding = this.buildingDevices(alarm, 'camera');
       const inZone = alarm.zone ? inBuilding.filter((c) => c.zone === alarm.zone) : [];
       const cameras = (inZone.length ? inZone : inBuilding).map((c) => c.id);
@@ -126,21 +234,37 @@ export class Linkage {
         this.emit({ alarmId: alarm.id, action: 'cameras.show', devices: cameras, cameras });
       }
     }
-    for (const p of l.ptz ?? []) await this.command(alarm, 'camera.goto_preset', { preset: p.preset }, [p.camera]);
-    if (l.notify?.length) {
+    for (const p of l.ptz ?? []) await this.command(alarm, 'camera.goto_preset', { preset: p.preset }, [p.camera], run);
+    if (l.notify?.length && shows) {
       this.d.repo.addTimeline(alarm.id, 'notified', { ts: this.d.clock(), actor: LINKAGE_ACTOR, detail: { roles: l.notify } });
       this.emit({ alarmId: alarm.id, action: 'notify', devices: [alarm.device], roles: [...l.notify] });
     }
   }
 
-  private async command(alarm: Alarm, action: string, params: Record<string, unknown>, devices: string[]): Promise<void> {
+  private async command(alarm: Alarm, action: string, params: Record<string, unknown>, devices: string[], run: Run): Promise<void> {
     const sent: string[] = [];
     const todo: string[] = [];
+    const resumed = run.resumed ? { resumed: true } : {};
     for (const device of devices) {
-      const key = `${device}|${action}|${JSON.stringify(params)}`;
+      const key = commandKey(device, action, params);
+      run.needed.push(key);
+      if (run.resumed) {
+        const j = run.journal;
+        if (j?.done.includes(key)) continue; // finished before
+        const inFlight = Object.values(j?.sent ?? {}).find((s) => s.key === key && this.d.clock() < s.at + this.d.commands.ttlMs + RESULT_GRACE_MS);
+        if (inFlight) {
+          // The previous run's command may still be acted on (or answered late): look again once its ttl has passed.
+          const at = inFlight.at + this.d.commands.ttlMs + RESULT_GRACE_MS;
+          this.recheck.set(alarm.id, Math.max(this.recheck.get(alarm.id) ?? 0, at));
+          continue;
+        }
+        const gw = this.d.devices.get(device)?.gateway;
+        if (gw && !this.d.commands.isConnected(gw)) continue; // resumed again when its gateway subscribes
+      }
       const earlier = this.released.get(key);
       if (earlier && earlier !== alarm.id && this.d.repo.get(earlier)?.state !== 'resolved') {
-        this.d.repo.addTimeline(alarm.id, 'linkage.command', { ts: this.d.clock(), actor: LINKAGE_ACTOR, detail: { action, device, skipped: `already sent for alarm ${earlier}` } });
+        this.d.repo.addTimeline(alarm.id, 'linkage.command', { ts: this.d.clock(), actor: LINKAGE_ACTOR, detail: { action, device, skipped: `already sent for alarm ${earlier}`, ...resumed } });
+        this.update(alarm.id, (j) => void (j.done.includes(key) || j.done.push(key)));
         continue;
       }
       // Claimed before the await, so a second detector's alarm in the same batch sees it.
@@ -151,18 +275,24 @@ export class Linkage {
       todo.map(async (device) => {
         const now = this.d.clock();
         try {
+          const key = commandKey(device, action, params);
           const c = await sendCommand(this.d.commands, ['admin'], device, action, params, now);
-          this.awaiting.set(c.commandId, { alarmId: alarm.id, action, device, sentAt: now });
+          this.awaiting.set(c.commandId, { alarmId: alarm.id, action, device, sentAt: now, key });
+          this.update(alarm.id, (j) => void (j.sent[c.commandId] = { key, at: now }));
           sent.push(device);
-          this.d.repo.addTimeline(alarm.id, 'linkage.command', { ts: now, actor: LINKAGE_ACTOR, detail: { action, device, commandId: c.commandId } });
-          this.d.audit.record(LINKAGE_ACTOR, 'linkage.command', device, { alarm: alarm.id, action, params, commandId: c.commandId, gateway: c.gateway }, now);
+          run.sent++;
+          this.d.repo.addTimeline(alarm.id, 'linkage.command', { ts: now, actor: LINKAGE_ACTOR, detail: { action, device, commandId: c.commandId, ...resumed } });
+          this.d.audit.record(LINKAGE_ACTOR, 'linkage.command', device, { alarm: alarm.id, action, params, commandId: c.commandId, gateway: c.gateway, ...resumed }, now);
         } catch (err) {
           const error = (err as Error).message;
           // Not sent: the next alarm tries this device again.
-          const key = `${device}|${action}|${JSON.stringify(params)}`;
+          const key = commandKey(device, action, params);
           if (this.released.get(key) === alarm.id) this.released.delete(key);
-          this.d.repo.addTimeline(alarm.id, 'linkage.command', { ts: now, actor: LINKAGE_ACTOR, detail: { action, device, error } });
-          this.d.audit.record(LINKAGE_ACTOR, 'linkage.command', device, { alarm: alarm.id, action, params, error }, now);
+          // Refused for good (no such device, wrong kind): finished with its error. Otherwise (gateway offline, broker
+          // error) it stays pending and is resumed when the gateway subscribes again or the hub restarts.
+          if (err instanceof HubError && FOR_GOOD.has(err.code)) this.update(alarm.id, (j) => void (j.done.includes(key) || j.done.push(key)));
+          this.d.repo.addTimeline(alarm.id, 'linkage.command', { ts: now, actor: LINKAGE_ACTOR, detail: { action, device, error, ...resumed } });
+          this.d.audit.record(LINKAGE_ACTOR, 'linkage.command', device, { alarm: alarm.id, action, params, error, ...resumed }, now);
           this.d.log.warn({ alarm: alarm.id, device, action, error }, 'linkage command not sent');
         }
       }),

@@ -37,7 +37,19 @@ export class AlarmsModule implements HubModule {
       log: ctx.log,
       clock: ctx.clock,
     });
-    if (ctx.config.alarms.enabled) this.engine_.start();
+    if (ctx.config.alarms.enabled) {
+      const engine = this.engine_;
+      engine.start();
+      // Linkage journalled but not finished by a previous run of the hub (killed between an alarm and its commands).
+      void engine.resume();
+      // A gateway can take commands once it has subscribed to its command topic (after its birth status).
+      ctx.broker.aedes.on('subscribe', (subs) => {
+        for (const sub of subs) {
+          const m = /^warden\/v1\/gw\/([^/]+)\/cmd$/.exec(sub.topic);
+          if (m) setImmediate(() => engine.gatewayReady(m[1]!));
+        }
+      });
+    }
   }
 
   async stop(): Promise<void> {

@@ -71,6 +71,22 @@ export interface NewAlarm {
   ts: number;
 }
 
+/**
+ * The linkage journal's row for one alarm: written pending in the alarm's own commit, so a hub that dies before the
+ * commands reached the gateway finds it at the next start. `needed` = the commands the linkage comprises (null until
+ * its first run), `done` = those finished (a command.result ok, covered by another alarm, or refused for good),
+ * `sent` = commands handed to the broker and not yet answered (command id -> key and time).
+ */
+export interface LinkageJournal {
+  alarm: string;
+  state: 'pending' | 'done';
+  at: number;
+  needed: string[] | null;
+  done: string[];
+  sent: Record<string, { key: string; at: number }>;
+  resumed: number;
+}
+
 export interface AlarmQuery {
   state?: 'open' | AlarmState;
   priorities?: string[];
@@ -84,6 +100,26 @@ export interface AlarmQuery {
   limit: number;
   before?: number;
 }
+
+interface JournalRow {
+  alarm: string;
+  state: string;
+  at: number;
+  needed: string | null;
+  done: string;
+  sent: string;
+  resumed: number;
+}
+
+const journalView = (r: JournalRow): LinkageJournal => ({
+  alarm: r.alarm,
+  state: r.state === 'done' ? 'done' : 'pending',
+  at: r.at,
+  needed: r.needed === null ? null : (JSON.parse(r.needed) as string[]),
+  done: JSON.parse(r.done) as string[],
+  sent: JSON.parse(r.sent) as LinkageJournal['sent'],
+  resumed: r.resumed,
+});
 
 /** The key that makes a storm of one condition a single open alarm. */
 export function openKey(type: string, device: string, credential: string | null): string {
@@ -99,6 +135,12 @@ export class AlarmRepo {
     db.exec(`CREATE TABLE IF NOT EXISTS alarm_rule_state (
       rule TEXT NOT NULL, name TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (rule, name, key)
     ) WITHOUT ROWID`);
+    // The linkage journal (LinkageJournal): pending linkage of an alarm survives a hub restart.
+    db.exec(`CREATE TABLE IF NOT EXISTS alarm_linkage (
+      alarm TEXT PRIMARY KEY, state TEXT NOT NULL, at INTEGER NOT NULL, needed TEXT, done TEXT NOT NULL DEFAULT '[]',
+      sent TEXT NOT NULL DEFAULT '{}', resumed INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS alarm_linkage_pending ON alarm_linkage (state) WHERE state = 'pending'`);
     this.q = {
       byId: db.prepare<[string], Row>('SELECT * FROM alarms WHERE id = ?'),
       open: db.prepare<[string], Row>('SELECT * FROM alarms WHERE open_key = ?'),
@@ -122,6 +164,10 @@ export class AlarmRepo {
       ruleStateAll: db.prepare<[], { rule: string; name: string; key: string; value: string }>('SELECT rule, name, key, value FROM alarm_rule_state'),
       ruleStateSet: db.prepare('INSERT INTO alarm_rule_state (rule, name, key, value) VALUES (?, ?, ?, ?) ON CONFLICT (rule, name, key) DO UPDATE SET value = excluded.value'),
       ruleStateDelete: db.prepare('DELETE FROM alarm_rule_state WHERE rule = ? AND name = ? AND key = ?'),
+      journalInsert: db.prepare("INSERT OR IGNORE INTO alarm_linkage (alarm, state, at) VALUES (?, 'pending', ?)"),
+      journalGet: db.prepare<[string], JournalRow>('SELECT * FROM alarm_linkage WHERE alarm = ?'),
+      journalPending: db.prepare<[], JournalRow>("SELECT * FROM alarm_linkage WHERE state = 'pending' ORDER BY at"),
+      journalUpdate: db.prepare('UPDATE alarm_linkage SET state = @state, needed = @needed, done = @done, sent = @sent, resumed = @resumed WHERE alarm = @alarm'),
       timeline: db.prepare('INSERT INTO alarm_timeline (alarm, ts, kind, actor, note, event_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       timelineOf: db.prepare<[string], { ts: number; kind: string; actor: string | null; note: string | null; event_id: string | null; detail: string | null }>(
         'SELECT ts, kind, actor, note, event_id, detail FROM alarm_timeline WHERE alarm = ? ORDER BY id',
@@ -186,6 +232,24 @@ export class AlarmRepo {
   setRuleState(rule: string, name: string, key: string, value: unknown): void {
     if (value === undefined) this.q.ruleStateDelete.run(rule, name, key);
     else this.q.ruleStateSet.run(rule, name, key, JSON.stringify(value));
+  }
+
+  /** Records that an alarm's linkage is due (called in the alarm's own transaction). */
+  journalLinkage(alarm: string, at: number): void {
+    this.q.journalInsert.run(alarm, at);
+  }
+
+  linkageJournal(alarm: string): LinkageJournal | null {
+    const r = this.q.journalGet.get(alarm);
+    return r ? journalView(r) : null;
+  }
+
+  pendingLinkage(): LinkageJournal[] {
+    return this.q.journalPending.all().map(journalView);
+  }
+
+  saveLinkage(j: LinkageJournal): void {
+    this.q.journalUpdate.run({ alarm: j.alarm, state: j.state, needed: j.needed ? JSON.stringify(j.needed) : null, done: JSON.stringify(j.done), sent: JSON.stringify(j.sent), resumed: j.resumed });
   }
 
   addTimeline(alarm: string, kind: TimelineKind, e: Omit<TimelineEntry, 'kind'>): void {

@@ -35,62 +35,80 @@ export const CAMPUS: DeviceInfo[] = [
 
 /**
  * The alarm engine over a real SQLite file, fed events directly (as the hub bus would) with a clock the test
- * moves; no timers, no sleeps. Linkage is off unless the test configures it.
+ * moves; no timers, no sleeps. Linkage is off unless the test configures it. `restart()` does what a hub restart
+ * does to the engine: stops it, closes the SQLite file, opens it again and starts a new engine on it (same clock).
+ * `connected` says whether gw-1 is connected to the hub (commands to it cannot be handed over while false).
  */
 export async function alarmHarness(alarms: Record<string, unknown> = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'warden-alarms-test-'));
-  const db = openStateDb(join(dir, 'state.db'));
+  let db = openStateDb(join(dir, 'state.db'));
   const gateways = new GatewayRepo(db);
   gateways.create('gw-1', null, 'unused-hash');
-  const devices = new DeviceRepo(db);
-  devices.applyInventory('gw-1', CAMPUS, true, MONDAY_10AM);
+  new DeviceRepo(db).applyInventory('gw-1', CAMPUS, true, MONDAY_10AM);
   const config = parseHubConfig({ dataDir: dir, alarms: { linkage: [], ...alarms } });
-  const bus = new HubBus();
-  const audit = new AuditLog(db);
-  const repo = new AlarmRepo(db);
   let now = MONDAY_10AM;
   const published: Array<{ topic: string; payload: string }> = [];
-  const engine = new AlarmEngine({
-    repo,
-    devices,
-    audit,
-    bus,
-    settings: alarmSettings(config.alarms, durationMs),
-    commands: { devices, ttlMs: 30_000, isConnected: () => true, publish: async (topic, payload) => void published.push({ topic, payload }) },
-    metrics: createMetrics(),
-    log: pino({ enabled: false }),
-    clock: () => now,
-  });
   const emitted: Array<LiveMessages['alarm']> = [];
   const linkage: Array<LiveMessages['linkage']> = [];
-  bus.on('alarm', (a) => emitted.push(a));
-  bus.on('linkage', (m) => linkage.push(m));
+  const link = { connected: true };
+  const build = (): { engine: AlarmEngine; repo: AlarmRepo; audit: AuditLog } => {
+    const devices = new DeviceRepo(db);
+    const bus = new HubBus();
+    const audit = new AuditLog(db);
+    const repo = new AlarmRepo(db);
+    const engine = new AlarmEngine({
+      repo,
+      devices,
+      audit,
+      bus,
+      settings: alarmSettings(config.alarms, durationMs),
+      commands: { devices, ttlMs: 30_000, isConnected: () => link.connected, publish: async (topic, payload) => void published.push({ topic, payload }) },
+      metrics: createMetrics(),
+      log: pino({ enabled: false }),
+      clock: () => now,
+    });
+    bus.on('alarm', (a) => emitted.push(a));
+    bus.on('linkage', (m) => linkage.push(m));
+    return { engine, repo, audit };
+  };
   let seq = 0;
   const h = {
-    engine,
-    repo,
-    audit,
+    ...build(),
+    get connected() {
+      return link.connected;
+    },
+    set connected(v: boolean) {
+      link.connected = v;
+    },
     emitted,
     linkage,
     published,
     get now() {
       return now;
     },
+    /** A hub restart, as far as the alarm engine goes (its in-memory state gone, the SQLite file kept). */
+    async restart() {
+      await h.engine.stop();
+      db.close();
+      db = openStateDb(join(dir, 'state.db'));
+      Object.assign(h, build());
+      await h.engine.resume();
+    },
     /** An event stored now (or at `ts`) from gw-1. */
     event(device: string, type: string, data: Record<string, unknown> = {}, ts = now): StoredEvent {
       const e: StoredEvent = { id: newId(), seq: ++seq, gateway: 'gw-1', device, type, ts, receivedAt: now, data };
-      engine.handle(e);
+      h.engine.handle(e);
       return e;
     },
     advance(ms: number) {
       now += ms;
-      engine.tick(now);
+      h.engine.tick(now);
     },
     open(): Alarm[] {
-      return repo.query({ state: 'open', limit: 1000 }).alarms;
+      return h.repo.query({ state: 'open', limit: 1000 }).alarms;
     },
     all(): Alarm[] {
-      return repo.query({ limit: 1000 }).alarms;
+      return h.repo.query({ limit: 1000 }).alarms;
     },
     only(type: AlarmType): Alarm {
       const list = h.all().filter((a) => a.type === type);
@@ -98,7 +116,7 @@ export async function alarmHarness(alarms: Record<string, unknown> = {}) {
       return list[0]!;
     },
     async close() {
-      await engine.stop();
+      await h.engine.stop();
       db.close();
       await rm(dir, { recursive: true, force: true });
     },

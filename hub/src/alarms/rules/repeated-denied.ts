@@ -1,8 +1,15 @@
 import type { AlarmRule } from '../types.ts';
+import { boundWindow, SWEEP_MS } from '../window.ts';
+
+/** Credentials and doors tracked at most; beyond it (a flood of one-off credentials) the oldest are dropped. */
+export const DENIED_CAP = 50_000;
 
 /**
  * deniedThreshold access.denied within deniedWindowSeconds on one credential (anywhere) or on one door
  * (any credential) — someone trying cards or PINs (GB 50396).
+ *
+ * Durable across a hub restart: the denial times still inside the window, per credential and per door, written in
+ * the ingest batch's commit (coalesced per key); swept once a minute, capped at DENIED_CAP keys.
  */
 export const repeatedDenied: AlarmRule = {
   id: 'repeated-denied',
@@ -11,7 +18,10 @@ export const repeatedDenied: AlarmRule = {
   create(ctx) {
     const { deniedThreshold, deniedWindowSeconds } = ctx.settings.raw;
     const windowMs = deniedWindowSeconds * 1000;
-    const recent = new Map<string, number[]>();
+    /** `c:<credential>` or `d:<door>` -> denial times (source time) within the window, oldest first. */
+    const recent = ctx.state<number[]>('recent');
+    const newest = (v: number[]) => v[v.length - 1] ?? 0;
+    let swept = 0;
     /** Adds ts to the key's window; true when the window now holds the threshold. */
     const hit = (key: string, ts: number) => {
       const list = (recent.get(key) ?? []).filter((t) => ts - t < windowMs);
@@ -29,8 +39,13 @@ export const repeatedDenied: AlarmRule = {
         const detail = { threshold: deniedThreshold, windowSeconds: deniedWindowSeconds, reason: e.data.reason };
         if (credential && hit(`c:${credential}`, e.ts)) ctx.raise({ type: 'access.repeated_denied', device: e.device, credential, ts: e.ts, event: e, detail });
         if (hit(`d:${e.device}`, e.ts)) ctx.raise({ type: 'access.repeated_denied', device: e.device, credential: null, ts: e.ts, event: e, detail });
-        // Bound memory under a flood of one-off credentials.
-        if (recent.size > 50_000) for (const [k, v] of recent) if (e.ts - v[v.length - 1]! >= windowMs) recent.delete(k);
+        // Bound memory and rows under a flood of one-off credentials.
+        if (recent.size > DENIED_CAP) boundWindow(recent, newest, (v) => e.ts - newest(v) >= windowMs, DENIED_CAP);
+      },
+      tick(now) {
+        if (now - swept < SWEEP_MS) return;
+        swept = now;
+        boundWindow(recent, newest, (v) => now - newest(v) >= windowMs, DENIED_CAP);
       },
     };
   },

@@ -1,6 +1,9 @@
 import type { AlarmRule } from '../types.ts';
 
-/** Someone went through a turnstile without a grant (the turnstile reports a pass with granted:false). */
+/**
+ * Someone went through a turnstile without a grant (the turnstile reports a pass with granted:false).
+ * Stateless: each pass is judged on its own, so a hub restart loses nothing.
+ */
 export const turnstileTailgating: AlarmRule = {
   id: 'turnstile-tailgating',
   types: ['turnstile.tailgating'],
