@@ -18,6 +18,14 @@ export interface StoredCard {
   receivedAt: number;
 }
 
+export interface CardStream {
+  readonly sent: number[];
+  acked: number;
+  maxUnacked: number;
+  total(): number;
+  stop(): Promise<number[]>;
+}
+
 export interface GatewayStatus {
   id: string;
   online: boolean;
@@ -112,6 +120,36 @@ export class FaultCampus {
   /** Every door sends cards `from` .. `from + count - 1` at once, as fast as the link takes them. */
   burst(from: number, count: number, onAck: () => void = () => {}): Promise<unknown> {
     return Promise.all(this.doors.map((_, di) => Promise.all(Array.from({ length: count }, (_, i) => this.send(di, from + i).then(onAck)))));
+  }
+
+  /**
+   * A steady stream: every door sends its next card every `everyMs` until `stop()`, which resolves once every
+   * publish is acknowledged. `sent[di]` counts door di's cards; `maxUnacked` is the most the devices held at once.
+   */
+  stream(everyMs: number): CardStream {
+    const sent = this.doors.map(() => 0);
+    const sends: Array<Promise<unknown>> = [];
+    let on = true;
+    const s: CardStream = {
+      sent,
+      acked: 0,
+      maxUnacked: 0,
+      total: () => sent.reduce((a, b) => a + b, 0),
+      stop: async () => {
+        on = false;
+        await loop;
+        await Promise.all(sends);
+        return sent;
+      },
+    };
+    const loop = (async () => {
+      while (on) {
+        this.doors.forEach((_, di) => sends.push(this.send(di, sent[di]!++).then(() => void s.acked++)));
+        s.maxUnacked = Math.max(s.maxUnacked, s.total() - s.acked);
+        await new Promise((r) => setTimeout(r, everyMs));
+      }
+    })();
+    return s;
   }
 
   /** Every `access.granted` event in the hub's own database (read-only), in storage order. */

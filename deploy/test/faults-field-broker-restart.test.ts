@@ -52,19 +52,8 @@ describe('fault: the field broker restarted under the devices', () => {
       }),
     );
 
-    // The steady stream, running through everything below; `unacked` is what the devices hold for a resend.
-    const sent = DOORS.map(() => 0);
-    let acked = 0;
-    let maxUnacked = 0;
-    let streaming = true;
-    const sends: Array<Promise<unknown>> = [];
-    const stream = (async () => {
-      while (streaming) {
-        DOORS.forEach((_, di) => sends.push(campus!.send(di, sent[di]!++).then(() => void acked++)));
-        maxUnacked = Math.max(maxUnacked, sent.reduce((a, b) => a + b, 0) - acked);
-        await new Promise((r) => setTimeout(r, SEND_EVERY_MS));
-      }
-    })();
+    // The steady stream, running through everything below; unacknowledged publishes are what the devices hold for a resend.
+    const stream = campus.stream(SEND_EVERY_MS);
 
     const commandReaches = async (door: string, round: string) => {
       // Every device back on the new broker and subscribed on this connection, before the hub sends.
@@ -99,7 +88,7 @@ describe('fault: the field broker restarted under the devices', () => {
       // SIGTERM is a graceful stop: the agent exits by itself (stopChild would SIGKILL it after 10 s).
       if (how === 'SIGTERM') expect(old.child.signalCode).not.toBe('SIGKILL');
       const t1 = Date.now();
-      const atStop = sent.reduce((a, b) => a + b, 0);
+      const atStop = stream.total();
       edge = await campus!.startEdge();
       const t2 = Date.now();
       // Each device noticed and came back on a new connection.
@@ -112,17 +101,15 @@ describe('fault: the field broker restarted under the devices', () => {
     };
 
     const atTerm = await restart('SIGTERM', DOORS[0]!);
-    const termUnacked = maxUnacked;
+    const termUnacked = stream.maxUnacked;
     const atKill = await restart('SIGKILL', DOORS[1]!);
     // Still streaming on the third broker instance for a moment, then stop and let everything drain.
     await new Promise((r) => setTimeout(r, 2000));
-    streaming = false;
-    await stream;
-    await Promise.all(sends);
-    const total = sent.reduce((a, b) => a + b, 0);
-    expect(acked).toBe(total);
+    await stream.stop();
+    const total = stream.total();
+    expect(stream.acked).toBe(total);
     await campus.storedAll(total);
-    campus.expectExactlyOnceInOrder(sent);
+    campus.expectExactlyOnceInOrder(stream.sent);
     // The devices did hold publishes across each outage (sent and not acknowledged while the broker was away).
     expect(termUnacked).toBeGreaterThan(DOORS.length);
     // The restarts were short of the offline debounce: no availability alarm.
@@ -133,7 +120,7 @@ describe('fault: the field broker restarted under the devices', () => {
     const redeliveries = agents.reduce((n, a) => n + a.lines.filter((l) => l.includes('redelivery')).length, 0);
     console.log(
       `field broker restart: ${total} events (${atTerm} sent before the SIGTERM, ${atKill} before the SIGKILL) stored once and in order; ` +
-        `up to ${maxUnacked} publishes held unacknowledged by the devices during an outage (${termUnacked} by the SIGTERM restart); connects per device ${connects.join('/')}; ${redeliveries} resend(s) recognised as already stored; ` +
+        `up to ${stream.maxUnacked} publishes held unacknowledged by the devices during an outage (${termUnacked} by the SIGTERM restart); connects per device ${connects.join('/')}; ${redeliveries} resend(s) recognised as already stored; ` +
         `a door.unlock reached its door after each restart; ${timings.join('; ')}`,
     );
   });
