@@ -20,8 +20,15 @@ export interface StoredEvent {
  * One teaching building for the fire tests, as separate processes over real TCP: a gateway with two doors, a
  * turnstile and a 3F smoke detector (opted into the edge fire fail-safe), the hub and `warden sim` playing the
  * devices. `prefix` keeps the ids of two tests apart. Returns once all four devices are online at the hub.
+ * Options: `failsafe: false` leaves the gateway's fire fail-safe off (only the hub can release the doors);
+ * `hubPort` points the gateway at another port than the hub's MQTT port (a fault-injecting proxy in front of it);
+ * `commandTtl` sets the hub's `commands.ttl`.
  */
-export async function startFireCampus(prefix: string, start: (args: string[]) => WardenProcess) {
+export async function startFireCampus(
+  prefix: string,
+  start: (args: string[]) => WardenProcess,
+  opts: { failsafe?: boolean; hubPort?: (mqttPort: number) => Promise<number>; commandTtl?: string } = {},
+) {
   const GW = `gw-${prefix}`;
   const DOORS = [`door-${prefix}-1`, `door-${prefix}-2`];
   const GATE = `gate-${prefix}-1`;
@@ -47,8 +54,17 @@ export async function startFireCampus(prefix: string, start: (args: string[]) =>
   // The site opts its gateway into the fire fail-safe (off by default: only the site knows its evacuation doors).
   const edgeFile = layout.edgeConfigs.get(GW)!;
   const edgeConfig = parse(readFileSync(edgeFile, 'utf8')) as Record<string, unknown>;
-  edgeConfig.failsafe = { fire: { enabled: true, doors: DOORS, turnstiles: 'all', confirmMs: 5000 } };
+  edgeConfig.failsafe = { fire: opts.failsafe === false ? { enabled: false } : { enabled: true, doors: DOORS, turnstiles: 'all', confirmMs: 5000 } };
+  if (opts.hubPort) {
+    const hub = edgeConfig.hub as { url: string };
+    hub.url = `mqtt://127.0.0.1:${await opts.hubPort(mqttPort)}`;
+  }
   writeFileSync(edgeFile, stringify(edgeConfig));
+  if (opts.commandTtl) {
+    const hubConfig = parse(readFileSync(layout.hubConfig, 'utf8')) as Record<string, unknown>;
+    hubConfig.commands = { ttl: opts.commandTtl };
+    writeFileSync(layout.hubConfig, stringify(hubConfig), { mode: 0o600 });
+  }
   const scenario = join(dir, 'fire.yaml');
   writeFileSync(
     scenario,
@@ -91,5 +107,5 @@ export async function startFireCampus(prefix: string, start: (args: string[]) =>
   };
   const deviceState = async (id: string) => JSON.parse((await simSays(`state ${id}`, new RegExp(`^${id} \\{`))).slice(id.length + 1)) as { mode: string };
 
-  return { GW, DOORS, GATE, SMOKE, RELEASED: [...DOORS, GATE], dir, base, token, layout, edgeFile, hub, edge, sim, simSays, deviceState };
+  return { GW, DOORS, GATE, SMOKE, RELEASED: [...DOORS, GATE], dir, base, mqttPort, token, layout, edgeFile, hub, edge, sim, simSays, deviceState };
 }
