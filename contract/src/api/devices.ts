@@ -41,6 +41,7 @@ export const DevicesQuerySchema = Type.Object(
     gateway: Type.Optional(Type.String({ maxLength: 64 })),
     kind: Type.Optional(Type.String({ maxLength: 64 })),
     building: Type.Optional(Type.String({ maxLength: 64 })),
+    /** Without a status: adopted and proposed devices; rejected ones only with status=rejected. */
     status: Type.Optional(DeviceStatusSchema),
   },
   { additionalProperties: false },

@@ -228,8 +228,11 @@ export class DeviceRepo {
     if (f.gateway) (where.push('d.gateway = ?'), args.push(f.gateway));
     if (f.kind) (where.push('d.kind = ?'), args.push(f.kind));
     if (f.building) (where.push('d.building = ?'), args.push(f.building));
+    // Rejected devices are listed only when asked for: they are not part of the campus (alarm linkage, cameras of a
+    // zone, the gateways a scoped user sees and the console's device lists all read this list without a status).
     if (f.status === 'rejected') where.push('r.device IS NOT NULL');
     else if (f.status) (where.push('d.status = ? AND r.device IS NULL'), args.push(f.status));
+    else where.push('r.device IS NULL');
     const sql = `SELECT ${COLS} FROM ${FROM} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY d.id`;
     return this.db.prepare<string[], Row>(sql).all(...args).map(view);
   }
