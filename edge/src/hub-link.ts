@@ -50,6 +50,9 @@ interface InFlight {
   sentAt: number;
 }
 
+/** A priority batch sent this many times without an ack is given up for the connection (its records go on the bulk stream). */
+const LANE_TRIES = 3;
+
 /** The one priority batch this link owes the hub an ack for (sent, or to be sent again). */
 interface LaneBatch {
   /** Its seqs not yet acknowledged: a cumulative ack never deletes them, the bulk stream skips them. */
@@ -72,7 +75,9 @@ interface LaneBatch {
  * when the bulk window is full; one such batch at a time. The hub acknowledges it by its seqs and exactly those are
  * deleted. Until then its seqs are skipped by the bulk stream and kept out of cumulative acks (which cover only what
  * the bulk stream sent), and the bulk stream holds back those devices' later records, so a lost priority batch is
- * simply sent again and each device's records still reach the hub in order.
+ * simply sent again and each device's records still reach the hub in order. A priority batch never acknowledged after
+ * LANE_TRIES sends (a hub without the lane refuses the envelope) is given up for the connection: everything is resent on
+ * the bulk stream from the oldest record, so nothing waits forever.
  */
 export class HubLink {
   private client: MqttClient | null = null;
@@ -86,6 +91,10 @@ export class HubLink {
   /** Highest seq ever sent in a priority batch by this process: a priority ack beyond it cannot be for us. */
   private highestLaneSent = 0;
   private lane: LaneBatch | null = null;
+  /** Times the current priority batch went unacknowledged in a row. */
+  private laneTimeouts = 0;
+  /** The hub never acknowledged a priority batch on this connection (refused it: a hub without the lane): bulk only. */
+  private laneOff = false;
   private pumpScheduled = false;
   private timers: NodeJS.Timeout[] = [];
   private readonly log: RateLimitedLog;
@@ -174,6 +183,8 @@ export class HubLink {
     this.inflight = [];
     this.sentUpTo = 0;
     if (this.lane) this.lane.onWire = false;
+    this.laneTimeouts = 0;
+    this.laneOff = false;
     this.o.logger.info({ url: this.o.url }, 'connected to the hub');
     client.publish(this.topics.status, this.statusPayload('online'), { qos: 1, retain: true }, () => {});
     const inventory: Inventory = { v: CONTRACT_VERSION, gw: this.o.gatewayId, ts: Date.now(), devices: this.o.inventory() };
@@ -251,7 +262,7 @@ export class HubLink {
 
   /** Sends the priority batch (again, after a reconnect or timeout) or the next one, if there is one and none is on the wire. */
   private pumpLane(client: MqttClient): void {
-    if (this.lane?.onWire) return;
+    if (this.lane?.onWire || this.laneOff) return;
     let records = this.lane ? this.o.outbox.peekSeqs([...this.lane.seqs]) : [];
     if (this.lane && records.length === 0) this.lane = null;
     const again = this.lane !== null;
@@ -308,6 +319,7 @@ export class HubLink {
       for (const s of mine) lane.seqs.delete(s);
       if (lane.seqs.size === 0) {
         this.lane = null;
+        this.laneTimeouts = 0;
         this.o.metrics.priorityBatch('acked');
       }
     }
@@ -319,6 +331,16 @@ export class HubLink {
     if (this.ready && lane?.onWire && Date.now() - lane.sentAt >= this.o.retryMs) {
       this.log.warn('priority_ack_timeout', { retryMs: this.o.retryMs, records: lane.seqs.size }, 'no ack for the priority batch in time; sending it again');
       lane.onWire = false;
+      if (++this.laneTimeouts >= LANE_TRIES) {
+        // Refused each time (e.g. a hub without the lane rejects the envelope): nothing is lost, its records go on the
+        // bulk stream, resent from the oldest, in seq order, until the next connection.
+        this.log.warn('priority_lane_off', { tries: LANE_TRIES }, 'the hub never acknowledged the priority batch; sending everything on the bulk stream');
+        this.o.metrics.priorityBatch('abandoned');
+        this.lane = null;
+        this.laneOff = true;
+        this.inflight = [];
+        this.sentUpTo = 0;
+      }
       this.pump();
     }
     const oldest = this.inflight[0];

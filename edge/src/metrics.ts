@@ -34,7 +34,7 @@ export class EdgeMetrics {
     this.commandsC = new Counter({ name: 'warden_edge_commands_total', help: 'Commands from the hub, by outcome', labelNames: ['result'], registers });
     this.batchesC = new Counter({ name: 'warden_edge_batches_sent_total', help: 'Uplink batches published to the hub', registers });
     this.resendsC = new Counter({ name: 'warden_edge_resends_total', help: 'Times the hub link went back to the oldest unacknowledged record', registers });
-    this.priorityC = new Counter({ name: 'warden_edge_priority_batches_total', help: 'Priority-lane uplink batches (safety records ahead of the backlog): sent, acked, resent', labelNames: ['outcome'], registers });
+    this.priorityC = new Counter({ name: 'warden_edge_priority_batches_total', help: 'Priority-lane uplink batches (safety records ahead of the backlog): sent, acked, resent, abandoned (never acked: sent on the bulk stream instead)', labelNames: ['outcome'], registers });
     this.redeliveryC = new Counter({
       name: 'warden_edge_field_redeliveries_total',
       help: 'Device publishes resent after a lost acknowledgement and recognised as already stored',
@@ -111,7 +111,7 @@ export class EdgeMetrics {
     this.bump('batches.resends');
   }
 
-  priorityBatch(outcome: 'sent' | 'acked' | 'resent'): void {
+  priorityBatch(outcome: 'sent' | 'acked' | 'resent' | 'abandoned'): void {
     this.priorityC.inc({ outcome });
     this.bump(`priority.${outcome}`);
   }
