@@ -99,11 +99,12 @@ export class FaultCampus {
   /**
    * Connects each door controller to the field broker the way real devices do: they keep unacknowledged QoS 1
    * publishes and send them again after a reconnect (same packet id). `onConnect` runs on every connect, the first
-   * included (a device subscribing to its command topic again).
+   * included (a device subscribing to its command topic again); `via` sends a device through another port (a proxy).
    */
-  async connectDevices(onConnect?: (client: MqttClient, device: string) => void): Promise<MqttClient[]> {
+  async connectDevices(o: { onConnect?: (client: MqttClient, device: string) => void; via?: Record<string, number> } = {}): Promise<MqttClient[]> {
+    const { onConnect, via = {} } = o;
     for (const id of this.doors) {
-      const c = mqtt.connect(`mqtt://127.0.0.1:${this.site.fieldPort}`, { clientId: id, username: id, password: this.site.layout.deviceSecrets[id], reconnectPeriod: 200, connectTimeout: 2000 });
+      const c = mqtt.connect(`mqtt://127.0.0.1:${via[id] ?? this.site.fieldPort}`, { clientId: id, username: id, password: this.site.layout.deviceSecrets[id], reconnectPeriod: 200, connectTimeout: 2000 });
       c.on('error', () => {});
       if (onConnect) c.on('connect', () => onConnect(c, id));
       await new Promise<void>((resolve) => c.once('connect', () => resolve()));
