@@ -137,75 +137,79 @@ export function ProposalsPage() {
               const draft = draftOf(d);
               return (
                 <Fragment key={d.id}>
-                <tr data-testid="proposal-row" data-device={d.id}>
-                  <td>
-                    <span className="mono">{d.id}</span>
-                    <span className="sub muted">{labels.deviceKind(d.kind)}{d.name ? ` · ${d.name}` : ''}</span>
-                  </td>
-                  <td className="mono">{d.gateway}</td>
-                  <td className="mono" data-testid="proposal-address">{d.location ?? '—'}</td>
-                  <td title={d.lastSeen ? fullTime(d.lastSeen) : undefined}>{ago(d.lastSeen, t, now)}</td>
-                  <td>
-                    <select aria-label={t('proposals.kind')} value={draft.kind} onChange={(e) => edit(d, { kind: e.target.value })} data-testid="proposal-kind">
-                      {kinds.map((k) => (
-                        <option key={k} value={k}>
-                          {labels.deviceKind(k)}
-                        </option>
-                      ))}
-                    </select>
-                  </td>
-                  <td>
-                    <input aria-label={t('proposals.building')} value={draft.building} maxLength={64} onChange={(e) => edit(d, { building: e.target.value })} data-testid="proposal-building" />
-                  </td>
-                  <td>
-                    <input aria-label={t('proposals.zone')} value={draft.zone} maxLength={64} onChange={(e) => edit(d, { zone: e.target.value })} data-testid="proposal-zone" />
-                  </td>
-                  <td>
-                    <input aria-label={t('proposals.name')} value={draft.name} maxLength={200} onChange={(e) => edit(d, { name: e.target.value })} data-testid="proposal-name" />
-                  </td>
-                  <td>
-                    <button type="button" disabled={busy !== null || !draft.building.trim()} onClick={() => void adopt(d)} data-testid="proposal-adopt">
-                      {t('proposals.adopt')}
-                    </button>{' '}
-                    <button
-                      type="button"
-                      disabled={busy !== null}
-                      aria-expanded={rejecting?.id === d.id}
-                      onClick={() => setRejecting(rejecting?.id === d.id ? null : { id: d.id, reason: '' })}
-                      data-testid="proposal-reject"
-                    >
-                      {t('proposals.reject')}
-                    </button>
-                  </td>
-                </tr>
-                {rejecting?.id === d.id && (
-                  <tr data-testid="proposal-reject-row" data-device={d.id}>
-                    <td colSpan={9}>
-                      <form onSubmit={(e) => void reject(e)} data-testid="proposal-reject-form">
-                        <label>
-                          {t('proposals.rejectReason', { id: d.id })}{' '}
-                          <input
-                            required
-                            autoFocus
-                            maxLength={500}
-                            size={50}
-                            value={rejecting.reason}
-                            placeholder={t('proposals.rejectReasonHint')}
-                            onChange={(e) => setRejecting({ id: d.id, reason: e.target.value })}
-                            data-testid="proposal-reject-reason"
-                          />
-                        </label>{' '}
-                        <button type="submit" className="primary" disabled={busy !== null || !rejecting.reason.trim()} data-testid="proposal-reject-confirm">
-                          {t('proposals.rejectConfirm')}
-                        </button>{' '}
-                        <button type="button" onClick={() => setRejecting(null)} data-testid="proposal-reject-cancel">
-                          {t('proposals.cancel')}
+                  <tr data-testid="proposal-row" data-device={d.id}>
+                    <td>
+                      <span className="mono">{d.id}</span>
+                      <span className="sub muted">{labels.deviceKind(d.kind)}{d.name ? ` · ${d.name}` : ''}</span>
+                    </td>
+                    <td className="mono">{d.gateway}</td>
+                    <td className="mono" data-testid="proposal-address">{d.location ?? '—'}</td>
+                    <td title={d.lastSeen ? fullTime(d.lastSeen) : undefined}>{ago(d.lastSeen, t, now)}</td>
+                    <td>
+                      <select aria-label={t('proposals.kind')} value={draft.kind} onChange={(e) => edit(d, { kind: e.target.value })} data-testid="proposal-kind">
+                        {kinds.map((k) => (
+                          <option key={k} value={k}>
+                            {labels.deviceKind(k)}
+                          </option>
+                        ))}
+                      </select>
+                    </td>
+                    <td>
+                      <input aria-label={t('proposals.building')} value={draft.building} maxLength={64} onChange={(e) => edit(d, { building: e.target.value })} data-testid="proposal-building" />
+                    </td>
+                    <td>
+                      <input aria-label={t('proposals.zone')} value={draft.zone} maxLength={64} onChange={(e) => edit(d, { zone: e.target.value })} data-testid="proposal-zone" />
+                    </td>
+                    <td>
+                      <input aria-label={t('proposals.name')} value={draft.name} maxLength={200} onChange={(e) => edit(d, { name: e.target.value })} data-testid="proposal-name" />
+                    </td>
+                    <td>
+                      <div style={{ display: 'flex', flexDirection: 'column', gap: '0.35rem', whiteSpace: 'nowrap' }}>
+                        <button type="button" disabled={busy !== null || !draft.building.trim()} onClick={() => void adopt(d)} data-testid="proposal-adopt">
+                          {t('proposals.adopt')}
                         </button>
-                        <span className="sub muted">{t('proposals.rejectHint')}</span>
-                      </form>
+                        <button
+                          type="button"
+                          disabled={busy !== null}
+                          aria-expanded={rejecting?.id === d.id}
+                          onClick={() => setRejecting(rejecting?.id === d.id ? null : { id: d.id, reason: '' })}
+                          data-testid="proposal-reject"
+                        >
+                          {t('proposals.reject')}
+                        </button>
+                      </div>
                     </td>
                   </tr>
-                )}
+                  {rejecting?.id === d.id && (
+                    <tr data-testid="proposal-reject-row" data-device={d.id}>
+                      <td colSpan={9}>
+                        <form onSubmit={(e) => void reject(e)} style={{ display: 'flex', flexWrap: 'wrap', gap: '0.5rem', alignItems: 'center' }} data-testid="proposal-reject-form">
+                          <label style={{ display: 'flex', flexWrap: 'wrap', gap: '0.5rem', alignItems: 'center' }}>
+                            {t('proposals.rejectReason', { id: d.id })}
+                            <input
+                              required
+                              autoFocus
+                              maxLength={500}
+                              size={40}
+                              value={rejecting.reason}
+                              placeholder={t('proposals.rejectReasonHint')}
+                              onChange={(e) => setRejecting({ id: d.id, reason: e.target.value })}
+                              data-testid="proposal-reject-reason"
+                            />
+                          </label>
+                          <button type="submit" className="primary" disabled={busy !== null || !rejecting.reason.trim()} data-testid="proposal-reject-confirm">
+                            {t('proposals.rejectConfirm')}
+                          </button>
+                          <button type="button" onClick={() => setRejecting(null)} data-testid="proposal-reject-cancel">
+                            {t('proposals.cancel')}
+                          </button>
+                          <span className="sub muted" style={{ flexBasis: '100%', whiteSpace: 'normal' }}>
+                            {t('proposals.rejectHint')}
+                          </span>
+                        </form>
+                      </td>
+                    </tr>
+                  )}
                 </Fragment>
               );
             })}
