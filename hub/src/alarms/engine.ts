@@ -65,6 +65,8 @@ export class AlarmEngine {
   private readonly durable = new Map<string, Map<string, Map<string, unknown>>>();
   /** Raised, unescalated alarms by escalation due time: a tick pops what is due instead of scanning every alarm. */
   private readonly escalations = new DueHeap();
+  /** When finished linkage-journal rows were last pruned (hourly). */
+  private journalPrunedAt = 0;
   /** Flood control per building and type (see Flood). */
   private readonly flood: Flood;
 
@@ -256,6 +258,10 @@ export class AlarmEngine {
     this.escalate(now);
     this.linkage.prune(now);
     for (const id of this.linkage.due(now)) this.track(this.linkage.resumeOne(id));
+    if (now - this.journalPrunedAt >= 3_600_000) {
+      this.journalPrunedAt = now;
+      this.d.repo.pruneLinkage(now - LINKAGE_JOURNAL_KEEP_MS);
+    }
   }
 
   get(id: string): (Alarm & { timeline: TimelineEntry[]; cameras: string[] }) | null {
@@ -576,6 +582,9 @@ export class AlarmEngine {
     return this.ruleOfType.get(type);
   }
 }
+
+/** Finished linkage-journal rows are kept this long. */
+const LINKAGE_JOURNAL_KEEP_MS = 7 * 86_400_000;
 
 /** Alarms on these pseudo-devices are building storm alarms (flood control), one per building and type. */
 export const STORM_DEVICE_PREFIX = 'storm:';

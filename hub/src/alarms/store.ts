@@ -167,6 +167,7 @@ export class AlarmRepo {
       journalInsert: db.prepare("INSERT OR IGNORE INTO alarm_linkage (alarm, state, at) VALUES (?, 'pending', ?)"),
       journalGet: db.prepare<[string], JournalRow>('SELECT * FROM alarm_linkage WHERE alarm = ?'),
       journalPending: db.prepare<[], JournalRow>("SELECT * FROM alarm_linkage WHERE state = 'pending' ORDER BY at"),
+      journalPrune: db.prepare("DELETE FROM alarm_linkage WHERE state = 'done' AND at < ?"),
       journalUpdate: db.prepare('UPDATE alarm_linkage SET state = @state, needed = @needed, done = @done, sent = @sent, resumed = @resumed WHERE alarm = @alarm'),
       timeline: db.prepare('INSERT INTO alarm_timeline (alarm, ts, kind, actor, note, event_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       timelineOf: db.prepare<[string], { ts: number; kind: string; actor: string | null; note: string | null; event_id: string | null; detail: string | null }>(
@@ -250,6 +251,11 @@ export class AlarmRepo {
 
   saveLinkage(j: LinkageJournal): void {
     this.q.journalUpdate.run({ alarm: j.alarm, state: j.state, needed: j.needed ? JSON.stringify(j.needed) : null, done: JSON.stringify(j.done), sent: JSON.stringify(j.sent), resumed: j.resumed });
+  }
+
+  /** Forgets finished journal rows older than `before` (the alarm's timeline keeps what the linkage did). */
+  pruneLinkage(before: number): number {
+    return this.q.journalPrune.run(before).changes;
   }
 
   addTimeline(alarm: string, kind: TimelineKind, e: Omit<TimelineEntry, 'kind'>): void {

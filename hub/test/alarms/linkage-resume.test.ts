@@ -64,6 +64,9 @@ describe('linkage resumed by a restarted hub', () => {
     await h.engine.idle();
     expect(released(h)).toEqual(ALL);
     expect(h.audit.list(100).filter((e) => e.action === 'linkage.resume')).toEqual([]);
+    // Finished rows are pruned after a week (the timeline keeps what the linkage did).
+    h.advance(8 * 86_400_000);
+    expect(h.repo.linkageJournal(h.only('fire.alarm').id)).toBeNull();
   });
 
   it('commands handed over but unanswered at the kill: a late result finishes its device; the rest is resent after the ttl', async () => {
