@@ -71,14 +71,19 @@ export async function benchUplinkLane(backlog = 100_000): Promise<void> {
     );
     const t0 = Date.now();
     agent = await startEdgeAgent(config, { logger: pino({ level: 'warn' }) });
+    // The link-up moment, polled every millisecond until it comes (then the probes' storage is read from the hub's own
+    // receive times, so the 5 ms polling below adds nothing to them).
     let linkUp = 0;
+    while (!linkUp && Date.now() - t0 < 120_000) {
+      if (agent.hubConnected()) linkUp = Date.now();
+      else await new Promise((r) => setTimeout(r, 1));
+    }
     let drained = 0;
     const db = new Database(join(bench.dir, 'hub', 'state.db'), { readonly: true, fileMustExist: true });
     const find = db.prepare('SELECT id, received_at AS at FROM events WHERE id IN (?, ?)');
     const stored = new Map<string, number>();
     const deadline = Date.now() + 30 * 60_000;
     while ((stored.size < 2 || drained === 0) && Date.now() < deadline) {
-      if (!linkUp && agent.hubConnected()) linkUp = Date.now();
       if (stored.size < 2) for (const r of find.all(forced!.id, card!.id) as Array<{ id: string; at: number }>) stored.set(r.id, r.at);
       if (!drained && agent.backlog() === 0) drained = Date.now();
       await new Promise((r) => setTimeout(r, 5));
@@ -92,10 +97,11 @@ export async function benchUplinkLane(backlog = 100_000): Promise<void> {
     const hubLane = /^warden_hub_priority_batches_total (\S+)$/m.exec(metrics)?.[1] ?? '?';
     const storedTotal = await storedEvents(bench.base);
     console.log(
-      `\nuplink-lane (load average ${loadAtStart} at the start, ${load()} at the end): hub as its own process, edge agent in this process; outbox ${fmt(queued, 0)} records (${fmt(backlog, 0)} routine: 4/5 door events from ${DOORS} doors, 1/5 readings from ${METERS} meters; filled in ${fmt(fillMs, 0)} ms), then a forced door and a routine card event in one commit behind it; timed from the hub link up (${fmt(linkUp ? linkUp - t0 : NaN, 0)} ms after the agent start) to each probe's storage at the hub`,
+      `\nuplink-lane (load average ${loadAtStart} at the start, ${load()} at the end): hub as its own process, edge agent in this process; outbox ${fmt(queued, 0)} records (${fmt(backlog, 0)} routine: 4/5 door events from ${DOORS} doors, 1/5 readings from ${METERS} meters; filled in ${fmt(fillMs, 0)} ms), then a forced door and a routine card event in one commit behind it; timed from the hub link up (${fmt(linkUp ? linkUp - t0 : NaN, 0)} ms after the agent start; subscribed, ±1 ms) to each probe's storage at the hub (its receive time; the forced door's alarm is raised in the same commit)`,
     );
     printTable('edge uplink priority lane', [
-      { metric: 'forced door stored (priority lane), ms', warden: fmt(forcedMs, 0), baseline: `${fmt(cardMs, 0)} (routine event, same moment)`, ratio: fmt(cardMs / forcedMs, 0) + '×' },
+      { metric: 'forced door stored (priority lane), ms', warden: fmt(forcedMs, 0), baseline: `${fmt(cardMs, 0)} (routine event, same moment)`, ratio: forcedMs >= 1 ? `${fmt(cardMs / forcedMs, 0)}×` : '-' },
+      { metric: 'the same from the agent start (incl. connect), ms', warden: fmt(stored.get(forced!.id)! - t0, 0), baseline: fmt(stored.get(card!.id)! - t0, 0), ratio: '-' },
       { metric: 'backlog drained (all acknowledged), ms', warden: fmt(drainMs, 0), baseline: '-', ratio: '-' },
       { metric: 'drain rate, records/s', warden: fmt((queued / drainMs) * 1000, 0), baseline: '-', ratio: '-' },
       { metric: 'edge priority batches sent / acked', warden: `${agent.metrics.get('priority.sent')} / ${agent.metrics.get('priority.acked')}`, baseline: '-', ratio: '-' },
