@@ -77,7 +77,8 @@ interface LaneBatch {
  * the bulk stream sent), and the bulk stream holds back those devices' later records, so a lost priority batch is
  * simply sent again and each device's records still reach the hub in order. A priority batch never acknowledged after
  * LANE_TRIES sends (a hub without the lane refuses the envelope) is given up for the connection: everything is resent on
- * the bulk stream from the oldest record, so nothing waits forever.
+ * the bulk stream from the oldest record, so nothing waits forever; its records stay in the outbox until a priority ack
+ * (a cumulative ack could be a late one that never covered them), and go in the lane again on the next connection.
  */
 export class HubLink {
   private client: MqttClient | null = null;
@@ -95,6 +96,12 @@ export class HubLink {
   private laneTimeouts = 0;
   /** The hub never acknowledged a priority batch on this connection (refused it: a hub without the lane): bulk only. */
   private laneOff = false;
+  /**
+   * Seqs of a priority batch given up for the connection: sent on the bulk stream now, but a cumulative ack still does
+   * not delete them (it may be a late ack of a bulk batch sent while they were skipped); only a priority ack does. On
+   * the next connection they go in the priority lane again.
+   */
+  private readonly owed = new Set<number>();
   private pumpScheduled = false;
   private timers: NodeJS.Timeout[] = [];
   private readonly log: RateLimitedLog;
@@ -185,6 +192,10 @@ export class HubLink {
     if (this.lane) this.lane.onWire = false;
     this.laneTimeouts = 0;
     this.laneOff = false;
+    if (!this.lane && this.owed.size > 0) {
+      this.lane = { seqs: new Set(this.owed), devices: new Map(), sentAt: 0, onWire: false };
+      this.owed.clear();
+    }
     this.o.logger.info({ url: this.o.url }, 'connected to the hub');
     client.publish(this.topics.status, this.statusPayload('online'), { qos: 1, retain: true }, () => {});
     const inventory: Inventory = { v: CONTRACT_VERSION, gw: this.o.gatewayId, ts: Date.now(), devices: this.o.inventory() };
@@ -301,7 +312,7 @@ export class HubLink {
       upTo = this.highestSent;
     }
     // Seqs of the priority batch were skipped by the bulk stream: only their own ack deletes them.
-    if (upTo > 0) this.o.outbox.ackUpTo(upTo, this.lane?.seqs ?? []);
+    if (upTo > 0) this.o.outbox.ackUpTo(upTo, this.owed.size ? [...(this.lane?.seqs ?? []), ...this.owed] : (this.lane?.seqs ?? []));
     this.inflight = this.inflight.filter((b) => b.lastSeq > upTo);
     if (this.sentUpTo < upTo) this.sentUpTo = upTo;
     this.pump();
@@ -314,6 +325,7 @@ export class HubLink {
       this.log.warn('ack_ahead', { seqs: seqs.length, highestLaneSent: this.highestLaneSent }, 'hub acknowledged priority records not sent yet; ignoring those');
     }
     if (mine.length > 0) this.o.outbox.ackSeqs(mine);
+    for (const s of mine) this.owed.delete(s);
     const lane = this.lane;
     if (lane) {
       for (const s of mine) lane.seqs.delete(s);
@@ -336,6 +348,7 @@ export class HubLink {
         // bulk stream, resent from the oldest, in seq order, until the next connection.
         this.log.warn('priority_lane_off', { tries: LANE_TRIES }, 'the hub never acknowledged the priority batch; sending everything on the bulk stream');
         this.o.metrics.priorityBatch('abandoned');
+        for (const seq of lane.seqs) this.owed.add(seq);
         this.lane = null;
         this.laneOff = true;
         this.inflight = [];
