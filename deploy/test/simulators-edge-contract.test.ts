@@ -48,7 +48,9 @@ beforeAll(async () => {
       upTo = Math.max(upTo, (r as { seq: number }).seq);
     }
     // A batch can arrive while the test is closing the stand-in hub; the ack is then moot.
-    hubClient.publishAsync(gatewayTopic(env.value.gw, 'ack'), JSON.stringify({ v: CONTRACT_VERSION, upTo }), { qos: 1 }).catch(() => undefined);
+    // A priority-lane batch is acknowledged by its seqs, a bulk batch cumulatively (contract/src/records.ts).
+    const ack = env.value.lane === 'priority' ? { v: CONTRACT_VERSION, lane: 'priority', seqs: env.value.records.map((r) => (r as { seq: number }).seq) } : { v: CONTRACT_VERSION, upTo };
+    hubClient.publishAsync(gatewayTopic(env.value.gw, 'ack'), JSON.stringify(ack), { qos: 1 }).catch(() => undefined);
   });
   await hubClient.subscribeAsync(allGatewaysTopic('up'), { qos: 1 });
 
