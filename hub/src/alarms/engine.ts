@@ -221,7 +221,15 @@ export class AlarmEngine {
   }
 
   private run(e: StoredEvent): void {
-    if (e.type === 'command.result' || e.type === 'linkage.failsafe') this.linkage.onEvent(e);
+    if (e.type === 'command.result' || e.type === 'linkage.failsafe') {
+      try {
+        this.linkage.onEvent(e);
+      } catch (err) {
+        // Runs inside ingest's transaction: a linkage bookkeeping failure must not fail the batch.
+        this.counters.errors.inc({ rule: 'linkage' });
+        this.d.log.error({ err, event: e.id }, 'linkage result bookkeeping failed');
+      }
+    }
     const rules = this.byEvent.get(e.type);
     if (!rules) return;
     for (const { rule, instance } of rules) {

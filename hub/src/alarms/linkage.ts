@@ -77,7 +77,11 @@ export class Linkage {
 
   /** Runs every linkage entry matching the alarm; resolves when the commands are handed to the broker. */
   async onRaised(alarm: Alarm): Promise<void> {
-    await this.runAll(alarm, false);
+    try {
+      await this.runAll(alarm, false);
+    } catch (err) {
+      this.d.log.error({ err, alarm: alarm.id }, 'alarm linkage failed');
+    }
   }
 
   /**
@@ -87,7 +91,11 @@ export class Linkage {
    * `resumed: true`, and the resumption is audited (linkage.resume).
    */
   async resume(): Promise<void> {
-    for (const j of this.d.repo.pendingLinkage()) await this.resumeOne(j.alarm);
+    try {
+      for (const j of this.d.repo.pendingLinkage()) await this.resumeOne(j.alarm);
+    } catch (err) {
+      this.d.log.error({ err }, 'resuming pending linkage failed');
+    }
   }
 
   /** Alarms whose in-flight commands' ttl (plus a grace for late results) has passed by `now`. */
@@ -97,14 +105,19 @@ export class Linkage {
     return out;
   }
 
+  /** Never rejects (a failure is logged): called from timers and broker events. */
   async resumeOne(alarmId: string): Promise<void> {
-    const alarm = this.d.repo.get(alarmId);
-    if (!alarm || alarm.state === 'resolved') {
-      // Nothing left to do for a resolved alarm: its doors are the operators' business now.
-      this.update(alarmId, (j) => void (j.state = 'done'));
-      return;
+    try {
+      const alarm = this.d.repo.get(alarmId);
+      if (!alarm || alarm.state === 'resolved') {
+        // Nothing left to do for a resolved alarm: its doors are the operators' business now.
+        this.update(alarmId, (j) => void (j.state = 'done'));
+        return;
+      }
+      await this.runAll(alarm, true);
+    } catch (err) {
+      this.d.log.error({ err, alarm: alarmId }, 'resuming an alarm linkage failed');
     }
-    await this.runAll(alarm, true);
   }
 
   private async runAll(alarm: Alarm, resumed: boolean): Promise<void> {
