@@ -1,10 +1,11 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
 import { parse, stringify } from 'yaml';
 import { expect } from 'vitest';
-import { eventually, runWarden, type WardenProcess } from '../src/testing.ts';
+import { eventually, freePort, runWarden, type WardenProcess } from '../src/testing.ts';
 import { waitForHttp } from '../src/supervisor.ts';
 import { api, e2eSite, login, type E2eSite } from './helpers.ts';
 
@@ -200,4 +201,48 @@ export class FaultCampus {
     for (const p of [...this.procs].reverse()) await p.stop();
     this.site.remove();
   }
+}
+
+export interface TcpProxy {
+  port: number;
+  /** Drops every connection through the proxy (both ends see the link break). */
+  cut(): void;
+  /** While true, what the target sends is not passed on (dropped, counted in heldBytes); what the client sends is. */
+  holding: boolean;
+  heldBytes: number;
+  close(): Promise<void>;
+}
+
+/** A TCP proxy on 127.0.0.1 in front of `targetPort`, for a fault between two parts: a cut link or lost answers. */
+export async function tcpProxy(targetPort: number): Promise<TcpProxy> {
+  const links = new Set<Socket>();
+  const server = createServer((client) => {
+    const target = createConnection(targetPort, '127.0.0.1');
+    for (const s of [client, target]) {
+      links.add(s);
+      s.on('error', () => {});
+      s.on('close', () => {
+        links.delete(s);
+        client.destroy();
+        target.destroy();
+      });
+    }
+    client.pipe(target);
+    target.on('data', (chunk: Buffer) => (p.holding ? (p.heldBytes += chunk.length) : client.write(chunk)));
+  });
+  const port = await freePort();
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
+  const p: TcpProxy = {
+    port,
+    holding: false,
+    heldBytes: 0,
+    cut: () => {
+      for (const s of links) s.destroy();
+    },
+    close: () => {
+      p.cut();
+      return new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+  return p;
 }

@@ -1,9 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import type { MqttClient } from 'mqtt';
-import { eventually, freePort } from '../src/testing.ts';
+import { eventually } from '../src/testing.ts';
 import { api } from './helpers.ts';
-import { FaultCampus } from './faults-campus.ts';
+import { FaultCampus, tcpProxy, type TcpProxy } from './faults-campus.ts';
 
 const DOORS = ['door-fb-1', 'door-fb-2', 'door-fb-3'];
 const SEND_EVERY_MS = 50; // per door: 20 card events/s
@@ -30,12 +29,10 @@ interface Device {
  */
 describe('fault: the field broker restarted under the devices', () => {
   let campus: FaultCampus | undefined;
-  let proxy: Server | undefined;
-  const links = new Set<Socket>();
+  let proxy: TcpProxy | undefined;
   afterAll(async () => {
     await campus?.close();
-    for (const s of links) s.destroy();
-    await new Promise<void>((r) => (proxy ? proxy.close(() => r()) : r()));
+    await proxy?.close();
   });
 
   it('keeps a steady QoS 1 stream exactly once and in order through a SIGTERM and a SIGKILL restart; commands reach the devices after each', { timeout: 180_000 }, async () => {
@@ -53,26 +50,8 @@ describe('fault: the field broker restarted under the devices', () => {
         if (!err && granted?.every((g) => g.qos !== 128)) d.subscribedOn = connection;
       });
     };
-    let holding = false;
-    let heldBytes = 0;
-    const proxyPort = await freePort();
-    const fieldPort = campus.site.fieldPort;
-    proxy = createServer((device) => {
-      const broker = createConnection(fieldPort, '127.0.0.1');
-      for (const s of [device, broker]) {
-        links.add(s);
-        s.on('error', () => {});
-        s.on('close', () => {
-          links.delete(s);
-          device.destroy();
-          broker.destroy();
-        });
-      }
-      device.pipe(broker);
-      broker.on('data', (chunk: Buffer) => (holding ? (heldBytes += chunk.length) : device.write(chunk)));
-    });
-    await new Promise<void>((r) => proxy!.listen(proxyPort, '127.0.0.1', () => r()));
-    const clients = await campus.connectDevices({ onConnect, via: { [LATE]: proxyPort } });
+    proxy = await tcpProxy(campus.site.fieldPort);
+    const clients = await campus.connectDevices({ onConnect, via: { [LATE]: proxy.port } });
     clients.forEach((client, di) =>
       client.on('message', (topic, payload) => {
         if (topic !== `acs/${DOORS[di]}/control`) return;
@@ -116,11 +95,11 @@ describe('fault: the field broker restarted under the devices', () => {
       const old = edge;
       if (how === 'SIGKILL') {
         // The agent stores and acknowledges; LATE never hears the acknowledgements of its last second of publishes.
-        holding = true;
-        await eventually(() => heldBytes >= 4 * 5, 10_000, 'PUBACKs held back');
+        proxy!.holding = true;
+        await eventually(() => proxy!.heldBytes >= 4 * 5, 10_000, 'PUBACKs held back');
       }
       await campus!.stop(edge, how);
-      holding = false;
+      proxy!.holding = false;
       // SIGTERM is a graceful stop: the agent exits by itself (stopChild would SIGKILL it after 10 s).
       if (how === 'SIGTERM') expect(old.child.signalCode).not.toBe('SIGKILL');
       const t1 = Date.now();
@@ -158,7 +137,7 @@ describe('fault: the field broker restarted under the devices', () => {
     expect(redeliveries).toBeGreaterThan(0);
     console.log(
       `field broker restart: ${total} events (${atTerm} sent before the SIGTERM, ${atKill} before the SIGKILL) stored once and in order; ` +
-        `up to ${stream.maxUnacked} publishes held unacknowledged by the devices during an outage (${termUnacked} by the SIGTERM restart); connects per device ${connects.join('/')}; ${heldBytes / 4} PUBACKs to ${LATE} held back before the SIGKILL, ${redeliveries} log line(s) of resends recognised as already stored; ` +
+        `up to ${stream.maxUnacked} publishes held unacknowledged by the devices during an outage (${termUnacked} by the SIGTERM restart); connects per device ${connects.join('/')}; ${proxy.heldBytes / 4} PUBACKs to ${LATE} held back before the SIGKILL, ${redeliveries} log line(s) of resends recognised as already stored; ` +
         `a door.unlock reached its door after each restart; ${timings.join('; ')}`,
     );
   });
