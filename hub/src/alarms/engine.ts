@@ -324,10 +324,10 @@ export class AlarmEngine {
     return a;
   }
 
-  /** Cameras of the alarm's zone, else of its building. */
+  /** Adopted cameras of the alarm's zone, else of its building (a proposed camera's place is only its gateway's claim). */
   private cameras(a: Alarm): string[] {
     if (!a.building) return [];
-    const all = this.d.devices.list({ building: a.building, kind: 'camera' });
+    const all = this.d.devices.list({ building: a.building, kind: 'camera', status: 'adopted' });
     const zone = a.zone ? all.filter((c) => c.zone === a.zone) : [];
     return (zone.length ? zone : all).map((c) => c.id);
   }

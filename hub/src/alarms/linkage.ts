@@ -218,8 +218,9 @@ export class Linkage {
     this.d.onChange(alarm);
   }
 
+  /** Adopted devices only: a proposed device's building is merely what its gateway claims. */
   private buildingDevices(alarm: Alarm, kind: string): DeviceView[] {
-    return alarm.building ? this.d.devices.list({ building: alarm.building, kind }) : [];
+    return alarm.building ? this.d.devices.list({ building: alarm.building, kind, status: 'adopted' }) : [];
   }
 
   private async run(alarm: Alarm, l: LinkageConfig, run: Run): Promise<void> {

@@ -44,7 +44,10 @@ export async function alarmHarness(alarms: Record<string, unknown> = {}) {
   let db = openStateDb(join(dir, 'state.db'));
   const gateways = new GatewayRepo(db);
   gateways.create('gw-1', null, 'unused-hash');
-  new DeviceRepo(db).applyInventory('gw-1', CAMPUS, true, MONDAY_10AM);
+  // Registered by the hub (its devices.registry), then the gateway's inventory adds drivers and media, as on a real hub.
+  const registry = new DeviceRepo(db);
+  for (const d of CAMPUS) registry.register({ id: d.id, gateway: 'gw-1', kind: d.kind, building: d.building, zone: d.zone, name: d.name }, MONDAY_10AM);
+  registry.applyInventory('gw-1', CAMPUS, true, MONDAY_10AM);
   const config = parseHubConfig({ dataDir: dir, alarms: { linkage: [], ...alarms } });
   let now = MONDAY_10AM;
   const published: Array<{ topic: string; payload: string }> = [];
