@@ -93,7 +93,7 @@ export function examineUplink(gateway: string, payload: Buffer, registry: Regist
       rejections.push({
         gateway,
         reason: 'device_not_adopted',
-        detail: `device ${r.value.device} is proposed by gateway ${gateway}'s inventory but not adopted by the hub`,
+        detail: `device ${r.value.device} is not adopted by the hub (proposed by gateway ${gateway}'s inventory, or rejected by an admin: GET /api/devices/${r.value.device})`,
         recordId: r.value.id,
         raw: excerpt(JSON.stringify(raw)),
       });
