@@ -18,7 +18,7 @@ import {
 } from '@warden/contract';
 import { startEdgeAgent, type EdgeAgent } from '../src/agent.ts';
 import { parseEdgeConfig, type EdgeConfig } from '../src/config.ts';
-import { eventually, fieldDevice, silent, tempDir } from './helpers.ts';
+import { ackFor, eventually, fieldDevice, silent, tempDir } from './helpers.ts';
 
 /**
  * Stands in for the hub (written elsewhere): a real aedes broker on 127.0.0.1 plus a tiny subscriber
@@ -61,8 +61,7 @@ async function startStandInHub(port = 0) {
         if (!v.ok) throw new Error(v.detail);
         records.push(v.value);
       }
-      const upTo = Math.max(...env.value.records.map((r) => (r as UplinkRecord).seq));
-      if (acking) sub.publish(gatewayTopic(t.gatewayId, 'ack'), JSON.stringify({ v: 1, upTo }), { qos: 1 });
+      if (acking) sub.publish(gatewayTopic(t.gatewayId, 'ack'), ackFor(env.value), { qos: 1 });
     }
   });
   await sub.subscribeAsync([allGatewaysTopic('up'), allGatewaysTopic('status'), allGatewaysTopic('inventory')], { qos: 1 });

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { allGatewaysTopic, gatewayTopic, newId, validateBatchEnvelope, validateRecord, type UplinkRecord } from '@warden/contract';
 import { startEdgeAgent, type EdgeAgent } from '../src/agent.ts';
 import { EdgeConfigError, parseEdgeConfig } from '../src/config.ts';
-import { eventually, fieldDevice, outboxRecords, silent, tempDir } from './helpers.ts';
+import { ackFor, eventually, fieldDevice, outboxRecords, silent, tempDir } from './helpers.ts';
 
 /**
  * A stand-in for the hub: a real aedes broker with a subscriber that stores uplink records, acks them,
@@ -40,7 +40,7 @@ async function standInHub(port = 0, linkage?: Array<{ device: string; action: st
       records.push(v.value);
       if (linkage && v.value.kind === 'event' && v.value.type === 'fire.alarm') for (const c of linkage) void send(gw, c);
     }
-    sub.publish(gatewayTopic(gw, 'ack'), JSON.stringify({ v: 1, upTo: Math.max(...env.value.records.map((r) => (r as UplinkRecord).seq)) }), { qos: 1 });
+    sub.publish(gatewayTopic(gw, 'ack'), ackFor(env.value), { qos: 1 });
   });
   await sub.subscribeAsync(allGatewaysTopic('up'), { qos: 1 });
   return {

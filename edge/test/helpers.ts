@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { validateCommand, validateRecord, type UplinkRecord } from '@warden/contract';
+import { CONTRACT_VERSION, validateCommand, validateRecord, type Ack, type BatchEnvelope, type UplinkRecord } from '@warden/contract';
 import { parseEdgeConfig } from '../src/config.ts';
 import { buildDeviceTable } from '../src/devices.ts';
 import type { CommandReply, NativeMessage } from '../src/driver.ts';
@@ -111,4 +111,14 @@ export async function deadPort(): Promise<number> {
   const port = (srv.address() as { port: number }).port;
   await new Promise((r) => srv.close(r));
   return port;
+}
+
+/**
+ * What a stand-in hub answers to an uplink batch, as the contract says (contract/src/records.ts): a priority-lane batch
+ * by its seqs, a bulk batch cumulatively up to its highest seq.
+ */
+export function ackFor(env: BatchEnvelope): string {
+  const seqs = env.records.map((r) => (r as UplinkRecord).seq);
+  const ack: Ack = env.lane === 'priority' ? { v: CONTRACT_VERSION, lane: 'priority', seqs } : { v: CONTRACT_VERSION, upTo: Math.max(...seqs) };
+  return JSON.stringify(ack);
 }
