@@ -1,7 +1,5 @@
-import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { Aedes } from 'aedes';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   allGatewaysTopic,
@@ -18,30 +16,18 @@ import {
 } from '@warden/contract';
 import { startEdgeAgent, type EdgeAgent } from '../src/agent.ts';
 import { parseEdgeConfig, type EdgeConfig } from '../src/config.ts';
-import { ackFor, eventually, fieldDevice, silent, tempDir } from './helpers.ts';
+import { hubBroker, ackFor, eventually, fieldDevice, silent, tempDir } from './helpers.ts';
 
 /**
  * Stands in for the hub (written elsewhere): a real aedes broker on 127.0.0.1 plus a tiny subscriber
  * that records every uplink batch and acknowledges it cumulatively, as the hub does once it has stored it.
  */
 async function startStandInHub(port = 0) {
-  const broker = await Aedes.createBroker();
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((s) => {
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
-    broker.handle(s);
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  const actualPort = (server.address() as { port: number }).port;
+  const { port: actualPort, sub, close: closeBroker } = await hubBroker(port);
   const records: UplinkRecord[] = [];
   const statuses: GatewayStatus[] = [];
   const inventories: Inventory[] = [];
   let acking = true;
-  const sub: MqttClient = await mqtt.connectAsync(`mqtt://127.0.0.1:${actualPort}`, { clientId: `hub-${newId()}`, reconnectPeriod: 0 });
   sub.on('message', (topic, payload) => {
     const t = parseGatewayTopic(topic)!;
     const body = JSON.parse(payload.toString()) as unknown;
@@ -86,10 +72,7 @@ async function startStandInHub(port = 0) {
     async close() {
       if (this.closed) return;
       this.closed = true;
-      await sub.endAsync(true);
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => broker.close(() => r()));
-      await new Promise<void>((r) => server.close(() => r()));
+      await closeBroker();
     },
   };
 }

@@ -1,32 +1,18 @@
-import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { Aedes } from 'aedes';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { allGatewaysTopic, gatewayTopic, newId, validateBatchEnvelope, validateRecord, type UplinkRecord } from '@warden/contract';
 import { startEdgeAgent, type EdgeAgent } from '../src/agent.ts';
 import { EdgeConfigError, parseEdgeConfig } from '../src/config.ts';
-import { ackFor, eventually, fieldDevice, outboxRecords, silent, tempDir } from './helpers.ts';
+import { hubBroker, ackFor, eventually, fieldDevice, outboxRecords, silent, tempDir } from './helpers.ts';
 
 /**
  * A stand-in for the hub: a real aedes broker with a subscriber that stores uplink records, acks them,
  * and (when `linkage` is set) answers a fire alarm with its own release commands, as the hub's linkage does.
  */
 async function standInHub(port = 0, linkage?: Array<{ device: string; action: string; params: Record<string, unknown> }>) {
-  const broker = await Aedes.createBroker();
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((s) => {
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
-    broker.handle(s);
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  const actual = (server.address() as { port: number }).port;
+  const { port: actual, sub, close: closeBroker } = await hubBroker(port);
   const records: UplinkRecord[] = [];
-  const sub: MqttClient = await mqtt.connectAsync(`mqtt://127.0.0.1:${actual}`, { clientId: `hub-${newId()}`, reconnectPeriod: 0 });
   const send = (gw: string, cmd: { device: string; action: string; params: Record<string, unknown> }) =>
     sub.publishAsync(gatewayTopic(gw, 'cmd'), JSON.stringify({ v: 1, id: newId(), ts: Date.now(), ...cmd }), { qos: 1 });
   sub.on('message', (topic, payload) => {
@@ -49,10 +35,7 @@ async function standInHub(port = 0, linkage?: Array<{ device: string; action: st
     send,
     events: (type: string) => records.filter((r): r is Extract<UplinkRecord, { kind: 'event' }> => r.kind === 'event' && r.type === type),
     async close() {
-      await sub.endAsync(true);
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => broker.close(() => r()));
-      await new Promise<void>((r) => server.close(() => r()));
+      await closeBroker();
     },
   };
 }

@@ -1,9 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
+import { Aedes } from 'aedes';
+import mqtt, { type MqttClient } from 'mqtt';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { CONTRACT_VERSION, validateCommand, validateRecord, type Ack, type BatchEnvelope, type UplinkRecord } from '@warden/contract';
+import { CONTRACT_VERSION, newId, validateCommand, validateRecord, type Ack, type BatchEnvelope, type UplinkRecord } from '@warden/contract';
 import { parseEdgeConfig } from '../src/config.ts';
 import { buildDeviceTable } from '../src/devices.ts';
 import type { CommandReply, NativeMessage } from '../src/driver.ts';
@@ -121,4 +123,34 @@ export function ackFor(env: BatchEnvelope): string {
   const seqs = env.records.map((r) => (r as UplinkRecord).seq);
   const ack: Ack = env.lane === 'priority' ? { v: CONTRACT_VERSION, lane: 'priority', seqs } : { v: CONTRACT_VERSION, upTo: Math.max(...seqs) };
   return JSON.stringify(ack);
+}
+
+/**
+ * The broker side of a stand-in hub (the hub is written elsewhere): a real aedes broker over TCP on 127.0.0.1 and a
+ * connected subscriber client `sub` that plays the hub. `close()` ends the client, drops every connection and stops both.
+ */
+export async function hubBroker(port = 0): Promise<{ port: number; sub: MqttClient; close(): Promise<void> }> {
+  const broker = await Aedes.createBroker();
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((s) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+    broker.handle(s);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  const actual = (server.address() as { port: number }).port;
+  const sub = await mqtt.connectAsync(`mqtt://127.0.0.1:${actual}`, { clientId: `hub-${newId()}`, reconnectPeriod: 0 });
+  return {
+    port: actual,
+    sub,
+    async close() {
+      await sub.endAsync(true);
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => broker.close(() => r()));
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
 }

@@ -1,14 +1,11 @@
-import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { Aedes } from 'aedes';
 import Database from 'better-sqlite3';
-import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { allGatewaysTopic, gatewayTopic, newId, parseGatewayTopic, validateAck, validateBatchEnvelope, validateRecord, type UplinkRecord } from '@warden/contract';
 import { HubLink } from '../src/hub-link.ts';
 import { EdgeMetrics } from '../src/metrics.ts';
 import { Outbox, type NewRecord } from '../src/outbox.ts';
-import { eventually, NOW, silent, tempDir } from './helpers.ts';
+import { hubBroker, eventually, NOW, silent, tempDir } from './helpers.ts';
 
 const routine = (device: string, i: number): NewRecord => ({ device, ts: NOW + i, kind: 'event', type: i % 2 ? 'door.closed' : 'door.opened', data: { door: 1 } });
 const forced = (device: string, i: number): NewRecord => ({ device, ts: NOW + i, kind: 'event', type: 'door.forced', data: { door: 1 } });
@@ -25,23 +22,11 @@ interface Batch {
  * cumulatively (their highest seq), priority batches by their seqs. Priority acks can be withheld (a lost batch).
  */
 async function standInHub(atPort = 0) {
-  const broker = await Aedes.createBroker();
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((s) => {
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
-    broker.handle(s);
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(atPort, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as { port: number }).port;
+  const { port, sub, close: closeBroker } = await hubBroker(atPort);
   const batches: Batch[] = [];
   const stored: UplinkRecord[] = [];
   const ids = new Set<string>();
   let ackPriority = true;
-  const sub: MqttClient = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: `hub-${newId()}`, reconnectPeriod: 0 });
   sub.on('message', (topic, payload) => {
     const t = parseGatewayTopic(topic)!;
     const env = validateBatchEnvelope(JSON.parse(payload.toString()));
@@ -65,10 +50,7 @@ async function standInHub(atPort = 0) {
     stored,
     setAckPriority: (on: boolean) => (ackPriority = on),
     async close() {
-      await sub.endAsync(true);
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => broker.close(() => r()));
-      await new Promise<void>((r) => server.close(() => r()));
+      await closeBroker();
     },
   };
 }
