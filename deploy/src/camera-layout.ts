@@ -1,5 +1,5 @@
-import { createServer } from 'node:net';
 import type { CampusPlan, PlanGateway } from '@warden/simulators';
+import { freePort } from './testing.ts';
 
 /** The campus's video points (seed-excerpts: 现有视频监控点位1311个). */
 export const FULL_CAMPUS_CAMERAS = 1311;
@@ -83,17 +83,6 @@ export function campusCameras(plan: CampusPlan): PlanCamera[] {
   });
   if (plan.scale === 'full') out.filter((c) => c.events).slice(0, FULL_CAMPUS_LIVE_CAMERAS).forEach((c) => (c.live = true));
   return out;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /**
