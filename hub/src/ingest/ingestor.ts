@@ -27,6 +27,8 @@ interface StoreResult {
   stored: StoredEvent[];
   telemetryRows: number;
   duplicates: number;
+  /** Devices whose availability the stored events changed (announced after the commit). */
+  availability: Array<NonNullable<ReturnType<DeviceRepo['setAvailability']>>>;
 }
 const LANE_MARKER = Buffer.from('"lane"');
 
@@ -219,7 +221,8 @@ export class Ingestor {
         }
       }, true)
       .then((result) => {
-        this.afterStore(result, plan.rejections, t0);
+        this.d.metrics.ingestSeconds.observe((performance.now() - t0) / 1000);
+        this.afterStore(result, plan.rejections);
         this.lane.batches.inc();
         if (result.stored.length) this.lane.events.inc(result.stored.length);
         if (liftedHere.length) this.lane.lifted.inc(liftedHere.length);
@@ -254,41 +257,20 @@ export class Ingestor {
     }
     for (const e of take) this.lifted.add(e.id);
     void this.storage
-      .lock(() => {
-        const receivedAt = this.now();
-        const stored: StoredEvent[] = [];
-        let duplicates = 0;
-        const availability: Array<NonNullable<ReturnType<DeviceRepo['setAvailability']>>> = [];
+      .lock(async () => {
         try {
-          this.d.db.transaction(() => {
-            for (const e of take) {
-              const s = this.d.events.insert(e, gateway, receivedAt);
-              if (!s) {
-                duplicates++;
-                continue;
-              }
-              stored.push(s);
-              this.d.devices.touch(e.device, e.ts);
-              if (e.type === 'device.online' || e.type === 'device.offline') {
-                const changed = this.d.devices.setAvailability(e.device, e.type === 'device.online', e.ts);
-                if (changed) availability.push(changed);
-              }
-            }
-          })();
+          return await this.storeLocked(gateway, take, [], [], () => false);
         } catch (err) {
           // The bulk pass stores them instead (it runs after this: the priority lane goes first).
           for (const e of take) this.lifted.delete(e.id);
           throw err;
         }
-        for (const dev of availability) this.d.bus.emit('device', { id: dev.id, gateway: dev.gateway, online: dev.online, lastSeen: dev.lastSeen });
-        for (const s of stored) this.d.bus.emit('event', s);
-        if (duplicates) this.d.metrics.duplicates.inc(duplicates);
-        if (stored.length) {
-          this.d.metrics.stored.inc({ kind: 'event' }, stored.length);
-          this.lane.events.inc(stored.length);
-        }
-        this.lane.seconds.observe((performance.now() - t0) / 1000);
       }, true)
+      .then((result) => {
+        this.afterStore(result, []);
+        if (result.stored.length) this.lane.events.inc(result.stored.length);
+        this.lane.seconds.observe((performance.now() - t0) / 1000);
+      })
       .catch((err: unknown) => this.d.log.error({ err, gateway }, 'priority lane failed; the bulk pass stores the events'));
   }
 
@@ -308,7 +290,8 @@ export class Ingestor {
       // Stored already by the priority lane.
       return this.storeLocked(gateway, plan.events, plan.telemetry, plan.rejections, (e) => this.lifted.delete(e.id));
     });
-    this.afterStore(result, plan.rejections, t0);
+    this.d.metrics.ingestSeconds.observe((performance.now() - t0) / 1000);
+    this.afterStore(result, plan.rejections);
     if (plan.upTo !== null) this.sendAck(gateway, { v: 1, upTo: plan.upTo });
   }
 
@@ -319,7 +302,7 @@ export class Ingestor {
     telemetry: readonly TelemetryRecord[],
     rejections: readonly Rejection[],
     skip: (e: EventRecord) => boolean,
-  ): Promise<StoreResult & { availability: Array<NonNullable<ReturnType<DeviceRepo['setAvailability']>>> }> {
+  ): Promise<StoreResult> {
     const receivedAt = this.now();
     let duplicates = 0;
     const fresh = new Set<string>();
@@ -368,9 +351,8 @@ export class Ingestor {
   }
 
   /** After the commit: live messages, counters, refusals. */
-  private afterStore(r: StoreResult & { availability: Array<NonNullable<ReturnType<DeviceRepo['setAvailability']>>> }, rejections: readonly Rejection[], t0: number): void {
+  private afterStore(r: StoreResult, rejections: readonly Rejection[]): void {
     for (const dev of r.availability) this.d.bus.emit('device', { id: dev.id, gateway: dev.gateway, online: dev.online, lastSeen: dev.lastSeen });
-    this.d.metrics.ingestSeconds.observe((performance.now() - t0) / 1000);
     for (const e of r.stored) this.d.bus.emit('event', e);
     if (r.stored.length) this.d.metrics.stored.inc({ kind: 'event' }, r.stored.length);
     if (r.telemetryRows) this.d.metrics.stored.inc({ kind: 'telemetry' }, r.telemetryRows);
