@@ -13,6 +13,7 @@ import {
   type GatewayStatus,
   type Inventory,
   type RejectReason,
+  type UplinkRecord,
 } from '@warden/contract';
 import type { EdgeMetrics } from './metrics.ts';
 import type { Outbox } from './outbox.ts';
@@ -233,9 +234,7 @@ export class HubLink {
     while (this.inflight.length < this.o.maxInFlightBatches) {
       const records = this.o.outbox.peek(this.sentUpTo, this.o.batchSize);
       if (records.length === 0) return;
-      const head = `{"v":${CONTRACT_VERSION},"gw":${JSON.stringify(this.o.gatewayId)},"records":[`;
-      const parts: string[] = [];
-      let size = head.length + 2;
+      const batch = this.batch();
       let cursor = this.sentUpTo;
       let last = 0;
       let blocked = false;
@@ -254,21 +253,36 @@ export class HubLink {
             break;
           }
         }
-        const json = JSON.stringify(r);
-        if (parts.length > 0 && size + json.length + 1 > this.o.maxBatchBytes) break;
-        parts.push(json);
-        size += json.length + 1;
+        if (!batch.add(r)) break;
         cursor = last = r.seq;
       }
       this.sentUpTo = cursor;
-      if (parts.length > 0) {
-        client.publish(this.topics.up, `${head}${parts.join(',')}]}`, { qos: 1 }, () => {});
+      if (batch.size() > 0) {
+        client.publish(this.topics.up, batch.json(), { qos: 1 }, () => {});
         this.o.metrics.batchSent();
         this.inflight.push({ lastSeq: last, sentAt: Date.now() });
         if (last > this.highestSent) this.highestSent = last;
       }
       if (blocked) return;
     }
+  }
+
+  /** An uplink batch's JSON built record by record: `add` refuses a record that would take it past maxBatchBytes (never the first). */
+  private batch(lane?: 'priority') {
+    const head = `{"v":${CONTRACT_VERSION},"gw":${JSON.stringify(this.o.gatewayId)},${lane ? `"lane":"${lane}",` : ''}"records":[`;
+    const parts: string[] = [];
+    let bytes = head.length + 2;
+    return {
+      add: (r: UplinkRecord): boolean => {
+        const json = JSON.stringify(r);
+        if (parts.length > 0 && bytes + json.length + 1 > this.o.maxBatchBytes) return false;
+        parts.push(json);
+        bytes += json.length + 1;
+        return true;
+      },
+      size: () => parts.length,
+      json: () => `${head}${parts.join(',')}]}`,
+    };
   }
 
   /** Sends the priority batch (again, after a reconnect or timeout) or the next one, if there is one and none is on the wire. */
@@ -280,21 +294,16 @@ export class HubLink {
     // As many as a batch may hold (bytes still cut it): a device's earlier records go along, and may be many.
     if (!this.lane) records = this.o.outbox.peekPriority(this.sentUpTo, MAX_RECORDS_PER_BATCH);
     if (records.length === 0) return;
-    const head = `{"v":${CONTRACT_VERSION},"gw":${JSON.stringify(this.o.gatewayId)},"lane":"priority","records":[`;
-    const parts: string[] = [];
+    const batch = this.batch('priority');
     const seqs = new Set<number>();
     const devices = new Map<string, number>();
-    let size = head.length + 2;
     for (const r of records) {
-      const json = JSON.stringify(r);
-      if (parts.length > 0 && size + json.length + 1 > this.o.maxBatchBytes) break;
-      parts.push(json);
-      size += json.length + 1;
+      if (!batch.add(r)) break;
       seqs.add(r.seq);
       devices.set(r.device, r.seq); // seq order: the last one is the device's highest
       if (r.seq > this.highestLaneSent) this.highestLaneSent = r.seq;
     }
-    client.publish(this.topics.up, `${head}${parts.join(',')}]}`, { qos: 1 }, () => {});
+    client.publish(this.topics.up, batch.json(), { qos: 1 }, () => {});
     this.o.metrics.priorityBatch('sent');
     if (again) this.o.metrics.priorityBatch('resent');
     this.lane = { seqs, devices, sentAt: Date.now(), onWire: true };
