@@ -412,7 +412,7 @@ export class Outbox {
 
   /** Up to `limit` records with seq > afterSeq, oldest first. */
   peek(afterSeq: number, limit: number): UplinkRecord[] {
-    return this.select.all(afterSeq, limit).map((row) => ({ id: row.id, seq: row.seq, ...(JSON.parse(row.body) as NewRecord) }) as UplinkRecord);
+    return this.select.all(afterSeq, limit).map(toRecord);
   }
 
   /**
@@ -431,7 +431,7 @@ export class Outbox {
     return [...rows.values()]
       .sort((a, b) => a.seq - b.seq)
       .slice(0, limit)
-      .map((row) => ({ id: row.id, seq: row.seq, ...(JSON.parse(row.body) as NewRecord) }) as UplinkRecord);
+      .map(toRecord);
   }
 
   /** The records with these seqs that are still queued (a priority batch sent again), in seq order. */
@@ -439,7 +439,7 @@ export class Outbox {
     const out: UplinkRecord[] = [];
     for (const seq of [...seqs].sort((a, b) => a - b)) {
       const row = this.selectSeq.get(seq);
-      if (row) out.push({ id: row.id, seq: row.seq, ...(JSON.parse(row.body) as NewRecord) } as UplinkRecord);
+      if (row) out.push(toRecord(row));
     }
     return out;
   }
@@ -496,6 +496,11 @@ export class Outbox {
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+/** A stored row as the record the hub receives: its id and seq, then what was appended. */
+function toRecord(row: { seq: number; id: string; body: string }): UplinkRecord {
+  return { id: row.id, seq: row.seq, ...(JSON.parse(row.body) as NewRecord) } as UplinkRecord;
 }
 
 function isDiskFull(err: unknown): boolean {
