@@ -48,10 +48,6 @@ export class LiveCoalescer {
     this.sinks.delete(sink);
   }
 
-  has(sink: LiveSink): boolean {
-    return this.sinks.has(sink);
-  }
-
   send(sink: LiveSink, name: string, msg: unknown): void {
     const st = this.sinks.get(sink);
     if (!st) return void sink.emit(name, msg);

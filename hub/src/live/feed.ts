@@ -9,7 +9,8 @@ import { rateLimitedCounter } from '../api/rate-limit.ts';
 import { Counter } from 'prom-client';
 import { LiveLanes } from './lanes.ts';
 import { LiveCoalescer, type LiveSink } from './coalesce.ts';
-import { LIVE_BATCH_MS, type LiveFeedMode } from '@warden/contract';
+import Value from 'typebox/value';
+import { LIVE_BATCH_MS, LiveFeedModeSchema } from '@warden/contract';
 
 /** May this user receive this message? (hub.ts composes the access policy's liveAllowed with the attendance filter) */
 export type LiveFilter = (user: User, channel: string, msg: unknown) => boolean;
@@ -38,7 +39,7 @@ export function startLiveFeed(
     const auth = socket.handshake.auth as { token?: unknown; feed?: unknown } | undefined;
     const token = auth?.token;
     const feed = auth?.feed ?? 'per-event';
-    if (feed !== 'per-event' && feed !== 'coalesced') {
+    if (!Value.Check(LiveFeedModeSchema, feed)) {
       handshakeRefused.inc({ reason: 'bad_feed' });
       return next(new Error('bad_feed: auth.feed must be "per-event" or "coalesced"'));
     }
@@ -58,7 +59,7 @@ export function startLiveFeed(
       });
       socket.data.user = user;
       socket.data.token = token;
-      socket.data.feed = feed satisfies LiveFeedMode;
+      socket.data.feed = feed;
       next();
     });
   });
