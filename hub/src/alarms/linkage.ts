@@ -153,6 +153,11 @@ export class Linkage {
     }
   }
 
+  /** One of the alarm's linkage commands needs nothing more (skipped for another open alarm, or refused for good). */
+  private finished(alarmId: string, key: string): void {
+    this.update(alarmId, (j) => void (j.done.includes(key) || j.done.push(key)));
+  }
+
   /** Read, change and write an alarm's journal row in one synchronous step; done once every needed command is. */
   private update(alarmId: string, fn: (j: LinkageJournal) => void): void {
     const j = this.d.repo.linkageJournal(alarmId);
@@ -257,7 +262,7 @@ export class Linkage {
 
   private async command(alarm: Alarm, action: string, params: Record<string, unknown>, devices: string[], run: Run): Promise<void> {
     const sent: string[] = [];
-    const todo: string[] = [];
+    const todo: Array<{ device: string; key: string }> = [];
     const resumed = run.resumed ? { resumed: true } : {};
     for (const device of devices) {
       const key = commandKey(device, action, params);
@@ -278,18 +283,17 @@ export class Linkage {
       const earlier = this.released.get(key);
       if (earlier && earlier !== alarm.id && this.d.repo.get(earlier)?.state !== 'resolved') {
         this.d.repo.addTimeline(alarm.id, 'linkage.command', { ts: this.d.clock(), actor: LINKAGE_ACTOR, detail: { action, device, skipped: `already sent for alarm ${earlier}`, ...resumed } });
-        this.update(alarm.id, (j) => void (j.done.includes(key) || j.done.push(key)));
+        this.finished(alarm.id, key);
         continue;
       }
       // Claimed before the await, so a second detector's alarm in the same batch sees it.
       this.released.set(key, alarm.id);
-      todo.push(device);
+      todo.push({ device, key });
     }
     await Promise.all(
-      todo.map(async (device) => {
+      todo.map(async ({ device, key }) => {
         const now = this.d.clock();
         try {
-          const key = commandKey(device, action, params);
           const c = await sendCommand(this.d.commands, ['admin'], device, action, params, now);
           this.awaiting.set(c.commandId, { alarmId: alarm.id, action, device, sentAt: now, key });
           this.update(alarm.id, (j) => void (j.sent[c.commandId] = { key, at: now }));
@@ -300,11 +304,10 @@ export class Linkage {
         } catch (err) {
           const error = (err as Error).message;
           // Not sent: the next alarm tries this device again.
-          const key = commandKey(device, action, params);
           if (this.released.get(key) === alarm.id) this.released.delete(key);
           // Refused for good (no such device, wrong kind): finished with its error. Otherwise (gateway offline, broker
           // error) it stays pending and is resumed when the gateway subscribes again or the hub restarts.
-          if (err instanceof HubError && FOR_GOOD.has(err.code)) this.update(alarm.id, (j) => void (j.done.includes(key) || j.done.push(key)));
+          if (err instanceof HubError && FOR_GOOD.has(err.code)) this.finished(alarm.id, key);
           this.d.repo.addTimeline(alarm.id, 'linkage.command', { ts: now, actor: LINKAGE_ACTOR, detail: { action, device, error, ...resumed } });
           this.d.audit.record(LINKAGE_ACTOR, 'linkage.command', device, { alarm: alarm.id, action, params, error, ...resumed }, now);
           this.d.log.warn({ alarm: alarm.id, device, action, error }, 'linkage command not sent');
