@@ -1,3 +1,4 @@
+import { parseGatewayTopic } from '@warden/contract';
 import { durationMs } from '../config.ts';
 import { startedOr, type HubContext, type HubModule } from '../module.ts';
 import { AlarmEngine } from './engine.ts';
@@ -45,8 +46,8 @@ export class AlarmsModule implements HubModule {
       // A gateway can take commands once it has subscribed to its command topic (after its birth status).
       ctx.broker.aedes.on('subscribe', (subs) => {
         for (const sub of subs) {
-          const m = /^warden\/v1\/gw\/([^/]+)\/cmd$/.exec(sub.topic);
-          if (m) setImmediate(() => engine.gatewayReady(m[1]!));
+          const t = parseGatewayTopic(sub.topic);
+          if (t?.channel === 'cmd') setImmediate(() => engine.gatewayReady(t.gatewayId));
         }
       });
     }
