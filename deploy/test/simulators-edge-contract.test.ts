@@ -21,6 +21,9 @@ let running: RunningScenario;
 let dir: string;
 const records: UplinkRecord[] = [];
 const invalid: string[] = [];
+/** Seqs already seen: the uplink is at-least-once (an ack timeout, or a priority batch carrying its device's earlier
+ * records, sends a record again) and the hub stores each seq once; this stand-in does the same. */
+const seen = new Map<number, string>();
 
 const events = (device: string, type?: string): EventRecord[] =>
   records.filter((r): r is EventRecord => r.kind === 'event' && r.device === device && (type === undefined || r.type === type));
@@ -43,8 +46,14 @@ beforeAll(async () => {
     let upTo = 0;
     for (const r of env.value.records) {
       const v = validateRecord(r);
-      if (v.ok) records.push(v.value);
-      else invalid.push(v.detail);
+      if (!v.ok) invalid.push(v.detail);
+      else if (seen.has(v.value.seq)) {
+        // A record sent again is the same record, never another one under the same seq.
+        if (seen.get(v.value.seq) !== v.value.id) invalid.push(`seq ${v.value.seq} reused by ${v.value.id}`);
+      } else {
+        seen.set(v.value.seq, v.value.id);
+        records.push(v.value);
+      }
       upTo = Math.max(upTo, (r as { seq: number }).seq);
     }
     // A batch can arrive while the test is closing the stand-in hub; the ack is then moot.
