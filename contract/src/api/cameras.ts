@@ -1,6 +1,6 @@
 import Type, { type Static } from 'typebox';
 import { literalUnion } from '../primitives.ts';
-import { MsEpoch, Nullable, type RouteDef } from './common.ts';
+import { IdParams, MsEpoch, Nullable, type RouteDef } from './common.ts';
 /**
  * Live video (issue 10): the hub relays a camera's RTSP stream to the console as MPEG-TS (MPEG-1 video, no audio)
  * over a WebSocket, the stream format JSMpeg plays. Not a REST route: a WebSocket on the hub's HTTP listener at
@@ -76,7 +76,28 @@ export const CameraStatusQuerySchema = Type.Object(
 );
 export type CameraStatusQuery = Static<typeof CameraStatusQuerySchema>;
 
+/**
+ * Where and how to open one camera's live view (`POST /api/cameras/:id/live`): the console asks before each view and
+ * opens the WebSocket `{url}?ticket={ticket}` before `expiresAt`. `url` is a relay node's `ws(s)://host:port/video/{id}`
+ * for a camera the hub assigns to a node (`video.nodes`), else the hub's own relay as a path on the console's origin
+ * (`/video/{id}`). The ticket is signed by the hub (Ed25519), names the user, the camera and the relay (audience),
+ * is good for one socket and only until `expiresAt`; the relay checks it before any video byte.
+ */
+export const LiveViewSchema = Type.Object({
+  url: Type.String(),
+  ticket: Type.String(),
+  expiresAt: MsEpoch(),
+  /** The relay serving it: a node id from `video.nodes`, or `hub`. */
+  relay: Type.String(),
+});
+export type LiveView = Static<typeof LiveViewSchema>;
+
 export const CAMERA_ROUTES = {
+  'POST /api/cameras/:id/live': {
+    summary: 'A short-lived ticket and the WebSocket URL to watch one camera live (on the hub or the relay node serving it)',
+    params: IdParams(),
+    response: LiveViewSchema,
+  },
   'GET /api/cameras/status': {
     summary: 'Every camera with its online state, last good probe, stream resolution, clock drift and last event (filtered, paged)',
     query: CameraStatusQuerySchema,

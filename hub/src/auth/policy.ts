@@ -44,6 +44,8 @@ export const ROUTE_POLICY: Record<ApiRoute | 'GET /api/openapi.json', RoutePolic
   'POST /api/gateways/:id/certificates/revoke': p(ADMIN),
   'GET /api/devices': p('user', 'filter'),
   'GET /api/cameras/status': p(SEC, 'handler'),
+  // Live view tickets (issue 13 scale-out): the handler checks the camera's scope as the video relay does; audited.
+  'POST /api/cameras/:id/live': p(SEC, 'handler'),
   'POST /api/devices/:id/adopt': p(ADMIN),
   'POST /api/devices/:id/reject': p(ADMIN),
   'POST /api/devices/:id/unreject': p(ADMIN),
