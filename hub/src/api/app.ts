@@ -22,6 +22,7 @@ import { siteRoutes } from './routes/site.ts';
 import { telemetryRoutes } from './routes/telemetry.ts';
 import { userRoutes } from './routes/users.ts';
 import { cameraRoutes } from '../cameras/routes.ts';
+import { videoRoutes } from '../video/routes.ts';
 import type { ApiApp, ApiServices } from './services.ts';
 
 function validationDetail(err: FastifyError): string {
@@ -62,7 +63,7 @@ export async function buildApi(s: ApiServices, log: Logger | false): Promise<Api
   // After authentication (its hook runs first), so the limit is per user.
   registerRateLimit(app, s.config.limits, s.metrics.registry);
   app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
-  for (const routes of [healthRoutes, authRoutes, cameraRoutes, gatewayRoutes, deviceRoutes, eventRoutes, telemetryRoutes, auditRoutes, alarmRoutes, siteRoutes, energyRoutes, faceRoutes, attendanceRoutes, userRoutes, ...(s.snapshots ? [snapshotRoutes(s.snapshots)] : [])]) {
+  for (const routes of [healthRoutes, authRoutes, cameraRoutes, videoRoutes, gatewayRoutes, deviceRoutes, eventRoutes, telemetryRoutes, auditRoutes, alarmRoutes, siteRoutes, energyRoutes, faceRoutes, attendanceRoutes, userRoutes, ...(s.snapshots ? [snapshotRoutes(s.snapshots)] : [])]) {
     await app.register(routes, { s });
   }
   await registerDashboard(app, s.config.dashboard.dir);

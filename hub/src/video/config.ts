@@ -35,6 +35,17 @@ const SnapshotSettings = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+/** A relay node's id: the audience of its tickets (`hub` is the hub's own relay). */
+export const RELAY_NODE_ID_PATTERN = '^[a-z0-9][a-z0-9_.-]{0,63}$';
+
+const RelayNode = Type.Object(
+  {
+    url: Type.String({ pattern: '^wss?://[^/?#]+/?$', maxLength: 500, description: 'where browsers reach the node: ws(s)://host:port (its `listen`, as the console sees it)' }),
+    cameras: Type.Array(Type.String({ pattern: DEVICE_ID_PATTERN }), { default: [], maxItems: 10_000, description: 'cameras this node serves (its relay.yaml holds their stream sources); the rest stay on the hub’s relay' }),
+  },
+  { additionalProperties: false },
+);
+
 /**
  * `video:` in hub.yaml: live video (the relay) and snapshots. Camera passwords live here like gateway passwords do;
  * keep hub.yaml readable by the hub only.
@@ -50,6 +61,11 @@ export const VideoConfigSchema = Type.Object(
     ffmpeg: Type.String({ minLength: 1, default: 'ffmpeg' }),
     cameras: Type.Record(Type.String({ pattern: DEVICE_ID_PATTERN }), CameraSource, { default: {}, description: 'camera device id → stream source and ONVIF service' }),
     snapshots: SnapshotSettings,
+    nodes: Type.Record(Type.String({ pattern: RELAY_NODE_ID_PATTERN }), RelayNode, {
+      default: {},
+      description: 'relay nodes (`warden relay`) on other boxes, each serving the cameras listed; cameras on no node stay on the hub’s own relay',
+    }),
+    ticketSeconds: Type.Integer({ minimum: 5, maximum: 600, default: 60, description: 'a live-view ticket must be used (the socket opened) within this' }),
   },
   { additionalProperties: false, default: {}, description: 'live video relay and camera snapshots (hub/README.md, "Cameras")' },
 );
@@ -66,8 +82,23 @@ export function checkVideoConfig(c: VideoConfig): string[] {
     if (!src.url && !src.onvif) errors.push(`/video/cameras/${id}: give \`url\` (live video) or \`onvif\` (snapshots), or both`);
     if (src.password && !src.username) errors.push(`/video/cameras/${id}: a password without a username`);
   }
+  const servedBy = new Map<string, string>();
+  for (const [node, n] of Object.entries(c.nodes)) {
+    if (node === 'hub') errors.push(`/video/nodes/hub: \`hub\` is the hub's own relay; name the node otherwise`);
+    for (const cam of n.cameras) {
+      const other = servedBy.get(cam);
+      if (other) errors.push(`/video/nodes/${node}/cameras: camera ${cam} is listed on node ${other} too; one node serves a camera`);
+      servedBy.set(cam, node);
+    }
+  }
   for (const [point, cam] of Object.entries(c.snapshots.faceCameras)) {
     if (!c.cameras[cam]?.onvif) errors.push(`/video/snapshots/faceCameras/${point}: camera ${cam} has no \`onvif\` service under video.cameras`);
   }
   return errors;
+}
+
+/** The relay serving a camera: the node listing it, else the hub's own (`undefined`). */
+export function nodeOf(c: VideoConfig, camera: string): { id: string; url: string } | undefined {
+  for (const [id, n] of Object.entries(c.nodes)) if (n.cameras.includes(camera)) return { id, url: n.url.replace(/\/$/, '') };
+  return undefined;
 }

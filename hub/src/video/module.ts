@@ -3,15 +3,16 @@ import type { Server as HttpServer } from 'node:http';
 import { join } from 'node:path';
 import { Counter, Gauge } from 'prom-client';
 import { VIDEO_CLOSE } from '@warden/contract';
-import { inScope, placeScope, roleAllows } from '../auth/policy.ts';
+import type { User } from '../auth/users.ts';
 import { startedOr, type HubContext, type HubModule } from '../module.ts';
 import { SnapshotCapture } from '../snapshots/capture.ts';
 import { SnapshotStore } from '../snapshots/store.ts';
 import { LEGACY_VIDEO_FILE } from './config.ts';
 import { VIDEO_REFUSALS, VideoRelay, type VideoAccess } from './relay.ts';
+import { mayView } from './access.ts';
+import { HUB_AUDIENCE, TicketVerifier, loadOrCreateTicketKeys } from './tickets.ts';
 
-/** Roles that may watch live video: security (and supervisor, who holds security's rights); admin always. */
-export const VIDEO_ROLES = ['security'] as const;
+export { VIDEO_ROLES, mayView } from './access.ts';
 
 /**
  * Live video as a hub module: the relay on the API module's HTTP server (so it starts after the API and stops
@@ -41,16 +42,21 @@ export class VideoModule implements HubModule {
     for (const r of VIDEO_REFUSALS) refused.inc({ reason: r }, 0);
     const upstream = new Counter({ name: 'warden_hub_video_upstream_failures_total', help: 'Relay ffmpeg runs that ended while viewers watched (camera unreachable, stream dropped)', registers });
     const closedUpstream = new Counter({ name: 'warden_hub_video_upstream_closed_total', help: 'Live views closed with 4502 after 3 failed pulls in a row', registers });
-    const authorize = async (token: string | null, camera: string): Promise<VideoAccess> => {
-      const user = await tokens.session(token, stores.users);
+    // The console opens the hub's relay with a view ticket (POST /api/cameras/:id/live, audience `hub`); a login
+    // token in the query is still accepted. Either way the user's account, role and scope are checked now.
+    const tickets = new TicketVerifier(loadOrCreateTicketKeys(ctx.config.dataDir).publicKey, HUB_AUDIENCE, ctx.clock);
+    const authorize = async (query: URLSearchParams, camera: string): Promise<VideoAccess> => {
+      let user: User | null;
+      if (query.has('ticket')) {
+        const t = tickets.check(query.get('ticket'), camera);
+        if (!t.ok) return { ok: false, code: t.refusal === 'wrong_camera' ? VIDEO_CLOSE.forbidden : VIDEO_CLOSE.unauthorized, reason: t.reason };
+        const account = stores.users.account(t.claims.sub);
+        user = account && !account.disabled ? stores.users.get(t.claims.sub) : null;
+      } else user = await tokens.session(query.get('token'), stores.users);
       if (!user) return { ok: false, code: VIDEO_CLOSE.unauthorized, reason: 'log in again: the token is missing, expired or revoked' };
-      if (!roleAllows(VIDEO_ROLES, user.roles)) return { ok: false, code: VIDEO_CLOSE.forbidden, reason: 'your roles do not include viewing cameras' };
-      const scope = placeScope(user);
-      if (scope) {
-        const device = stores.devices.get(camera);
-        if (!(device && inScope(scope, device))) return { ok: false, code: VIDEO_CLOSE.forbidden, reason: 'this camera is outside your scope' };
-      }
-      return { ok: true, user };
+      const may = mayView(user, camera, stores.devices);
+      if (!may.ok) return { ok: false, code: VIDEO_CLOSE.forbidden, reason: may.reason };
+      return { ok: true, viewer: user.username };
     };
     const relay = new VideoRelay(this.server(), {
       config,

@@ -4,7 +4,6 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { VIDEO_CLOSE, VIDEO_PATH } from '@warden/contract';
-import type { User } from '../auth/users.ts';
 import type { CameraSourceConfig, VideoConfig } from './config.ts';
 
 /** MPEG-TS packet size: frames carry whole packets, so a viewer joining mid-stream starts on a packet boundary. */
@@ -13,16 +12,22 @@ const TS_PACKET = 188;
 const MAX_BUFFERED = 4 * 1024 * 1024;
 
 export type VideoAccess =
-  | { ok: true; user: User }
-  | { ok: false; code: number; reason: string };
+  | { ok: true; viewer: string }
+  /** `refusal`: the counter label (default: named after the code, VIDEO_REFUSALS). */
+  | { ok: false; code: number; reason: string; refusal?: string };
 
 export interface VideoRelayDeps {
   config: VideoConfig;
-  /** Login token → the decision for this camera (session valid, role may view cameras, camera in the user's scope). */
-  authorize(token: string | null, cameraId: string): Promise<VideoAccess>;
+  /**
+   * The request's query (`token=` login token or `ticket=` signed view ticket) → the decision for this camera (on the
+   * hub: session valid, role may view cameras, camera in the user's scope; on a relay node: the hub's ticket).
+   */
+  authorize(query: URLSearchParams, cameraId: string): Promise<VideoAccess>;
   log: Logger;
   /** Refusals by reason, for the metrics/log (bad input gets a counter). */
-  onRefused?(reason: VideoRefusal): void;
+  onRefused?(reason: string): void;
+  /** The close reason viewers get when the relay stops (default: "hub stopping"). */
+  stoppingReason?: string;
   /** ffmpeg ended while viewers watched; `closed`: the third failure in a row without data, viewers closed with 4502. */
   onUpstreamFailure?(closed: boolean): void;
 }
@@ -99,10 +104,9 @@ export class VideoRelay {
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://hub');
     const camera = decodeURIComponent(url.pathname.slice(VIDEO_PATH.length + 1));
-    const token = url.searchParams.get('token');
     let access: VideoAccess;
     try {
-      access = await this.d.authorize(token, camera);
+      access = await this.d.authorize(url.searchParams, camera);
       if (access.ok && !this.d.config.cameras[camera]?.url) access = { ok: false, code: VIDEO_CLOSE.unknownCamera, reason: `no live video source for camera ${camera}` };
     } catch (err) {
       this.d.log.error({ err }, 'video: authorisation failed');
@@ -112,25 +116,25 @@ export class VideoRelay {
     if (this.closing || socket.destroyed) return void socket.destroy();
     // Refusals are sent as close codes on an opened socket: a browser sees a WebSocket close reason, never an HTTP status.
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      if (!access.ok) return this.refuse(ws, access.code, access.reason);
+      if (!access.ok) return this.refuse(ws, access.code, access.reason, access.refusal);
       const stream = this.streams.get(camera);
       if (!stream && this.streams.size >= this.d.config.maxStreams) {
         return this.refuse(ws, VIDEO_CLOSE.streamLimit, `live stream limit reached: ${this.d.config.maxStreams} cameras are streaming; close another view first`);
       }
-      this.join(stream ?? this.start(camera), ws, access.user);
+      this.join(stream ?? this.start(camera), ws, access.viewer);
     });
   }
 
-  private refuse(ws: WebSocket, code: number, reason: string): void {
-    const name: VideoRefusal = code === VIDEO_CLOSE.unauthorized ? 'unauthorized' : code === VIDEO_CLOSE.forbidden ? 'forbidden' : code === VIDEO_CLOSE.streamLimit ? 'stream_limit' : 'unknown_camera';
+  private refuse(ws: WebSocket, code: number, reason: string, refusal?: string): void {
+    const name = refusal ?? code === VIDEO_CLOSE.unauthorized ? 'unauthorized' : code === VIDEO_CLOSE.forbidden ? 'forbidden' : code === VIDEO_CLOSE.streamLimit ? 'stream_limit' : 'unknown_camera';
     this.d.onRefused?.(name);
-    this.d.log.info({ code, reason }, 'video: viewer refused');
+    this.d.log.info({ code, reason, refusal: name }, 'video: viewer refused');
     ws.close(code, reason.slice(0, 120));
   }
 
-  private join(stream: Stream, ws: WebSocket, user: User): void {
+  private join(stream: Stream, ws: WebSocket, viewer: string): void {
     stream.viewers.add(ws);
-    this.d.log.info({ camera: stream.camera, user: user.username, viewers: stream.viewers.size }, 'video: viewer joined');
+    this.d.log.info({ camera: stream.camera, user: viewer, viewers: stream.viewers.size }, 'video: viewer joined');
     // Viewers send nothing; anything they do send is ignored (maxPayload bounds it).
     ws.on('error', () => {
       ws.terminate();
@@ -240,7 +244,7 @@ export class VideoRelay {
     this.closing = true;
     this.http.off('upgrade', this.onUpgrade);
     const streams = [...this.streams.values()];
-    for (const s of streams) for (const ws of s.viewers) ws.close(VIDEO_CLOSE.shutdown, 'hub stopping');
+    for (const s of streams) for (const ws of s.viewers) ws.close(VIDEO_CLOSE.shutdown, this.d.stoppingReason ?? 'hub stopping');
     await Promise.all(streams.map((s) => this.stopStream(s)));
     for (const ws of this.wss.clients) ws.terminate();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
