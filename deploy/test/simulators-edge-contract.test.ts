@@ -6,6 +6,7 @@ import { connectAsync, type MqttClient } from 'mqtt';
 import { CONTRACT_VERSION, REJECT_REASONS, allGatewaysTopic, gatewayTopic, newId, validateBatchEnvelope, validateRecord, type EventRecord, type UplinkRecord } from '@warden/contract';
 import { parseEdgeConfig, startEdgeAgent, type EdgeAgent } from '@warden/edge';
 import { campusPlan, runScenario, scenarioFromPlan, type RunningScenario } from '@warden/simulators';
+import { ackFor } from '../../edge/test/helpers.ts';
 import { silent, startBroker, type TestBroker } from '../../simulators/test/helpers.ts';
 
 /**
@@ -27,10 +28,13 @@ const seen = new Map<number, string>();
 
 const events = (device: string, type?: string): EventRecord[] =>
   records.filter((r): r is EventRecord => r.kind === 'event' && r.device === device && (type === undefined || r.type === type));
-async function until<T>(fn: () => T | undefined | false, what: string): Promise<T> {
-  for (let i = 0; i < 200; i++) {
+/** Polls `fn`; the bound only limits how long a failure waits (generous: CI runs this on two loaded cores, under faketime too). */
+async function until<T>(fn: () => T | undefined | false, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
     const v = fn();
     if (v) return v;
+    if (Date.now() > deadline) break;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`timed out waiting for ${what}; records:\n${records.map((r) => `${r.device} ${r.kind === 'event' ? r.type : JSON.stringify(r.metrics)}`).join('\n')}`);
@@ -43,7 +47,6 @@ beforeAll(async () => {
   hubClient.on('message', (topic, payload) => {
     const env = validateBatchEnvelope(JSON.parse(payload.toString()));
     if (!env.ok) return void invalid.push(env.detail);
-    let upTo = 0;
     for (const r of env.value.records) {
       const v = validateRecord(r);
       if (!v.ok) invalid.push(v.detail);
@@ -54,12 +57,10 @@ beforeAll(async () => {
         seen.set(v.value.seq, v.value.id);
         records.push(v.value);
       }
-      upTo = Math.max(upTo, (r as { seq: number }).seq);
     }
     // A batch can arrive while the test is closing the stand-in hub; the ack is then moot.
-    // A priority-lane batch is acknowledged by its seqs, a bulk batch cumulatively (contract/src/records.ts).
-    const ack = env.value.lane === 'priority' ? { v: CONTRACT_VERSION, lane: 'priority', seqs: env.value.records.map((r) => (r as { seq: number }).seq) } : { v: CONTRACT_VERSION, upTo };
-    hubClient.publishAsync(gatewayTopic(env.value.gw, 'ack'), JSON.stringify(ack), { qos: 1 }).catch(() => undefined);
+    // A priority-lane batch is acknowledged by its seqs, a bulk batch cumulatively (ackFor, as contract/src/records.ts says).
+    hubClient.publishAsync(gatewayTopic(env.value.gw, 'ack'), ackFor(env.value), { qos: 1 }).catch(() => undefined);
   });
   await hubClient.subscribeAsync(allGatewaysTopic('up'), { qos: 1 });
 
