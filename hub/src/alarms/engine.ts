@@ -102,6 +102,12 @@ export class AlarmEngine {
       log: d.log,
       clock: this.clock,
       onChange: (a) => this.announce(a),
+      retried: new Counter({
+        name: 'warden_hub_linkage_retries_total',
+        help: 'Linkage commands retried on the timer (alarms.linkageRetry), by outcome: scheduled, sent, not_sent, ok, failed, no_result, gave_up, stopped',
+        labelNames: ['result'] as const,
+        registers: [registry],
+      }),
     });
     this.linkage.load();
     for (const rule of d.rules ?? RULES) {
@@ -266,6 +272,7 @@ export class AlarmEngine {
     this.escalate(now);
     this.linkage.prune(now);
     for (const id of this.linkage.due(now)) this.track(this.linkage.resumeOne(id));
+    for (const r of this.linkage.dueRetries(now)) this.track(this.linkage.retry(r.alarmId, r.keys));
     if (now - this.journalPrunedAt >= 3_600_000) {
       this.journalPrunedAt = now;
       this.d.repo.pruneLinkage(now - LINKAGE_JOURNAL_KEEP_MS);
@@ -320,6 +327,7 @@ export class AlarmEngine {
     if (!a) throw new HubError('not_found', `alarm ${id}`);
     if (!done) throw new HubError('alarm_resolved', id);
     this.d.audit.record(actor, 'alarm.resolve', id, { type: a.type, device: a.device, note, conditionCleared: a.conditionCleared }, now);
+    this.linkage.closed(id);
     this.announce(a);
     return a;
   }

@@ -94,6 +94,19 @@ export const AlarmsConfigSchema = Type.Object(
       default: {},
       description: 'building -> doors on its evacuation routes',
     }),
+    linkageRetry: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true, description: 'retry linkage commands whose result came back failed (device offline, timeout) or never came' }),
+        delays: Type.Array(Duration(undefined, 'wait before a retry'), {
+          default: ['5s', '15s', '60s'],
+          maxItems: 20,
+          description: 'waits before the first, second, ... retry of one command',
+        }),
+        every: Duration('5m', 'then one retry per this while the alarm is not resolved'),
+        maxAttempts: Type.Integer({ minimum: 0, maximum: 100_000, default: 0, description: 'retries per command at most; 0 = as long as the alarm is not resolved' }),
+      },
+      { additionalProperties: false, default: {}, description: 'linkage retried on a timer, per device and command' },
+    ),
     linkage: Type.Array(LinkageSchema, {
       default: [
         { type: 'fire.alarm', holdOpen: 'evacuation', turnstiles: 'free', cameras: true, notify: ['security', 'admin'] },
@@ -162,6 +175,8 @@ export interface AlarmSettings {
   /** null: the door has no schedule (never "after hours"); else whether `ts` is inside it. */
   withinSchedule(door: { id: string; building: string | null }, ts: number): boolean | null;
   linkageFor(type: AlarmType, building: string | null, zone: string | null): LinkageConfig[];
+  /** ms to wait before retry number `attempt` (1-based) of a failed linkage command; null = no more retries. */
+  linkageRetryDelayMs(attempt: number): number | null;
 }
 
 export function alarmSettings(a: AlarmsConfig, durationMs: (s: string) => number): AlarmSettings {
@@ -197,6 +212,12 @@ export function alarmSettings(a: AlarmsConfig, durationMs: (s: string) => number
       if (!name) return null;
       const { day, hhmm } = localTime(ts);
       return (a.schedules[name] ?? []).some((p) => p.days.some((d) => DAY_INDEX[d] === day) && hhmm >= p.from && hhmm < p.to);
+    },
+    linkageRetryDelayMs(attempt) {
+      const r = a.linkageRetry;
+      if (!r.enabled || attempt < 1 || (r.maxAttempts > 0 && attempt > r.maxAttempts)) return null;
+      const d = r.delays[attempt - 1] ?? r.every;
+      return Math.max(1000, durationMs(d));
     },
     linkageFor(type, building, zone) {
       return a.linkage.filter((l) => {
