@@ -13,6 +13,12 @@ program
   .action(async (opts: { config?: string }) => (await import('@warden/hub/cli.ts')).runHub(opts));
 
 program
+  .command('relay')
+  .description("run a live video relay node: transcodes its cameras for viewers holding the hub's tickets (hub/README.md, Cameras)")
+  .requiredOption('-c, --config <file>', 'relay node config file (YAML)')
+  .action(async (opts: { config: string }) => (await import('@warden/hub/cli.ts')).runRelay(opts));
+
+program
   .command('audit')
   .description("the hub's audit trail")
   .command('verify')

@@ -143,3 +143,8 @@ export async function runHub(opts: { config?: string }): Promise<void> {
     if (signalled) stop(signalled);
   });
 }
+
+/** `warden relay --config relay.yaml`: a live video relay node (hub/src/video/node.ts; hub/README.md, "Cameras"). */
+export async function runRelay(opts: { config: string }): Promise<void> {
+  return (await import('./video/node.ts')).runRelay(opts);
+}

@@ -35,6 +35,20 @@ const SnapshotSettings = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+/** How a relay pulls and transcodes: `video:` in hub.yaml and a relay node's relay.yaml share these. */
+export const STREAM_SETTINGS = {
+  maxStreams: Type.Integer({ minimum: 1, maximum: 1000, default: 16, description: 'concurrent live streams (one ffmpeg each); a viewer beyond it is told so' }),
+  width: Type.Integer({ minimum: 16, maximum: 3840, default: 640 }),
+  height: Type.Integer({ minimum: 16, maximum: 2160, default: 360 }),
+  fps: Type.Union([Type.Literal(24), Type.Literal(25), Type.Literal(30)], { default: 25, description: 'output frame rate (MPEG-1 allows only standard rates; a slower camera has frames repeated)' }),
+  bitrate: Type.String({ pattern: '^[0-9]+k$', default: '800k', description: 'MPEG-1 video bitrate' }),
+  transport: Type.Union([Type.Literal('udp'), Type.Literal('tcp')], { default: 'tcp', description: 'RTP transport ffmpeg asks the camera for' }),
+  ffmpeg: Type.String({ minLength: 1, default: 'ffmpeg' }),
+  cameras: Type.Record(Type.String({ pattern: DEVICE_ID_PATTERN }), CameraSource, { default: {}, description: 'camera device id → stream source and ONVIF service' }),
+};
+/** What VideoRelay needs of either config. */
+export type StreamSettings = Pick<VideoConfig, keyof typeof STREAM_SETTINGS>;
+
 /** A relay node's id: the audience of its tickets (`hub` is the hub's own relay). */
 export const RELAY_NODE_ID_PATTERN = '^[a-z0-9][a-z0-9_.-]{0,63}$';
 
@@ -52,14 +66,7 @@ const RelayNode = Type.Object(
  */
 export const VideoConfigSchema = Type.Object(
   {
-    maxStreams: Type.Integer({ minimum: 1, maximum: 1000, default: 16, description: 'concurrent live streams (one ffmpeg each); a viewer beyond it is told so' }),
-    width: Type.Integer({ minimum: 16, maximum: 3840, default: 640 }),
-    height: Type.Integer({ minimum: 16, maximum: 2160, default: 360 }),
-    fps: Type.Union([Type.Literal(24), Type.Literal(25), Type.Literal(30)], { default: 25, description: 'output frame rate (MPEG-1 allows only standard rates; a slower camera has frames repeated)' }),
-    bitrate: Type.String({ pattern: '^[0-9]+k$', default: '800k', description: 'MPEG-1 video bitrate' }),
-    transport: Type.Union([Type.Literal('udp'), Type.Literal('tcp')], { default: 'tcp', description: 'RTP transport ffmpeg asks the camera for' }),
-    ffmpeg: Type.String({ minLength: 1, default: 'ffmpeg' }),
-    cameras: Type.Record(Type.String({ pattern: DEVICE_ID_PATTERN }), CameraSource, { default: {}, description: 'camera device id → stream source and ONVIF service' }),
+    ...STREAM_SETTINGS,
     snapshots: SnapshotSettings,
     nodes: Type.Record(Type.String({ pattern: RELAY_NODE_ID_PATTERN }), RelayNode, {
       default: {},

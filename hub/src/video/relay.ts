@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { VIDEO_CLOSE, VIDEO_PATH } from '@warden/contract';
-import type { CameraSourceConfig, VideoConfig } from './config.ts';
+import type { CameraSourceConfig, StreamSettings } from './config.ts';
 
 /** MPEG-TS packet size: frames carry whole packets, so a viewer joining mid-stream starts on a packet boundary. */
 const TS_PACKET = 188;
@@ -17,7 +17,7 @@ export type VideoAccess =
   | { ok: false; code: number; reason: string; refusal?: string };
 
 export interface VideoRelayDeps {
-  config: VideoConfig;
+  config: StreamSettings;
   /**
    * The request's query (`token=` login token or `ticket=` signed view ticket) → the decision for this camera (on the
    * hub: session valid, role may view cameras, camera in the user's scope; on a relay node: the hub's ticket).
@@ -51,7 +51,7 @@ interface Stream {
 }
 
 /** The ffmpeg command line for one camera: input options before `-i`, MPEG-1 in MPEG-TS on stdout, no audio. */
-export function ffmpegArgs(src: CameraSourceConfig, c: VideoConfig): string[] {
+export function ffmpegArgs(src: CameraSourceConfig, c: StreamSettings): string[] {
   const url = sourceUrl(src);
   // -timeout: RTSP socket timeout, HTTP read/write timeout (both in microseconds).
   const input = url.startsWith('rtsp') ? ['-rtsp_transport', src.transport ?? c.transport, '-timeout', '10000000'] : ['-timeout', '10000000'];
