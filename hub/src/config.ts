@@ -12,6 +12,7 @@ import { checkFaceKeysConfig } from './faces/keys.ts';
 import { RetentionConfigSchema } from './lifecycle/config.ts';
 import { LimitsConfigSchema } from './api/rate-limit.ts';
 import { VideoConfigSchema, checkVideoConfig } from './video/config.ts';
+import { TelemetryConfigSchema, checkTelemetryConfig } from './store/telemetry-config.ts';
 
 /** The console build, next to the hub package in the repository. */
 export const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL('../../dashboard/dist', import.meta.url));
@@ -160,6 +161,7 @@ export const HubConfigSchema = Type.Object(
     faces: FacesConfigSchema,
     site: SiteConfigSchema,
     video: VideoConfigSchema,
+    telemetry: TelemetryConfigSchema,
   },
   { additionalProperties: false },
 );
@@ -235,6 +237,7 @@ export function parseHubConfig(obj: unknown, env: NodeJS.ProcessEnv = {}, opts: 
   for (const k of [cfg.faces.keys.current, ...cfg.faces.keys.previous]) if (k?.file !== undefined && !isAbsolute(k.file)) k.file = resolve(base, k.file);
   errors.push(...checkFaceKeysConfig(cfg.faces.keys, cfg.dataDir));
   errors.push(...checkVideoConfig(cfg.video));
+  errors.push(...checkTelemetryConfig(cfg.telemetry, base));
   const ids = new Set<string>();
   cfg.gateways.forEach((g, i) => {
     if (ids.has(g.id)) errors.push(`/gateways/${i}/id: duplicate gateway id ${g.id}`);
