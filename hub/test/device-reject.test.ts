@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatewayTopic } from '@warden/contract';
-import { api, connectGateway, eventually, FakeGatewayBatches, inventory, login, metric, testHub, type TestDevice, type TestHub } from './helpers.ts';
+import { api, clockAt, connectGateway, eventually, FakeGatewayBatches, inventory, login, metric, testHub, type TestDevice, type TestHub } from './helpers.ts';
 
 /*
  * Issue 9 leftover: an admin rejects a device a gateway's inventory proposed (POST /api/devices/:id/reject, with a
@@ -47,6 +47,8 @@ describe('rejecting a proposed device (issue 9 leftover)', () => {
   const tokens: Record<string, string> = {};
   const g = new FakeGatewayBatches(GW);
   const rejected = (reason: string) => metric(t.hub, 'warden_hub_rejected_total', { reason });
+  const listed = (outcome: 'dead_lettered' | 'repeated') => metric(t.hub, 'warden_hub_inventory_rejected_total', { outcome });
+  const rejectionLetters = () => deadLetters().filter((d) => d.detail.includes('rogue-1 was rejected by admin'));
   const deadLetters = () => {
     const db = new Database(join(dataDir, 'state.db'), { readonly: true });
     try {
@@ -61,8 +63,8 @@ describe('rejecting a proposed device (issue 9 leftover)', () => {
   const unreject = (token: string | null, id: string) => api<{ device: DeviceBody; error?: { code: string } }>(t.hub, token, `/api/devices/${id}/unreject`, { method: 'POST' });
   const audit = async (action: string) =>
     (await api<{ entries: Array<{ action: string; target: string; actor: string; detail: Record<string, unknown> }> }>(t.hub, admin, `/api/audit?action=${action}`)).body.entries;
-  const start = async () => {
-    t = await testHub(CONFIG, dataDir);
+  const start = async (clock?: () => number) => {
+    t = await testHub(CONFIG, dataDir, clock);
     gw = await connectGateway(t.hub.mqttUrl, GW, GW_PW);
     admin = await login(t.hub);
     for (const u of CONFIG.users) tokens[u.username] = await login(t.hub, u.username, PW);
@@ -127,6 +129,15 @@ describe('rejecting a proposed device (issue 9 leftover)', () => {
     expect(refusal!.detail).toMatch(/rogue-1 was rejected by admin \("not ours: unknown MAC"\).*un-rejects/);
     expect((await list('proposed')).map((d) => d.id)).toEqual(['cam-new']);
     expect((await list('rejected')).map((d) => d.id)).toEqual(['rogue-1']);
+    expect(await listed('dead_lettered')).toBe(1);
+
+    // Listed again and again (every reconnect, every discovery): counted, not dead-lettered nor logged each time.
+    for (let i = 0; i < 3; i++) await publishInventory(INVENTORY);
+    await eventually(async () => (await listed('repeated')) === 3, 'repeated listings counted');
+    expect(await rejected('device_not_adopted')).toBe(before + 2);
+    expect(rejectionLetters()).toHaveLength(1);
+    expect((await list('proposed')).map((d) => d.id)).toEqual(['cam-new']);
+    expect((await list('rejected')).map((d) => d.id)).toEqual(['rogue-1']);
 
     // An inventory that no longer lists it does not drop the rejection (a plain proposal would be dropped).
     await publishInventory(INVENTORY.filter((d) => d.id === 'door-1'));
@@ -134,7 +145,7 @@ describe('rejecting a proposed device (issue 9 leftover)', () => {
     expect((await list('rejected')).map((d) => d.id)).toEqual(['rogue-1']);
   });
 
-  it('the rejection survives a hub restart; the next inventory still does not propose it', async () => {
+  it('the rejection survives a hub restart; the next inventory still does not propose it, dead-lettered again only a day later', async () => {
     await gw.endAsync(true);
     await t.close();
     await start();
@@ -142,7 +153,21 @@ describe('rejecting a proposed device (issue 9 leftover)', () => {
     const before = await rejected('device_not_adopted');
     await publishInventory(INVENTORY);
     await eventually(async () => (await list('proposed')).map((d) => d.id).join() === 'cam-new', 'cam-new proposed again');
-    await eventually(async () => (await rejected('device_not_adopted')) === before + 1, 'rejected entry refused after the restart');
+    // Within a day of the dead-lettered listing (kept in state.db): only counted, also after the restart.
+    await eventually(async () => (await listed('repeated')) === 1, 'rejected entry counted after the restart');
+    expect(await rejected('device_not_adopted')).toBe(before);
+    expect(rejectionLetters()).toHaveLength(1);
+    expect((await list('rejected')).map((d) => d.id)).toEqual(['rogue-1']);
+
+    // A day later (the hub clock 25 h on) its next listing is dead-lettered once more, then quiet again.
+    await gw.endAsync(true);
+    await t.close();
+    await start(clockAt(Date.now() + 25 * 3_600_000));
+    await publishInventory(INVENTORY);
+    await eventually(async () => (await listed('dead_lettered')) === 1, 'dead-lettered again after a day');
+    await publishInventory(INVENTORY);
+    await eventually(async () => (await listed('repeated')) === 1, 'then counted');
+    expect(rejectionLetters()).toHaveLength(2);
     expect((await list('rejected')).map((d) => d.id)).toEqual(['rogue-1']);
   }, 60_000);
 

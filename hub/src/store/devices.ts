@@ -1,3 +1,4 @@
+import { Counter, type Registry } from 'prom-client';
 import type { DeviceInfo, RejectReason } from '@warden/contract';
 import type { StateDb } from './state-db.ts';
 
@@ -84,7 +85,15 @@ export interface InventoryOutcome {
   /** New devices the inventory proposed (they wait for adoption). */
   proposed: string[];
   refused: Array<{ id: string; reason: RejectReason; detail: string }>;
+  /**
+   * Rejected devices listed again within a day of the listing that was dead-lettered: refused as well (neither
+   * proposed nor dropped) but only counted (warden_hub_inventory_rejected_total{outcome="repeated"}), not dead-lettered.
+   */
+  repeated: string[];
 }
+
+/** A rejected device listed again is dead-lettered once per rejection, then at most once per this (hub clock). */
+export const REJECTED_NOTE_INTERVAL_MS = 86_400_000;
 
 export interface DeviceFilter {
   gateway?: string;
@@ -108,8 +117,13 @@ export class DeviceRepo {
   private readonly adopted = new Map<string, string>();
   /** Proposals an admin rejected: their gateway's inventories no longer propose them (nor drop them). */
   private readonly rejected = new Set<string>();
+  /** warden_hub_inventory_rejected_total{outcome}: inventory listings of rejected devices (when given a registry). */
+  private readonly listedRejected: Counter<'outcome'> | undefined;
   private readonly q;
-  constructor(private readonly db: StateDb) {
+  constructor(
+    private readonly db: StateDb,
+    registry?: Registry,
+  ) {
     // Trust (issue 9): the registry is the hub's. Rows that came from inventories before the status column existed
     // become proposals (the hub config's devices.registry adopts them again at start). Idempotent.
     const columns = db.prepare<[], { name: string }>('PRAGMA table_info(devices)').all();
@@ -124,6 +138,19 @@ export class DeviceRepo {
       by TEXT NOT NULL,
       at INTEGER NOT NULL
     )`);
+    // When a listing of the rejected device was last dead-lettered (null: not since the rejection). Idempotent.
+    if (!db.prepare<[], { name: string }>('PRAGMA table_info(device_rejections)').all().some((c) => c.name === 'noted_at')) {
+      db.exec('ALTER TABLE device_rejections ADD COLUMN noted_at INTEGER');
+    }
+    if (registry) {
+      this.listedRejected = new Counter({
+        name: 'warden_hub_inventory_rejected_total',
+        help: 'Inventory listings of devices an admin rejected, by outcome: dead_lettered (the first after the rejection, then once a day), repeated (only counted)',
+        labelNames: ['outcome'] as const,
+        registers: [registry],
+      });
+      for (const outcome of ['dead_lettered', 'repeated'] as const) this.listedRejected.inc({ outcome }, 0);
+    }
     this.q = {
       get: db.prepare<[string], Row>(`SELECT ${COLS} FROM ${FROM} WHERE d.id = ?`),
       all: db.prepare<[], { id: string; gateway: string; status: DeviceStatus; kind: string }>('SELECT id, gateway, status, kind FROM devices'),
@@ -150,6 +177,8 @@ export class DeviceRepo {
       reject: db.prepare('INSERT INTO device_rejections (device, gateway, reason, by, at) VALUES (@device, @gateway, @reason, @by, @at)'),
       unreject: db.prepare('DELETE FROM device_rejections WHERE device = ?'),
       allRejected: db.prepare<[], { device: string }>('SELECT device FROM device_rejections'),
+      rejectionNotedAt: db.prepare<[string], { noted_at: number | null }>('SELECT noted_at FROM device_rejections WHERE device = ?'),
+      noteRejection: db.prepare('UPDATE device_rejections SET noted_at = ? WHERE device = ?'),
       availability: db.prepare('UPDATE devices SET online = ?, last_seen = max(coalesce(last_seen, 0), ?) WHERE id = ?'),
       touch: db.prepare('UPDATE devices SET last_seen = max(coalesce(last_seen, 0), ?) WHERE id = ?'),
     };
@@ -247,7 +276,7 @@ export class DeviceRepo {
    * Proposals the gateway no longer lists are dropped; adopted and rejected devices stay (the hub's decisions).
    */
   applyInventory(gateway: string, devices: readonly DeviceInfo[], autoRegister: boolean, now: number): InventoryOutcome {
-    const out: InventoryOutcome = { added: [], updated: [], removed: [], proposed: [], refused: [] };
+    const out: InventoryOutcome = { added: [], updated: [], removed: [], proposed: [], refused: [], repeated: [] };
     const run = this.db.transaction(() => {
       const listed = new Set<string>();
       for (const d of devices) {
@@ -267,10 +296,18 @@ export class DeviceRepo {
         }
         const row = this.q.get.get(d.id);
         if (row?.status === 'rejected') {
+          // Gateways re-send their inventory on every connect and discovery: one dead letter per rejection (then per
+          // day) says it is still listed; the listings in between are only counted.
+          const noted = this.q.rejectionNotedAt.get(d.id)?.noted_at ?? null;
+          if (noted !== null && now >= noted && now - noted < REJECTED_NOTE_INTERVAL_MS) {
+            out.repeated.push(d.id);
+            continue;
+          }
+          this.q.noteRejection.run(now, d.id);
           out.refused.push({
             id: d.id,
             reason: 'device_not_adopted',
-            detail: `device ${d.id} was rejected by ${row.rejected_by} (${JSON.stringify(row.rejected_reason)}); gateway ${gateway}'s inventory may propose it again only after an admin un-rejects it`,
+            detail: `device ${d.id} was rejected by ${row.rejected_by} (${JSON.stringify(row.rejected_reason)}); gateway ${gateway}'s inventory may propose it again only after an admin un-rejects it (further listings within a day are only counted: warden_hub_inventory_rejected_total{outcome="repeated"})`,
           });
           continue;
         }
@@ -308,6 +345,9 @@ export class DeviceRepo {
       }
     });
     run();
+    const deadLettered = out.refused.filter((r) => r.reason === 'device_not_adopted' && this.rejected.has(r.id)).length;
+    if (deadLettered) this.listedRejected?.inc({ outcome: 'dead_lettered' }, deadLettered);
+    if (out.repeated.length) this.listedRejected?.inc({ outcome: 'repeated' }, out.repeated.length);
     for (const id of out.proposed) this.owners.set(id, gateway);
     for (const id of out.removed) {
       this.owners.delete(id);
