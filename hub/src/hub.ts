@@ -24,7 +24,7 @@ import { LiveFeedModule } from './live/module.ts';
 import { createMetrics } from './metrics.ts';
 import { startModules, type Clock, type HubContext } from './module.ts';
 import { DeviceRepo } from './store/devices.ts';
-import { DuckDbTelemetryStore } from './store/duckdb-telemetry.ts';
+import { openTelemetryStore } from './store/telemetry-open.ts';
 import { DeadLetterRepo, EventRepo, TelemetryIdRepo } from './store/events.ts';
 import { GatewayRepo } from './store/gateways.ts';
 import { openStateDb } from './store/state-db.ts';
@@ -82,13 +82,14 @@ export async function startHub(config: HubConfig, opts: StartHubOptions = {}): P
     cleanup.push(() => {
       db.close();
     });
-    const telemetry = await DuckDbTelemetryStore.open(join(config.dataDir, 'telemetry.duckdb'));
+    const metrics = createMetrics();
+    // telemetry.backend: the embedded DuckDB file (default) or an InfluxDB / VictoriaMetrics server (README, "Telemetry backends").
+    const telemetry = await openTelemetryStore(config.telemetry, config.dataDir, { registry: metrics.registry, log });
     cleanup.push(() => telemetry.close());
 
-    const metrics = createMetrics();
     const bus = new HubBus();
     const gateways = new GatewayRepo(db);
-    const devices = new DeviceRepo(db);
+    const devices = new DeviceRepo(db, metrics.registry);
     const events = new EventRepo(db);
     const telemetryIds = new TelemetryIdRepo(db);
     const deadLetters = new DeadLetterRepo(db, config.ingest.deadLetterLimit);
