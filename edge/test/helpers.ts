@@ -128,9 +128,18 @@ export function ackFor(env: BatchEnvelope): string {
 /**
  * The broker side of a stand-in hub (the hub is written elsewhere): a real aedes broker over TCP on 127.0.0.1 and a
  * connected subscriber client `sub` that plays the hub. `close()` ends the client, drops every connection and stops both.
+ * Other clients are turned away (they retry) until `sub` has made its first subscription: a gateway reconnecting to a
+ * stand-in restarted on its port could otherwise publish a batch before anyone subscribed, and the broker would drop it
+ * (the real hub subscribes in-process before it listens), leaving it to the gateway's ack timeout.
  */
 export async function hubBroker(port = 0): Promise<{ port: number; sub: MqttClient; close(): Promise<void> }> {
   const broker = await Aedes.createBroker();
+  const hubId = `hub-${newId()}`;
+  let subscribed = false;
+  broker.on('subscribe', (_subs, client) => {
+    if (client?.id === hubId) subscribed = true;
+  });
+  broker.preConnect = (_client, packet, done) => (subscribed || packet.clientId === hubId ? done(null, true) : done(new Error('stand-in hub not subscribed yet'), false));
   const sockets = new Set<Socket>();
   const server: Server = createServer((s) => {
     sockets.add(s);
@@ -142,7 +151,7 @@ export async function hubBroker(port = 0): Promise<{ port: number; sub: MqttClie
     server.listen(port, '127.0.0.1', () => resolve());
   });
   const actual = (server.address() as { port: number }).port;
-  const sub = await mqtt.connectAsync(`mqtt://127.0.0.1:${actual}`, { clientId: `hub-${newId()}`, reconnectPeriod: 0 });
+  const sub = await mqtt.connectAsync(`mqtt://127.0.0.1:${actual}`, { clientId: hubId, reconnectPeriod: 0 });
   return {
     port: actual,
     sub,
