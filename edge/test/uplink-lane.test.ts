@@ -209,7 +209,9 @@ describe('hub link: priority lane over a real broker', () => {
     expect(new Set(hubSide.stored.map((r) => r.id)).size).toBe(total);
     expect(hubSide.stored.findIndex((r) => r.id === f!.id)).toBeLessThan(chain + 2 * 200);
     for (const [device, seqs] of perDevice(hubSide.stored)) expect(seqs, device).toEqual([...seqs].sort((a, b) => a - b));
-    expect(metrics.get('priority.sent')).toBe(1);
+    // One priority batch, acknowledged once. On a loaded machine its ack may come after retryMs and the same batch goes
+    // again (at-least-once; the stand-in stores it once): that is a resend, not another batch.
+    expect(metrics.get('priority.sent') - metrics.get('priority.resent')).toBe(1);
     expect(metrics.get('priority.acked')).toBe(1);
   });
 
