@@ -126,7 +126,7 @@ export class VideoRelay {
   }
 
   private refuse(ws: WebSocket, code: number, reason: string, refusal?: string): void {
-    const name = refusal ?? code === VIDEO_CLOSE.unauthorized ? 'unauthorized' : code === VIDEO_CLOSE.forbidden ? 'forbidden' : code === VIDEO_CLOSE.streamLimit ? 'stream_limit' : 'unknown_camera';
+    const name = refusal ?? (code === VIDEO_CLOSE.unauthorized ? 'unauthorized' : code === VIDEO_CLOSE.forbidden ? 'forbidden' : code === VIDEO_CLOSE.streamLimit ? 'stream_limit' : 'unknown_camera');
     this.d.onRefused?.(name);
     this.d.log.info({ code, reason, refusal: name }, 'video: viewer refused');
     ws.close(code, reason.slice(0, 120));

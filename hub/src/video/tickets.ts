@@ -82,7 +82,13 @@ export function checkTicket(publicKey: KeyObject, ticket: string | null, want: {
   const parts = ticket.length <= MAX_TICKET ? ticket.split('.') : [];
   const bad = { ok: false, refusal: 'bad_ticket', reason: 'the ticket is malformed or its signature is not the hub’s' } as const;
   if (parts.length !== 2 || !/^[A-Za-z0-9_-]+$/.test(parts[0]!) || !/^[A-Za-z0-9_-]+$/.test(parts[1]!)) return bad;
-  if (!verify(null, Buffer.from(parts[0]!), publicKey, Buffer.from(parts[1]!, 'base64url'))) return bad;
+  let signed: boolean;
+  try {
+    signed = verify(null, Buffer.from(parts[0]!), publicKey, Buffer.from(parts[1]!, 'base64url'));
+  } catch {
+    signed = false;
+  }
+  if (!signed) return bad;
   let c: TicketClaims;
   try {
     c = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8')) as TicketClaims;
