@@ -78,7 +78,7 @@ export class InfluxDbTelemetryStore implements TelemetryStore {
   static async open(o: InfluxOptions): Promise<InfluxDbTelemetryStore> {
     const store = new InfluxDbTelemetryStore(o);
     try {
-      await store.influxql(`SHOW MEASUREMENTS ON ${quoteIdent(o.database)} LIMIT 1`, 'probe');
+      await store.influxql(`SHOW RETENTION POLICIES ON ${quoteIdent(o.database)}`, 'probe');
     } catch (err) {
       if (!(err instanceof TelemetryStoreError)) throw err;
       if (err.kind === 'unreachable' || err.kind === 'timeout' || err.kind === 'server') {
