@@ -1,9 +1,26 @@
-import { VIDEO_CLOSE, VIDEO_PATH } from '../api/values.ts';
+import type { LiveView } from '@warden/contract';
+import { ApiError, call } from '../api/client.ts';
+import { VIDEO_CLOSE } from '../api/values.ts';
 
-/** The hub's live video WebSocket for one camera (same origin as the console; the token goes in the query). */
-export function videoUrl(cameraId: string, token: string, loc: { protocol: string; host: string } = location): string {
-  const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${scheme}//${loc.host}${VIDEO_PATH}/${encodeURIComponent(cameraId)}?token=${encodeURIComponent(token)}`;
+/**
+ * The WebSocket to open for a live view the hub granted (POST /api/cameras/:id/live): a relay node's absolute
+ * ws(s):// URL, or the hub's own relay as a path on the console's origin; the signed ticket goes in the query
+ * (a browser cannot set headers on a WebSocket). The console never builds a camera's URL itself.
+ */
+export function videoUrl(view: Pick<LiveView, 'url' | 'ticket'>, loc: { protocol: string; host: string } = location): string {
+  const base = /^wss?:\/\//.test(view.url) ? view.url : `${loc.protocol === 'https:' ? 'wss:' : 'ws:'}//${loc.host}${view.url}`;
+  return `${base}?ticket=${encodeURIComponent(view.ticket)}`;
+}
+
+/** Asks the hub where and with which ticket to watch a camera (each view asks anew: a ticket opens one socket). */
+export function requestLiveView(camera: string, token: string, signal?: AbortSignal): Promise<LiveView> {
+  return call('POST /api/cameras/:id/live', { params: { id: camera } }, { token, signal });
+}
+
+/** A refused live-view request, as the end the view shows (same words as the relay's close codes). */
+export function liveViewRefusal(err: unknown): VideoEnd {
+  if (!(err instanceof ApiError)) return 'lost';
+  return err.status === 401 ? 'unauthorized' : err.status === 403 ? 'forbidden' : err.status === 404 ? 'unknownCamera' : 'lost';
 }
 
 export type VideoEnd = 'unauthorized' | 'forbidden' | 'unknownCamera' | 'streamLimit' | 'upstream' | 'shutdown' | 'lost';
