@@ -63,7 +63,7 @@ function dataDirOf(opts: { config?: string; data?: string }): string | undefined
 
 function describe(m: BackupManifest): string {
   const bytes = m.files.reduce((a, f) => a + f.bytes, 0);
-  return `${m.files.length} files, ${(bytes / 1048576).toFixed(1)} MiB; ${m.counts.events} events, ${m.counts.alarms} alarms, ${m.counts.auditEntries} audit entries, ${m.counts.users} users`;
+  return `${m.files.length} files, ${(bytes / 1048576).toFixed(1)} MiB; ${m.counts.events} events, ${m.counts.alarms} alarms, ${m.counts.auditEntries} audit entries, ${m.counts.users} users${m.telemetry ? `; NOTE: ${m.telemetry.note}` : ''}`;
 }
 
 /**

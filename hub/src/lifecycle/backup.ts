@@ -5,6 +5,7 @@ import { DuckDBConnection } from '@duckdb/node-api';
 import Database from 'better-sqlite3';
 import { copyDuckDb, openDuckDb } from '../store/duckdb.ts';
 import type { StateDb } from '../store/state-db.ts';
+import { readTelemetryMarker, type TelemetryMarker } from '../store/telemetry-config.ts';
 
 /** The manifest every backup folder carries; `warden restore` checks it before anything is copied. */
 export const MANIFEST = 'warden-backup.json';
@@ -21,6 +22,11 @@ export interface BackupManifest {
   files: Array<{ name: string; bytes: number; sha256: string }>;
   /** Row counts in the copy, so a restore (and a reader) can see what it holds. */
   counts: { events: number; alarms: number; auditEntries: number; users: number; devices: number };
+  /**
+   * Present when telemetry lives on an InfluxDB / VictoriaMetrics server (`telemetry.backend`): it is NOT in this
+   * backup; `note` says so and names the server's own backup tool (the CLI prints it).
+   */
+  telemetry?: TelemetryMarker;
 }
 
 export interface LiveStores {
@@ -88,7 +94,8 @@ function finish(tmp: string, out: string, dataDir: string, takenAt: number, mode
       return { name: file.slice(tmp.length + 1), bytes: statSync(file).size, sha256: sha256(file) };
     })
     .sort((a, b) => a.name.localeCompare(b.name));
-  const manifest: BackupManifest = { format: 1, takenAt, mode, files, counts: counts(join(tmp, STATE_DB)) };
+  const external = readTelemetryMarker(tmp);
+  const manifest: BackupManifest = { format: 1, takenAt, mode, files, counts: counts(join(tmp, STATE_DB)), ...(external ? { telemetry: external } : {}) };
   writeFileSync(join(tmp, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
   const target = resolve(out);
   if (existsSync(target)) rmSync(target, { recursive: true });
