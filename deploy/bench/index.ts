@@ -17,6 +17,8 @@ const BENCHES: Record<string, () => Promise<void>> = {
   latency: () => benchLatency(Number(process.env.WARDEN_BENCH_RATE ?? 500), Number(process.env.WARDEN_BENCH_SECONDS ?? 10)),
   storm: async () => (await import('./storm.ts')).benchStorm(Number(process.env.WARDEN_BENCH_STORM_EVENTS ?? 80_000)),
   overload: async () => (await import('./overload.ts')).benchOverload(Number(process.env.WARDEN_BENCH_SECONDS ?? 8)),
+  // Starts influxd and victoria-metrics on 127.0.0.1 (Debian packages; skipped with a message when absent).
+  'telemetry-backends': async () => (await import('./telemetry-backends.ts')).benchTelemetryBackends(Number(process.env.WARDEN_BENCH_TSDB_METERS ?? 5), Number(process.env.WARDEN_BENCH_TSDB_QUERIES ?? 40)),
   'uplink-lane': async () => (await import('./uplink-lane.ts')).benchUplinkLane(Number(process.env.WARDEN_BENCH_UPLINK_BACKLOG ?? 100_000)),
   video: async () => (await import('./video-streams.ts')).benchVideoStreams(Number(process.env.WARDEN_BENCH_VIDEO_MAX ?? 32), Number(process.env.WARDEN_BENCH_SECONDS ?? 6)),
 };
