@@ -183,6 +183,21 @@ describe('telemetry store conformance: DuckDB, InfluxDB, VictoriaMetrics', () =>
     expect(await s.query({ device: 'meter-1', metric: 'power_kw', from: T0 + 200 * HOUR, to: T0 + 201 * HOUR, stepMs: HOUR, agg: 'last' })).toEqual([[T0 + 200 * HOUR, 42]]);
   }, 40_000);
 
+  it('gzip write bodies (telemetry.gzip) arrive intact on both servers', async () => {
+    const row: TelemetryRow = { ts: T0 + 300 * HOUR, device: 'gz 電表,=', metric: 'power_kw', value: 12.5 };
+    const q: TelemetryQuery = { device: row.device, metric: row.metric, from: row.ts, to: row.ts + 1, stepMs: MIN, agg: 'last' };
+    if (influxd) {
+      const s = await InfluxDbTelemetryStore.open({ url: influxd.url, database: 'warden_gz', username: influxd.username, password: influxd.password, gzip: true });
+      await s.append([row]);
+      expect(await s.query(q)).toEqual([[row.ts, 12.5]]);
+    }
+    if (victoria) {
+      const s = await VictoriaMetricsTelemetryStore.open({ url: victoria.url, username: victoria.username, password: victoria.password, gzip: true, flushEachAppend: true });
+      await s.append([row]);
+      expect(await s.query(q)).toEqual([[row.ts, 12.5]]);
+    }
+  });
+
   it('prune: InfluxDB deletes and counts like DuckDB; VictoriaMetrics deletes nothing and says 0', async () => {
     const cut = T0 + HOUR + 30_000;
     const q: TelemetryQuery = { device: 'a,b=c', metric: '電力', from: 0, to: T0 + 1000 * HOUR, stepMs: 15 * MIN, agg: 'avg' };
