@@ -147,6 +147,9 @@ export const HubConfigSchema = Type.Object(
       {
         deadLetterLimit: Type.Integer({ minimum: 100, maximum: 10_000_000, default: 10_000, description: 'rejected messages kept; oldest dropped first' }),
         telemetryDedupWindow: Duration('7d', 'how long telemetry record ids are remembered for deduplication'),
+        maxBacklogBytes: Type.Integer({ minimum: 1_048_576, maximum: 4_294_967_296, default: 67_108_864, description: 'uplink bytes taken from all gateways and not yet stored beyond which gateways with 1 MiB or more waiting are held back' }),
+        maxGatewayBacklogBytes: Type.Integer({ minimum: 1_048_576, maximum: 4_294_967_296, default: 16_777_216, description: "one gateway's uplink bytes taken and not yet stored beyond which that gateway alone is held back" }),
+        maxRecordsPerTurn: Type.Integer({ minimum: 1, maximum: 100_000, default: 100, description: 'records one storage turn (one commit) of a bulk batch handles at most; the event loop turns between two' }),
       },
       'uplink ingest',
     ),
