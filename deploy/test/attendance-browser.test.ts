@@ -1,14 +1,14 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
 import mqtt, { type MqttClient } from 'mqtt';
 import { type Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { gatewayTopic, newId } from '@warden/contract';
 import { parseHubConfig, startHub } from '@warden/hub';
 import { localInstant } from '@warden/hub/attendance/tz.ts';
-import { CHROMIUM, DASHBOARD, launchChromium } from './browser.ts';
+import { CHROMIUM, DASHBOARD, launchChromium, closeAfterAll } from './browser.ts';
 
 /**
  * Dorm attendance in real headless Chromium against the real hub fed by a gateway over MQTT: a dorm manager sees
@@ -85,12 +85,7 @@ beforeAll(async () => {
   browser = await launchChromium();
 }, 180_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await gw?.endAsync();
-  await hub?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+closeAfterAll(() => [browser, gw, hub, dir]);
 
 describe('Dorm attendance page in a real browser', () => {
   it('a dorm manager sees only their building, approves a leave and exports the list as XLSX', async () => {

@@ -1,7 +1,9 @@
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { MqttClient } from 'mqtt';
 import { chromium, type Browser } from 'playwright-core';
+import { afterAll } from 'vitest';
 
 /** Shared set-up of the console's browser tests (deploy/test/console*.test.ts): the build they serve and Debian's Chromium. */
 
@@ -34,4 +36,39 @@ export function launchChromium(): Promise<Browser> {
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage', '--disable-quic'],
   });
+}
+
+/**
+ * One part a browser test started, as its teardown ends it: Chromium (closed), an MQTT client (ended at once: nothing it
+ * still has in flight matters now), a hub, agent or simulator (stopped), a folder (removed), or a step of the test's own.
+ * Unset (a set-up that failed part way) is skipped.
+ */
+export type Part = Browser | MqttClient | { stop(): Promise<unknown> } | string | (() => unknown) | undefined | null | false;
+
+async function end(part: Exclude<Part, undefined | null | false>): Promise<unknown> {
+  if (typeof part === 'string') return rm(part, { recursive: true, force: true });
+  if (typeof part === 'function') return part();
+  if ('endAsync' in part) return part.endAsync(true);
+  if ('stop' in part) return part.stop();
+  return part.close();
+}
+
+/**
+ * The browser tests' teardown: after all tests, ends the parts `parts()` names at that time, in its order (the browser
+ * first, the hub after the clients and agents that talk to it, its data folder last). Every part is ended even when one
+ * fails; the first failure is then thrown.
+ */
+export function closeAfterAll(parts: () => Part[], timeoutMs?: number): void {
+  afterAll(async () => {
+    const errors: unknown[] = [];
+    for (const part of parts()) {
+      if (!part) continue;
+      try {
+        await end(part);
+      } catch (e) {
+        errors.push(e);
+      }
+    }
+    if (errors.length > 0) throw errors[0];
+  }, timeoutMs);
 }

@@ -1,16 +1,16 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, stat } from 'node:fs/promises';
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import mqtt from 'mqtt';
 import { VIDEO_CLOSE, gatewayTopic, newId, videoPath } from '@warden/contract';
 import { parseHubConfig, startHub, type Hub } from '@warden/hub';
 import { startOnvifSimulator, type OnvifSimulator } from '@warden/simulators/onvif/index.ts';
 import { eventually } from '../src/testing.ts';
-import { CHROMIUM, DIST, ensureBuilt, launchChromium } from './browser.ts';
+import { CHROMIUM, DIST, closeAfterAll, ensureBuilt, launchChromium } from './browser.ts';
 
 const ADMIN_PASSWORD = 'cameras-live-admin';
 const FAC_PASSWORD = 'cameras-live-facilities';
@@ -83,13 +83,11 @@ describe('cameras: live video in the console (real Chromium)', () => {
     browser = await launchChromium();
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await hub?.stop();
+  // The hub stopped, none of its relay's ffmpeg processes is left.
+  const noRelayLeft = () => {
     if (sim) for (const c of CAMS) expect(relayFfmpegs(sim, c)).toEqual([]);
-    await sim?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  });
+  };
+  closeAfterAll(() => [browser, hub, noRelayLeft, sim, dataDir]);
 
   async function signIn(username: string, password: string): Promise<Page> {
     const page = await browser!.newPage();

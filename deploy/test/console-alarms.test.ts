@@ -1,12 +1,12 @@
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gatewayTopic, newId } from '@warden/contract';
 import { parseHubConfig, startHub } from '@warden/hub';
 import mqtt, { type MqttClient } from 'mqtt';
 import { type Browser } from 'playwright-core';
-import { DIST, CHROMIUM, ensureBuilt, launchChromium } from './browser.ts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIST, CHROMIUM, ensureBuilt, launchChromium, closeAfterAll } from './browser.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 /**
  * The alarm console in real headless Chromium against the real hub (in-process, ephemeral ports) and its real
@@ -83,12 +83,7 @@ beforeAll(async () => {
   browser = await launchChromium();
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await gateway?.endAsync(true);
-  await hub?.stop();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-});
+closeAfterAll(() => [browser, gateway, hub, dataDir]);
 
 describe('alarm console in a real browser against the real hub', () => {
   it('a forced door raises an alarm with its sound; the guard acknowledges it with a note; it moves to history under their name', async () => {

@@ -1,12 +1,12 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gatewayTopic, newId } from '@warden/contract';
 import { parseHubConfig, startHub } from '@warden/hub';
 import mqtt, { type MqttClient } from 'mqtt';
 import { type Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIST, CHROMIUM, ensureBuilt, launchChromium } from './browser.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DIST, CHROMIUM, ensureBuilt, launchChromium, closeAfterAll } from './browser.ts';
 
 /**
  * The camera status page and the device adoption screen in real headless Chromium against the real hub
@@ -77,12 +77,7 @@ beforeAll(async () => {
   browser = await launchChromium();
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await gateway?.endAsync(true);
-  await hub?.stop();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-});
+closeAfterAll(() => [browser, gateway, hub, dataDir]);
 
 describe('camera status and device adoption in a real browser against the real hub', () => {
   it('lists 1,311 cameras a page at a time, filters by state, text and drift; the admin adopts a discovered camera', { timeout: 120_000 }, async () => {

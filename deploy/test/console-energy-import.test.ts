@@ -1,11 +1,11 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Alarm, Anomalies } from '@warden/contract';
 import { parseHubConfig, startHub } from '@warden/hub';
 import { type Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, DIST, ensureBuilt, launchChromium } from './browser.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, DIST, ensureBuilt, launchChromium, closeAfterAll } from './browser.ts';
 
 /**
  * History import and energy anomalies in real headless Chromium against the real hub (in-process, ephemeral ports,
@@ -85,11 +85,7 @@ beforeAll(async () => {
   browser = await launchChromium();
 }, 90_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await hub?.stop();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-});
+closeAfterAll(() => [browser, hub, dataDir]);
 
 describe('energy history import and anomalies in a real browser', () => {
   it('facilities import last month’s readings, see the anomaly on its chart with its explanation and acknowledge its energy alarm', async () => {

@@ -1,12 +1,12 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gatewayTopic, newId } from '@warden/contract';
 import { parseHubConfig, startHub } from '@warden/hub';
 import mqtt, { type MqttClient } from 'mqtt';
 import { type Browser } from 'playwright-core';
-import { DIST, CHROMIUM, ensureBuilt, launchChromium } from './browser.ts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIST, CHROMIUM, ensureBuilt, launchChromium, closeAfterAll } from './browser.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 /**
  * The energy pages in real headless Chromium against the real hub (in-process, ephemeral ports): meter registers
@@ -135,12 +135,7 @@ beforeAll(async () => {
   browser = await launchChromium();
 }, 60_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await gateway?.endAsync();
-  await hub?.stop();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-});
+closeAfterAll(() => [browser, gateway, hub, dataDir]);
 
 describe('energy console in a real browser against the real hub', () => {
   it('facilities staff see totals and charts, drill into a building with its losses, export the cost report, read anomalies and override a lighting schedule', async () => {

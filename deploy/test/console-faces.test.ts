@@ -1,12 +1,12 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseHubConfig, startHub } from '@warden/hub';
 import { FacePipeline, decodeImage, faceWindowJpeg } from '@warden/models';
 import { packageDir } from '@warden/models/paths.ts';
 import { type Browser } from 'playwright-core';
-import { DASHBOARD, CHROMIUM, launchChromium } from './browser.ts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DASHBOARD, CHROMIUM, launchChromium, closeAfterAll } from './browser.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 /**
  * The Faces page in real headless Chromium against the real hub: card-only enrolment, enrolment from a photo
@@ -41,11 +41,7 @@ beforeAll(async () => {
   browser = await launchChromium();
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await hub?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+closeAfterAll(() => [browser, hub, dir]);
 
 describe('Faces page in a real browser', () => {
   it('enrols card-only and from a photo, toggles the watch-list, withdraws consent and deletes', async () => {

@@ -1,12 +1,12 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gatewayTopic, newId } from '@warden/contract';
 import { parseHubConfig, startHub } from '@warden/hub';
 import mqtt, { type MqttClient } from 'mqtt';
 import { type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIST, CHROMIUM, ensureBuilt, launchChromium } from './browser.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DIST, CHROMIUM, ensureBuilt, launchChromium, closeAfterAll } from './browser.ts';
 
 /**
  * The Trust leftovers of issue 9 in real headless Chromium against the real hub (in-process, ephemeral ports), fed by
@@ -95,15 +95,7 @@ beforeAll(async () => {
   browser = await launchChromium();
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await gateway?.endAsync(true);
-  await hub?.stop();
-  if (dataDir) {
-    await rm(dataDir, { recursive: true, force: true });
-    await rm(`${dataDir}.faces-key`, { force: true });
-  }
-});
+closeAfterAll(() => [browser, gateway, hub, dataDir, dataDir && `${dataDir}.faces-key`]);
 
 describe('gateway administration in a real browser against the real hub', () => {
   it('the admin rejects a proposal with a reason and un-rejects another; rotates the gateway password and revokes a certificate', { timeout: 120_000 }, async () => {

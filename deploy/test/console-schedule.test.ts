@@ -1,4 +1,4 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEdgeConfig, startEdgeAgent, type EdgeAgent } from '@warden/edge';
@@ -6,8 +6,8 @@ import { parseHubConfig, startHub } from '@warden/hub';
 import { startDevice, type SimDevice } from '@warden/simulators';
 import { type Browser } from 'playwright-core';
 import pino from 'pino';
-import { DIST, CHROMIUM, ensureBuilt, launchChromium } from './browser.ts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIST, CHROMIUM, ensureBuilt, launchChromium, closeAfterAll } from './browser.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 /**
  * Issue 5's must-show, end to end with every part real: facilities staff edit a building's lighting schedule in the
@@ -90,13 +90,7 @@ beforeAll(async () => {
   browser = await launchChromium();
 }, 60_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await relay?.stop();
-  await agent?.stop();
-  await hub?.stop();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-});
+closeAfterAll(() => [browser, relay, agent, hub, dataDir]);
 
 describe('schedule editor in a real browser, through a real edge agent to a simulated relay', () => {
   it("facilities staff change a building's lighting schedule; the actuator switches, the confirmation shows, the audit trail has it", async () => {

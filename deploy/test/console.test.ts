@@ -1,12 +1,12 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gatewayTopic, newId } from '@warden/contract';
 import { parseHubConfig, startHub } from '@warden/hub';
 import mqtt, { type MqttClient } from 'mqtt';
 import { type Browser, type Page } from 'playwright-core';
-import { DIST, CHROMIUM, ensureBuilt, launchChromium } from './browser.ts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIST, CHROMIUM, ensureBuilt, launchChromium, closeAfterAll } from './browser.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 /**
  * The console in real headless Chromium against the real hub (in-process, ephemeral ports), fed by a real MQTT
@@ -71,12 +71,7 @@ beforeAll(async () => {
   browser = await launchChromium();
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await gateway?.endAsync();
-  await hub?.stop();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-});
+closeAfterAll(() => [browser, gateway, hub, dataDir]);
 
 describe('live console in a real browser against the real hub', () => {
   it('refuses bad credentials with a clear message', async () => {
