@@ -53,13 +53,15 @@ async function cpuOver(pids: () => number[], ms: number): Promise<number> {
  * each, N = 1, 2, 4, … until a step fails: a step is sustained when every viewer receives at least 80 % of the
  * bytes one stream alone delivers. Reported per step: the relay's CPU (hub process + its ffmpeg children) per
  * stream. Baseline in the same run: N plain `ffmpeg` processes doing the same pull and MPEG-1 transcode to
- * /dev/null (what the relay adds is the hub's fan-out to WebSockets).
+ * /dev/null (what the relay adds is the hub's fan-out to WebSockets). Then the same streams on a relay node (`warden
+ * relay`, viewers admitted by the hub's tickets) at the largest step the hub sustained: node process + ffmpeg per stream.
  */
 export async function benchVideoStreams(maxStreams = 32, seconds = 6): Promise<void> {
   const sim = await startOnvifSimulator({ cameras: [{ id: 'cam-bench', name: 'bench', password: 'bench-secret' }], video: { width: WIDTH, height: HEIGHT, fps: FPS } });
   const dir = mkdtempSync(join(tmpdir(), 'warden-bench-video-'));
   const procs: ChildProcess[] = [];
   let hub: ReturnType<typeof runWarden> | undefined;
+  let relayNode: ReturnType<typeof runWarden> | undefined;
   try {
     await sim.videoReady(60_000);
     const rtsp = `rtsp://admin:bench-secret@127.0.0.1:${sim.rtspPort}/cameras/cam-bench`;
@@ -87,6 +89,9 @@ export async function benchVideoStreams(maxStreams = 32, seconds = 6): Promise<v
     // The relay: `warden hub` with N camera ids on the same RTSP source.
     const [httpPort, mqttPort] = [await freePort(), await freePort()];
     const cameras = Object.fromEntries(Array.from({ length: maxStreams }, (_, i) => [`cam-${i + 1}`, { url: `rtsp://127.0.0.1:${sim.rtspPort}/cameras/cam-bench`, username: 'admin', password: 'bench-secret', transport: 'udp' }]));
+    // The same cameras again under other ids, assigned to a relay node (`warden relay`, its own process).
+    const nodePort = await freePort();
+    const nodeCameras = Object.fromEntries(Object.entries(cameras).map(([id, src]) => [`node-${id}`, src]));
     const cfg = join(dir, 'hub.yaml');
     writeFileSync(
       cfg,
@@ -95,8 +100,8 @@ export async function benchVideoStreams(maxStreams = 32, seconds = 6): Promise<v
         mqtt: { port: mqttPort },
         dataDir: join(dir, 'hub'),
         admin: { password: 'bench-admin-password' },
-        video: { maxStreams, width: WIDTH, height: HEIGHT, fps: FPS, cameras },
-        devices: { registry: Object.keys(cameras).map((id) => ({ id, gateway: 'gw-bench', kind: 'camera' })) },
+        video: { maxStreams, width: WIDTH, height: HEIGHT, fps: FPS, cameras, nodes: { 'bench-node': { url: `ws://127.0.0.1:${nodePort}`, cameras: Object.keys(nodeCameras) } } },
+        devices: { registry: [...Object.keys(cameras), ...Object.keys(nodeCameras)].map((id) => ({ id, gateway: 'gw-bench', kind: 'camera' })) },
         gateways: [{ id: 'gw-bench', password: 'gw-bench-password' }],
       }),
       { mode: 0o600 },
@@ -141,8 +146,42 @@ export async function benchVideoStreams(maxStreams = 32, seconds = 6): Promise<v
       if (!ok || cpu > cpus().length * 0.95) break;
     }
     console.log(`sustained: ${sustainedMax} concurrent live streams (every viewer ≥ 80 % of one stream's rate); load after ${loadavg().map((l) => fmt(l, 2)).join(' ')}`);
+
+    // The same streams on a relay node: `warden relay` (its process + ffmpeg children), viewers admitted by the hub's
+    // tickets (POST /api/cameras/:id/live), at the largest step the hub sustained (at least 1).
+    const relayCfg = join(dir, 'relay.yaml');
+    writeFileSync(
+      relayCfg,
+      stringify({ id: 'bench-node', listen: { port: nodePort }, hubPublicKey: join(dir, 'hub', 'video-ticket.pub'), maxStreams, width: WIDTH, height: HEIGHT, fps: FPS, cameras: nodeCameras }),
+      { mode: 0o600 },
+    );
+    relayNode = runWarden(['relay', '--config', relayCfg], { LOG_LEVEL: 'warn' });
+    await waitForHttp(`http://127.0.0.1:${nodePort}/metrics`);
+    const n = Math.max(1, sustainedMax);
+    const nodeViewers = await Promise.all(
+      Array.from({ length: n }, async (_, i) => {
+        const res = await fetch(`${base}/api/cameras/node-cam-${i + 1}/live`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+        const lv = (await res.json()) as { url: string; ticket: string };
+        const ws = new WebSocket(`${lv.url}?ticket=${encodeURIComponent(lv.ticket)}`);
+        const v = { ws, bytes: 0 };
+        ws.on('message', (d: Buffer) => (v.bytes += d.length));
+        ws.on('error', () => undefined);
+        return v;
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 3000));
+    const nodeBefore = nodeViewers.map((v) => v.bytes);
+    const nodePid = relayNode.child.pid!;
+    const nodeCpu = await cpuOver(() => [nodePid, ...descendants(nodePid).map((d) => d.pid)], seconds * 1000);
+    const nodeMin = Math.min(...nodeViewers.map((v, i) => ((v.bytes - nodeBefore[i]!) * 8) / 1000 / seconds));
+    for (const v of nodeViewers) v.ws.close();
+    console.log(
+      `relay node (warden relay, ${n} stream${n > 1 ? 's' : ''}): ${fmt((nodeCpu / n) * 100)} % core per stream (node process + ffmpeg), min viewer ${fmt(nodeMin, 0)} kbit/s; ` +
+        `in-hub relay at the same step above; load after ${loadavg().map((l) => fmt(l, 2)).join(' ')}`,
+    );
   } finally {
     for (const p of procs) p.kill('SIGKILL');
+    await relayNode?.stop();
     await hub?.stop();
     await sim.stop();
     rmSync(dir, { recursive: true, force: true });
