@@ -11,6 +11,7 @@ import WebSocket from 'ws';
 import { VIDEO_CLOSE, type LiveView } from '@warden/contract';
 import { parseRelayConfig, startRelayNode, type RelayNode } from '../src/video/node.ts';
 import { TICKET_PUBLIC_KEY_FILE, loadOrCreateTicketKeys, signTicket } from '../src/video/tickets.ts';
+import { parseHubConfig } from '../src/config.ts';
 import { api, eventually, login, testHub, type TestHub } from './helpers.ts';
 
 const hasFfmpeg = spawnSync('ffmpeg', ['-version']).status === 0;
@@ -277,5 +278,18 @@ describe.skipIf(!hasFfmpeg)('live video relay node: hub-signed tickets, refusals
     await expect(startRelayNode(parseRelayConfig({ id: 'n', listen: { port: 0 }, hubPublicKey: join(dir, 'none.pub'), cameras: { c1: { url: 'rtsp://x/1' } } }), { log: pino({ enabled: false }) })).rejects.toThrow(
       /cannot read the hub's ticket public key/,
     );
+  });
+});
+
+describe('video.nodes in hub.yaml', () => {
+  it('refuses a camera on two nodes, a node named hub and a URL that is not ws(s)://host:port, each by its path', () => {
+    const parse = (nodes: unknown) => () => parseHubConfig({ dataDir: tmpdir(), video: { nodes } });
+    expect(parse({ a: { url: 'ws://10.0.0.1:8090', cameras: ['cam-1'] }, b: { url: 'wss://relay-b:8090/', cameras: ['cam-1'] } })).toThrow(/\/video\/nodes\/b\/cameras: camera cam-1 is listed on node a too/);
+    expect(parse({ hub: { url: 'ws://10.0.0.1:8090' } })).toThrow(/\/video\/nodes\/hub: `hub` is the hub's own relay/);
+    expect(parse({ a: { url: 'http://10.0.0.1:8090' } })).toThrow(/\/video\/nodes\/a\/url/);
+    expect(parse({ a: { url: 'ws://10.0.0.1:8090/video' } })).toThrow(/\/video\/nodes\/a\/url/);
+    const ok = parseHubConfig({ dataDir: tmpdir(), video: { nodes: { a: { url: 'wss://relay-a:8090' } } } });
+    expect(ok.video.nodes.a).toEqual({ url: 'wss://relay-a:8090' });
+    expect(ok.video.ticketSeconds).toBe(60);
   });
 });

@@ -55,7 +55,7 @@ export const RELAY_NODE_ID_PATTERN = '^[a-z0-9][a-z0-9_.-]{0,63}$';
 const RelayNode = Type.Object(
   {
     url: Type.String({ pattern: '^wss?://[^/?#]+/?$', maxLength: 500, description: 'where browsers reach the node: ws(s)://host:port (its `listen`, as the console sees it)' }),
-    cameras: Type.Array(Type.String({ pattern: DEVICE_ID_PATTERN }), { default: [], maxItems: 10_000, description: 'cameras this node serves (its relay.yaml holds their stream sources); the rest stay on the hub’s relay' }),
+    cameras: Type.Optional(Type.Array(Type.String({ pattern: DEVICE_ID_PATTERN }), { maxItems: 10_000, description: 'cameras this node serves (its relay.yaml holds their stream sources); absent: none yet; the rest stay on the hub’s relay' })),
   },
   { additionalProperties: false },
 );
@@ -92,7 +92,7 @@ export function checkVideoConfig(c: VideoConfig): string[] {
   const servedBy = new Map<string, string>();
   for (const [node, n] of Object.entries(c.nodes)) {
     if (node === 'hub') errors.push(`/video/nodes/hub: \`hub\` is the hub's own relay; name the node otherwise`);
-    for (const cam of n.cameras) {
+    for (const cam of n.cameras ?? []) {
       const other = servedBy.get(cam);
       if (other) errors.push(`/video/nodes/${node}/cameras: camera ${cam} is listed on node ${other} too; one node serves a camera`);
       servedBy.set(cam, node);
@@ -106,6 +106,6 @@ export function checkVideoConfig(c: VideoConfig): string[] {
 
 /** The relay serving a camera: the node listing it, else the hub's own (`undefined`). */
 export function nodeOf(c: VideoConfig, camera: string): { id: string; url: string } | undefined {
-  for (const [id, n] of Object.entries(c.nodes)) if (n.cameras.includes(camera)) return { id, url: n.url.replace(/\/$/, '') };
+  for (const [id, n] of Object.entries(c.nodes)) if (n.cameras?.includes(camera)) return { id, url: n.url.replace(/\/$/, '') };
   return undefined;
 }
