@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stat } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { eventually, freePort, runWarden, type WardenProcess } from '../src/testing.ts';
-import { CHROMIUM, ensureBuilt, launchChromium } from './browser.ts';
+import { CHROMIUM, closeAfterAll, ensureBuilt, launchChromium } from './browser.ts';
 
 /**
  * The first start as a newcomer gets it: `warden start` (what `npm start` runs) on a new data dir, the demo
@@ -92,17 +92,15 @@ describe('first start: every page has something real, in Chinese, at phone width
     browser = await launchChromium();
   }, 540_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    // `warden start` stops its parts one by one (simulator first, hub last): give it time, so none is left behind.
-    if (start && start.child.exitCode === null && start.child.signalCode === null) {
-      const exited = new Promise((r) => start.child.once('exit', r));
-      start.child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 90_000))]);
-      await start.kill9();
-    }
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  }, 120_000);
+  // `warden start` stops its parts one by one (simulator first, hub last): give it time, so none is left behind.
+  const stopWarden = async () => {
+    if (start.child.exitCode !== null || start.child.signalCode !== null) return;
+    const exited = new Promise((r) => start.child.once('exit', r));
+    start.child.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 90_000))]);
+    await start.kill9();
+  };
+  closeAfterAll(() => [browser, start && stopWarden, dir], 120_000);
 
   it('the simulators’ month of meter history reached the hub through the gateways and is rolled up', async () => {
     const now = Date.now();
