@@ -53,10 +53,10 @@ describe.runIf(haveInfluxd)('hub with telemetry on InfluxDB', () => {
   }, 60_000);
 
   afterAll(async () => {
-    await gw?.endAsync();
+    await gw?.endAsync(true);
     await t?.close();
     await influxd?.stop();
-  });
+  }, 60_000);
 
   it('stores a batch\'s telemetry in InfluxDB (not DuckDB) and answers the REST telemetry query from it', async () => {
     const records = [g.telemetry('meter-1', { energy_kwh: 100.5, power_kw: 3 }, TS), g.telemetry('meter-1', { energy_kwh: 101.25, power_kw: 4 }, TS + 60_000), g.event('door-1', 'door.opened', { door: 1 }, TS)];
