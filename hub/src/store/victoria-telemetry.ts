@@ -63,7 +63,7 @@ export class VictoriaMetricsTelemetryStore implements TelemetryStore {
   static async open(o: VictoriaOptions): Promise<VictoriaMetricsTelemetryStore> {
     const store = new VictoriaMetricsTelemetryStore(o);
     try {
-      await store.http.request('probe', '/api/v1/labels', { method: 'GET' });
+      await store.http.request('probe', '/api/v1/status/buildinfo', { method: 'GET' });
     } catch (err) {
       if (!(err instanceof TelemetryStoreError)) throw err;
       if (err.kind === 'auth') throw err;
