@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { createServer, type Server } from 'node:http';
 import { mkdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -291,5 +292,20 @@ describe('video.nodes in hub.yaml', () => {
     const ok = parseHubConfig({ dataDir: tmpdir(), video: { nodes: { a: { url: 'wss://relay-a:8090' } } } });
     expect(ok.video.nodes.a).toEqual({ url: 'wss://relay-a:8090' });
     expect(ok.video.ticketSeconds).toBe(60);
+  });
+});
+
+describe('warden relay (the CLI)', () => {
+  it('a relay.yaml with errors: exit code 2 and every error with its path, nothing started', { timeout: 30_000 }, async () => {
+    const d = await mkdtemp(join(tmpdir(), 'warden-relay-cli-'));
+    const file = join(d, 'relay.yaml');
+    await writeFile(file, 'id: relay-a\nlisten: { host: 0.0.0.0 }\nmaxStreams: 0\ncameras: {}\n');
+    const warden = fileURLToPath(new URL('../../bin/warden.js', import.meta.url));
+    const r = spawnSync(process.execPath, [warden, 'relay', '--config', file], { encoding: 'utf8', timeout: 25_000 });
+    await rm(d, { recursive: true, force: true });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/invalid relay config/);
+    expect(r.stderr).toMatch(/\/maxStreams/);
+    expect(r.stderr).toMatch(/hubPublicKey/);
   });
 });
