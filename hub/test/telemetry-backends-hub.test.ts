@@ -53,10 +53,22 @@ describe.runIf(haveInfluxd)('hub with telemetry on InfluxDB', () => {
   }, 60_000);
 
   afterAll(async () => {
-    await gw?.endAsync(true);
-    await t?.close();
-    await influxd?.stop();
-  }, 60_000);
+    // Each step bounded and named, so a slow teardown says which part hung.
+    const within = async (what: string, p: Promise<unknown> | undefined, ms = 20_000) => {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([p, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`teardown: ${what} took over ${ms} ms`)), ms)))]);
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+    try {
+      await within('closing the gateway client', gw?.endAsync(true));
+      await within('stopping the hub', t?.close());
+    } finally {
+      await within('stopping influxd', influxd?.stop());
+    }
+  }, 70_000);
 
   it('stores a batch\'s telemetry in InfluxDB (not DuckDB) and answers the REST telemetry query from it', async () => {
     const records = [g.telemetry('meter-1', { energy_kwh: 100.5, power_kw: 3 }, TS), g.telemetry('meter-1', { energy_kwh: 101.25, power_kw: 4 }, TS + 60_000), g.event('door-1', 'door.opened', { door: 1 }, TS)];

@@ -66,6 +66,11 @@ function starter(cmd: string, args: string[]) {
     log: () => out,
     start() {
       child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      // A test worker that ends without its teardown (a hook timeout) takes the server with it.
+      const c = child;
+      const reap = () => c.kill('SIGKILL');
+      process.once('exit', reap);
+      c.once('exit', () => process.off('exit', reap));
       const keep = (b: Buffer) => {
         out = (out + b.toString()).slice(-20_000);
       };
