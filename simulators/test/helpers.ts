@@ -41,7 +41,7 @@ export async function startBroker(opts: AedesOptions = {}): Promise<TestBroker> 
 export interface Recorder {
   client: MqttClient;
   messages: Msg[];
-  /** Resolves with the first recorded message (past or future) matching, or fails after 10 s. */
+  /** Resolves with the first recorded message (past or future) matching, or fails after 30 s (only a failure waits that long: CI's two cores are shared with other test files). */
   waitFor(pred: (m: Msg) => boolean, what?: string, timeoutMs?: number): Promise<Msg>;
   /** Resolves once `n` matching messages have been recorded. */
   waitForCount(pred: (m: Msg) => boolean, n: number, what?: string): Promise<Msg[]>;
@@ -66,7 +66,7 @@ export async function record(url: string, topics: string[] = ['#']): Promise<Rec
     for (const w of [...waiters]) w();
   });
   await client.subscribeAsync(topics, { qos: 1 });
-  const waitForCount = (pred: (m: Msg) => boolean, n: number, what = 'message', timeoutMs = 10_000): Promise<Msg[]> =>
+  const waitForCount = (pred: (m: Msg) => boolean, n: number, what = 'message', timeoutMs = 30_000): Promise<Msg[]> =>
     new Promise((resolve, reject) => {
       const check = (): boolean => {
         const hits = messages.filter(pred);
