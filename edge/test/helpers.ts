@@ -70,8 +70,11 @@ export function driverHarness(driver: string, options: Record<string, unknown> =
   };
 }
 
-/** Resolves when `fn` returns a truthy value; polls, so tests assert outcomes rather than timing. */
-export async function eventually<T>(fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, what = 'condition', timeoutMs = 15_000): Promise<T> {
+/**
+ * Resolves when `fn` returns a truthy value; polls, so tests assert outcomes rather than timing. The 30 s default only
+ * bounds a failure's wait (CI's two cores are shared with end-to-end tests and the faketime runs).
+ */
+export async function eventually<T>(fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, what = 'condition', timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn(); // an async condition is awaited (a pending promise is not "true")
