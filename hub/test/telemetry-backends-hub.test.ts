@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackup } from '../src/cli.ts';
 import { MANIFEST, type BackupManifest } from '../src/lifecycle/backup.ts';
 import { ackWatcher, api, connectGateway, eventually, FakeGatewayBatches, inventory, login, metric, registered, testHub, type TestHub } from './helpers.ts';
-import { haveInfluxd, startInfluxd, type TsdbServer } from './tsdb-servers.ts';
+import { haveInfluxd, haveVictoria, startInfluxd, startVictoria, type TsdbServer } from './tsdb-servers.ts';
 
 /*
  * A hub with telemetry.backend: influxdb (a real influxd started here): a gateway's batch over real MQTT lands in
@@ -129,4 +129,54 @@ describe.runIf(haveInfluxd)('hub with telemetry on InfluxDB', () => {
   });
 });
 
-if (!haveInfluxd) console.warn('SKIPPING hub/test/telemetry-backends-hub.test.ts: /usr/bin/influxd is not installed (Debian package influxdb)');
+if (!haveInfluxd) console.warn('SKIPPING the InfluxDB hub test: /usr/bin/influxd is not installed (Debian package influxdb)');
+if (!haveVictoria) console.warn('SKIPPING the VictoriaMetrics hub test: /usr/bin/victoria-metrics is not installed (Debian package victoria-metrics)');
+
+describe.runIf(haveVictoria)('hub with telemetry on VictoriaMetrics', () => {
+  let victoria: TsdbServer;
+  let t: TestHub;
+  let gw: MqttClient;
+  let acks: Awaited<ReturnType<typeof ackWatcher>>;
+  let token: string;
+  const g = new FakeGatewayBatches(GW);
+  const up = gatewayTopic(GW, 'up');
+  const TS = Date.UTC(2026, 2, 2, 8, 0, 0);
+
+  beforeAll(async () => {
+    victoria = await startVictoria();
+    t = await testHub({
+      ...registered({ [GW]: { password: PASSWORD, devices: [{ id: 'meter-1', kind: 'meter' }] } }),
+      telemetry: { backend: 'victoriametrics', url: victoria.url, username: victoria.username, password: victoria.password, timeoutMs: 2000 },
+    });
+    gw = await connectGateway(t.hub.mqttUrl, GW, PASSWORD);
+    acks = await ackWatcher(gw, GW);
+    await gw.publishAsync(gatewayTopic(GW, 'inventory'), inventory(GW, [{ id: 'meter-1', kind: 'meter' }]), { qos: 1, retain: true });
+    token = await login(t.hub);
+  }, 60_000);
+
+  afterAll(async () => {
+    try {
+      await gw?.endAsync(true);
+      await t?.close();
+    } finally {
+      await victoria?.stop();
+    }
+  }, 60_000);
+
+  it('stores telemetry there (visible after its ~1 s flush); not acknowledged while it is down, stored when resent', async () => {
+    await gw.publishAsync(up, g.batch([g.telemetry('meter-1', { power_kw: 3 }, TS), g.telemetry('meter-1', { power_kw: 5 }, TS + 60_000)]), { qos: 1 });
+    await acks.until(g.seq);
+    const path = `/api/telemetry?device=meter-1&metric=power_kw&from=${TS - 3_600_000}&to=${TS + 3_600_000}&step=1h&agg=avg`;
+    await eventually(async () => JSON.stringify((await api<{ points: number[][] }>(t.hub, token, path)).body.points) === JSON.stringify([[TS, 4]]), 'REST answers from VictoriaMetrics');
+
+    await victoria.halt();
+    const payload = g.batch([g.telemetry('meter-1', { power_kw: 7 }, TS + 120_000)]);
+    await gw.publishAsync(up, payload, { qos: 1 });
+    await eventually(async () => (await metric(t.hub, 'warden_hub_telemetry_requests_total', { backend: 'victoriametrics', op: 'write', result: 'unreachable' })) >= 1, 'the failed write counted');
+    expect(acks.acks.some((a) => a >= g.seq)).toBe(false);
+    await victoria.restart();
+    await gw.publishAsync(up, payload, { qos: 1 });
+    await acks.until(g.seq);
+    await eventually(async () => JSON.stringify((await api<{ points: number[][] }>(t.hub, token, path)).body.points) === JSON.stringify([[TS, 5]]), 'the resent row in the hour');
+  }, 40_000);
+});
