@@ -47,6 +47,11 @@ export interface RunningBroker {
 export async function startBroker(o: BrokerOptions): Promise<RunningBroker> {
   const rlog = new RateLimitedLog(o.log);
   const aedes = await Aedes.createBroker({
+    // Deliveries in flight across all clients (aedes' default 100). Ingest holds back a gateway over its backlog bound
+    // by not completing its delivery (hub/src/ingest/ingestor.ts, room); with 100 slots a few held gateways sending small
+    // messages would fill them and stall every other client, acks included. Held deliveries are bounded by the ingest
+    // bounds (one read chunk per held connection), not by this number.
+    concurrency: 10_000,
     authenticate: o.policy.authenticate,
     authorizePublish: o.policy.authorizePublish,
     authorizeSubscribe: o.policy.authorizeSubscribe,

@@ -18,6 +18,7 @@ import type { StateDb } from '../store/state-db.ts';
 import type { TelemetryRow, TelemetryStore } from '../store/telemetry.ts';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { KeyedQueue, Mutex } from './queues.ts';
+import { WalSync } from './wal-sync.ts';
 import { isPriorityEvent, mayCarryPriority } from './safety-kinds.ts';
 import { examineUplink, type Rejection, type UplinkPlan } from './uplink.ts';
 import type { EventRecord, PriorityAck, TelemetryRecord } from '@warden/contract';
@@ -37,8 +38,11 @@ interface PendingUplink {
   payload: Buffer;
   /** Examined early when the priority lane looked into it (then not examined again). */
   plan?: UplinkPlan;
-  /** Its bulk pass holds the storage lock: the priority lane leaves it alone (it is stored, in order, first). */
-  storing?: boolean;
+  /**
+   * Its bulk pass has handed its events before this index to storage turns (stored, or being stored under the lock):
+   * the priority lane lifts only events from here on (the earlier ones are stored first, in order).
+   */
+  next: number;
 }
 
 export interface IngestorDeps {
@@ -57,8 +61,40 @@ export interface IngestorDeps {
   publish(topic: string, payload: string, qos: 0 | 1): Promise<void>;
   /** The hub clock: receivedAt, lastSeen. */
   clock?: () => number;
-  /** Uplink bytes taken but not yet stored beyond which `room()` makes the broker wait (default 64 MiB). */
-  maxBacklogBytes?: number;
+  /** Bounds of the uplink backlog (bytes taken, not yet stored) and of one storage turn: see `IngestBounds`. */
+  bounds?: Partial<IngestBounds>;
+}
+
+/**
+ * How much the hub takes from gateways before it makes the broker wait (`room`), and how much one synchronous storage
+ * turn handles. A gateway is held back (the broker stops reading its connection) when its own bulk backlog reaches
+ * `maxGatewayBacklogBytes`, or when the hub's whole bulk backlog reaches `maxBacklogBytes` and the gateway has at least
+ * `reserveBytes` of its own waiting: a noisy gateway never holds back a quiet one. Priority-lane batches count on their
+ * own, up to `laneBytes` per gateway. Memory: at most maxBacklogBytes + gateways x (reserveBytes + laneBytes) + one
+ * message per gateway.
+ */
+export interface IngestBounds {
+  maxBacklogBytes: number;
+  maxGatewayBacklogBytes: number;
+  reserveBytes: number;
+  laneBytes: number;
+  /** Records (events and telemetry) one storage turn, and so one commit of a bulk batch, handles at most. */
+  maxRecordsPerTurn: number;
+}
+
+export const DEFAULT_INGEST_BOUNDS: IngestBounds = {
+  maxBacklogBytes: 64 * 1024 * 1024,
+  maxGatewayBacklogBytes: 16 * 1024 * 1024,
+  reserveBytes: 1024 * 1024,
+  laneBytes: 1024 * 1024,
+  maxRecordsPerTurn: 100,
+};
+
+/** One gateway's share of the backlog. */
+interface GatewayBacklog {
+  bulk: number;
+  lane: number;
+  waiters: Array<() => void>;
 }
 
 /**
@@ -76,8 +112,10 @@ export class Ingestor {
   /** Event ids the priority lane took out of pending uplinks: their bulk pass skips them (stored already). */
   private readonly lifted = new Set<string>();
   private backlogBytes = 0;
-  private readonly maxBacklogBytes: number;
-  private readonly roomWaiters: Array<() => void> = [];
+  private readonly backlogs = new Map<string, GatewayBacklog>();
+  private readonly bounds: IngestBounds;
+  /** Ingest commits without an fsync on the event loop; acks wait for `wal.sync()`. */
+  readonly wal: WalSync;
   private readonly lane;
   /** Priority-lane batches taken and not yet stored and acknowledged (they bypass the per-gateway queue). */
   private readonly laneTasks = new Set<Promise<void>>();
@@ -85,12 +123,15 @@ export class Ingestor {
   constructor(private readonly d: IngestorDeps) {
     this.rlog = new RateLimitedLog(d.log);
     this.now = d.clock ?? Date.now;
-    this.maxBacklogBytes = d.maxBacklogBytes ?? 64 * 1024 * 1024;
+    this.bounds = { ...DEFAULT_INGEST_BOUNDS, ...d.bounds };
+    this.wal = new WalSync(d.db);
     const registers = [d.metrics.registry];
     this.lane = {
       events: new Counter({ name: 'warden_hub_priority_events_total', help: 'Events stored through the priority lane (safety events and the earlier events of their devices)', registers }),
       seconds: new Histogram({ name: 'warden_hub_priority_store_seconds', help: 'Priority lane: message taken -> its safety events stored', buckets: [0.001, 0.005, 0.02, 0.05, 0.1, 0.5, 2], registers }),
       backlog: new Gauge({ name: 'warden_hub_ingest_backlog_bytes', help: 'Uplink bytes taken from gateways and not yet stored', registers }),
+      held: new Counter({ name: 'warden_hub_ingest_held_total', help: 'Times a gateway was held back (the broker stopped reading it) because its backlog or the hub backlog reached its bound', labelNames: ['bound'], registers }),
+      turn: new Histogram({ name: 'warden_hub_ingest_turn_seconds', help: 'One synchronous storage turn (one commit: telemetry append, events, their alarms)', buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25], registers }),
       batches: new Counter({ name: 'warden_hub_priority_batches_total', help: "Gateways' priority-lane batches stored and acknowledged by their seqs", registers }),
       lifted: new Counter({ name: 'warden_hub_priority_lifted_total', help: 'Events the priority lane took out of bulk batches still waiting (earlier events of a safety device), stored ahead of them', registers }),
     };
@@ -100,9 +141,43 @@ export class Ingestor {
    * Resolves when the uplink backlog is under its bound: the broker awaits this (not the storage) before it takes
    * the next message, so safety events in later messages reach the priority lane while bulk batches wait to be stored.
    */
-  room(): Promise<void> {
-    if (this.backlogBytes < this.maxBacklogBytes) return Promise.resolve();
-    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  room(gateway: string): Promise<void> {
+    const b = this.backlogs.get(gateway);
+    const held = b && this.holds(b);
+    if (!b || !held) return Promise.resolve();
+    this.lane.held.inc({ bound: held });
+    return new Promise((resolve) => b.waiters.push(resolve));
+  }
+
+  /** The bound that holds this gateway back, if any. */
+  private holds(b: GatewayBacklog): 'gateway' | 'hub' | 'lane' | undefined {
+    const o = this.bounds;
+    if (b.bulk >= o.maxGatewayBacklogBytes) return 'gateway';
+    if (b.lane >= o.laneBytes) return 'lane';
+    if (this.backlogBytes >= o.maxBacklogBytes && b.bulk >= o.reserveBytes) return 'hub';
+    return undefined;
+  }
+
+  /** Bytes taken (positive) or stored (negative) for a gateway, on its bulk stream or its priority lane. */
+  private account(gateway: string, bytes: number, lane: boolean): void {
+    let b = this.backlogs.get(gateway);
+    if (!b) this.backlogs.set(gateway, (b = { bulk: 0, lane: 0, waiters: [] }));
+    if (lane) b.lane += bytes;
+    else {
+      b.bulk += bytes;
+      this.backlogBytes += bytes;
+    }
+    this.lane.backlog.set(this.backlogBytes);
+    if (bytes > 0) return;
+    // Stored: wake this gateway if it is under its bounds now, and every other held gateway the hub bound was holding.
+    const wake = (g: string, x: GatewayBacklog) => {
+      if (x.waiters.length === 0 || this.holds(x)) return;
+      for (const w of x.waiters.splice(0)) w();
+      if (x.bulk === 0 && x.lane === 0) this.backlogs.delete(g);
+    };
+    wake(gateway, b);
+    if (this.backlogBytes < this.bounds.maxBacklogBytes) for (const [g, x] of this.backlogs) wake(g, x);
+    if (b.bulk === 0 && b.lane === 0 && b.waiters.length === 0) this.backlogs.delete(gateway);
   }
 
   /** Resolves once the message is fully handled (stored, or refused and dead-lettered). */
@@ -135,6 +210,7 @@ export class Ingestor {
     while (this.laneTasks.size > 0) await Promise.allSettled([...this.laneTasks]);
     await this.queue.idle();
     while (this.laneTasks.size > 0) await Promise.allSettled([...this.laneTasks]);
+    await this.wal.close();
   }
 
   /**
@@ -145,7 +221,7 @@ export class Ingestor {
    * rest and acknowledges the message as before: nothing is acknowledged before it is stored.
    */
   private takeUplink(gateway: string, payload: Buffer): Promise<void> {
-    const entry: PendingUplink = { payload };
+    const entry: PendingUplink = { payload, next: 0 };
     if (payload.includes(LANE_MARKER)) {
       entry.plan = examineUplink(gateway, payload, this.d.devices);
       if (entry.plan.ok && entry.plan.lane === 'priority') {
@@ -161,14 +237,13 @@ export class Ingestor {
     const list = this.pending.get(gateway) ?? [];
     this.pending.set(gateway, list);
     list.push(entry);
-    this.backlogBytes += payload.length;
-    this.lane.backlog.set(this.backlogBytes);
+    this.account(gateway, payload.length, false);
     if (mayCarryPriority(payload)) this.prioritise(gateway, entry, list);
     return this.queue.run(gateway, () => this.uplink(gateway, entry)).finally(() => {
       const i = list.indexOf(entry);
       if (i >= 0) list.splice(i, 1);
       if (list.length === 0 && this.pending.get(gateway) === list) this.pending.delete(gateway);
-      this.release(payload.length);
+      this.account(gateway, -payload.length, false);
     });
   }
 
@@ -182,8 +257,7 @@ export class Ingestor {
   private takeLane(gateway: string, payload: Buffer, plan: OkPlan): Promise<void> {
     const t0 = performance.now();
     this.d.metrics.batches.inc();
-    this.backlogBytes += payload.length;
-    this.lane.backlog.set(this.backlogBytes);
+    this.account(gateway, payload.length, true);
     const top = new Map<string, number>();
     for (const e of plan.events) top.set(e.device, Math.max(top.get(e.device) ?? 0, e.seq));
     const take: EventRecord[] = [];
@@ -191,11 +265,10 @@ export class Ingestor {
     const liftedHere: string[] = [];
     const quoted = [...top.keys()].map((d) => Buffer.from(JSON.stringify(d)));
     for (const p of this.pending.get(gateway) ?? []) {
-      if (p.storing) continue;
       if (p.plan === undefined && !quoted.some((q) => p.payload.includes(q))) continue;
       if (p.plan === undefined) p.plan = examineUplink(gateway, p.payload, this.d.devices);
       if (!p.plan.ok) continue;
-      for (const e of p.plan.events) {
+      for (const e of p.plan.events.slice(p.next)) {
         const upTo = top.get(e.device);
         if (upTo === undefined || e.seq > upTo || this.lifted.has(e.id) || ids.has(e.id)) continue;
         ids.add(e.id);
@@ -220,22 +293,18 @@ export class Ingestor {
           throw err;
         }
       }, true)
-      .then((result) => {
+      .then(async (result) => {
         this.d.metrics.ingestSeconds.observe((performance.now() - t0) / 1000);
         this.afterStore(result, plan.rejections);
         this.lane.batches.inc();
         if (result.stored.length) this.lane.events.inc(result.stored.length);
         if (liftedHere.length) this.lane.lifted.inc(liftedHere.length);
         this.lane.seconds.observe((performance.now() - t0) / 1000);
+        // Acknowledged once the commit is on disk.
+        await this.wal.sync();
         if (plan.seqs.length) this.sendAck(gateway, { v: 1, lane: 'priority', seqs: plan.seqs });
       })
-      .finally(() => this.release(payload.length));
-  }
-
-  private release(bytes: number): void {
-    this.backlogBytes -= bytes;
-    this.lane.backlog.set(this.backlogBytes);
-    while (this.backlogBytes < this.maxBacklogBytes && this.roomWaiters.length) this.roomWaiters.shift()!();
+      .finally(() => this.account(gateway, -payload.length, true));
   }
 
   private prioritise(gateway: string, entry: PendingUplink, list: PendingUplink[]): void {
@@ -247,12 +316,11 @@ export class Ingestor {
     const take: EventRecord[] = [];
     const quoted = [...devices].map((d) => Buffer.from(JSON.stringify(d)));
     for (const p of list) {
-      if (p.storing) continue;
       // Only messages naming one of these devices are parsed (a byte search first).
       if (p.plan === undefined && p !== entry && !quoted.some((q) => p.payload.includes(q))) continue;
       if (p.plan === undefined) p.plan = examineUplink(gateway, p.payload, this.d.devices);
       if (!p.plan.ok) continue;
-      for (const e of p.plan.events) if (devices.has(e.device) && !this.lifted.has(e.id)) take.push(e);
+      for (const e of p.plan.events.slice(p.next)) if (devices.has(e.device) && !this.lifted.has(e.id)) take.push(e);
       if (p === entry) break;
     }
     for (const e of take) this.lifted.add(e.id);
@@ -285,13 +353,28 @@ export class Ingestor {
       return;
     }
     entry.plan = plan;
-    const result = await this.storage.lock(() => {
-      entry.storing = true;
-      // Stored already by the priority lane.
-      return this.storeLocked(gateway, plan.events, plan.telemetry, plan.rejections, (e) => this.lifted.delete(e.id));
-    });
+    // In storage turns of at most maxRecordsPerTurn records each (telemetry first, then events in order), each its own
+    // commit with its alarms: between two turns the event loop turns (sockets are read) and a waiting priority task
+    // goes first. The message is acknowledged after its last turn: nothing before all of it is stored.
+    const n = this.bounds.maxRecordsPerTurn;
+    let tel = 0;
+    let first = true;
+    do {
+      const result = await this.storage.lock(() => {
+        const telemetry = plan.telemetry.slice(tel, tel + n);
+        tel += telemetry.length;
+        // Taken now, under the lock: the priority lane lifts only what lies after `next`.
+        const events = plan.events.slice(entry.next, entry.next + n - telemetry.length);
+        entry.next += events.length;
+        // Skipped: stored already by the priority lane.
+        return this.storeLocked(gateway, events, telemetry, first ? plan.rejections : [], (e) => this.lifted.delete(e.id));
+      });
+      this.afterStore(result, first ? plan.rejections : []);
+      first = false;
+    } while (tel < plan.telemetry.length || entry.next < plan.events.length);
+    // Acknowledged once its commits are on disk (the fsync off the event loop, shared with other batches).
+    await this.wal.sync();
     this.d.metrics.ingestSeconds.observe((performance.now() - t0) / 1000);
-    this.afterStore(result, plan.rejections);
     if (plan.upTo !== null) this.sendAck(gateway, { v: 1, upTo: plan.upTo });
   }
 
@@ -304,6 +387,7 @@ export class Ingestor {
     skip: (e: EventRecord) => boolean,
   ): Promise<StoreResult> {
     const receivedAt = this.now();
+    const t0 = performance.now();
     let duplicates = 0;
     const fresh = new Set<string>();
     const rows: TelemetryRow[] = [];
@@ -320,7 +404,7 @@ export class Ingestor {
     await this.d.telemetry.append(rows);
     const stored: StoredEvent[] = [];
     const availability: Array<NonNullable<ReturnType<DeviceRepo['setAvailability']>>> = [];
-    this.d.db.transaction(() => {
+    this.wal.commit(() => {
       const lastSeen = new Map<string, number>();
       for (const e of events) {
         if (skip(e)) continue;
@@ -346,7 +430,8 @@ export class Ingestor {
       this.deadLetter(rejections);
       // The alarm engine writes the batch's alarms in this same transaction (one commit, one fsync).
       if (stored.length) this.d.bus.emit('stored', stored);
-    })();
+    });
+    this.lane.turn.observe((performance.now() - t0) / 1000);
     return { stored, telemetryRows: fresh.size, duplicates, availability };
   }
 

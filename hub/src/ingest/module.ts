@@ -48,6 +48,11 @@ export class IngestModule implements HubModule {
       autoRegister: ctx.config.devices.autoRegister,
       publish: (topic, payload, qos) => broker.publish(topic, payload, { qos }),
       clock,
+      bounds: {
+        maxBacklogBytes: ctx.config.ingest.maxBacklogBytes,
+        maxGatewayBacklogBytes: ctx.config.ingest.maxGatewayBacklogBytes,
+        maxRecordsPerTurn: ctx.config.ingest.maxRecordsPerTurn,
+      },
     });
     this.ingestor_ = ingestor;
     // An uplink that could not be stored (disk full, I/O error) is left unacknowledged, so the gateway keeps and resends it.
@@ -63,7 +68,7 @@ export class IngestModule implements HubModule {
           writeFailures.inc();
           log.error({ err, gateway: t.gatewayId }, 'uplink failed');
         });
-        await ingestor.room();
+        await ingestor.room(t.gatewayId);
       });
     }
     const connected = (client: Client) => {
