@@ -14,13 +14,15 @@ export interface LoadSetup {
   password: string;
   batch: number;
   loadDoors: number;
+  /** A gateway with no load of its own: its forced doors go as the edge sends them, in priority-lane batches. */
+  quiet: string;
 }
 
 export type LoadCommand = { cmd: 'sustain'; total: number } | { cmd: 'offer'; rate: number; seconds: number; probesPerSecond: number } | { cmd: 'stop' };
 export type LoadReply =
   | { type: 'ready' }
   | { type: 'sustained'; rate: number }
-  | { type: 'probe'; device: string; lane: 'priority' | 'bulk'; at: number }
+  | { type: 'probe'; device: string; lane: 'priority' | 'bulk' | 'quiet'; at: number }
   | { type: 'offered'; sent: number; probes: number; seconds: number }
   | { type: 'stopped' };
 
@@ -39,6 +41,9 @@ async function main(): Promise<void> {
     await c.subscribeAsync(gatewayTopic(gw, 'ack'), { qos: 1 });
     clients.push(c);
   }
+  const quiet = await connectMqtt(setup.mqttUrl, { clientId: `warden-edge-${setup.quiet}`, username: setup.quiet, password: setup.password });
+  let quietSeq = 0;
+  let quietN = 0;
   const seqs = setup.gateways.map(() => 0);
   let n = 0;
   let probeN = 0;
@@ -100,6 +105,12 @@ async function main(): Promise<void> {
           probes++;
           publish(g, recs);
           post({ type: 'probe', device, lane, at: wallNow() });
+          // And, as often, a forced door from the quiet gateway in a priority-lane batch of its own.
+          const qd = `probe-q-${quietN++}`;
+          const ts = Date.now();
+          const record = { id: newId(ts), seq: ++quietSeq, ts, kind: 'event', device: qd, type: 'door.forced', data: { door: 1 } };
+          quiet.publish(gatewayTopic(setup.quiet, 'up'), JSON.stringify({ v: 1, gw: setup.quiet, lane: 'priority', records: [record] }), { qos: 1 });
+          post({ type: 'probe', device: qd, lane: 'quiet', at: wallNow() });
         } else publish(g, recs);
         g = (g + 1) % clients.length;
         sent += recs.length;
@@ -114,7 +125,7 @@ async function main(): Promise<void> {
       if (m.cmd === 'sustain') post({ type: 'sustained', rate: await sustain(m.total) });
       else if (m.cmd === 'offer') post({ type: 'offered', ...(await offer(m.rate, m.seconds, m.probesPerSecond)) });
       else {
-        await Promise.all(clients.map((c) => c.endAsync().catch(() => {})));
+        await Promise.all([...clients, quiet].map((c) => c.endAsync().catch(() => {})));
         post({ type: 'stopped' });
         port.close();
       }
