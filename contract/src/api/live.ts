@@ -42,6 +42,27 @@ export const LiveEventsBatchSchema = Type.Object({
 });
 export type LiveEventsBatch = Static<typeof LiveEventsBatchSchema>;
 
+/**
+ * The hub switched this connection to another feed mode. Today only: a `per-event` client that could not keep up
+ * (more than LIVE_SLOW_QUEUED routine events waiting for its connection) is switched to `coalesced` for routine
+ * events: from this message on it gets them as `events` batches (the waiting ones first; beyond LIVE_BATCH_MAX counted
+ * in `skipped`, read them over REST), while safety events, alarms, linkage and availability keep coming one by one.
+ */
+export const LiveFeedSwitchSchema = Type.Object({
+  mode: LiveFeedModeSchema,
+  reason: Type.Literal('slow_client'),
+  /** Routine events that were waiting for this connection when it was switched. */
+  waiting: Type.Integer({ minimum: 0 }),
+});
+export type LiveFeedSwitch = Static<typeof LiveFeedSwitchSchema>;
+/** Routine events a `per-event` connection may have waiting before it is switched to `coalesced` (LiveFeedSwitch). */
+export const LIVE_SLOW_QUEUED = 5_000;
+/**
+ * Packets the hub may hold for one connection that does not read (priority messages are never dropped): beyond it
+ * the hub closes the connection; the client reconnects and reloads over REST.
+ */
+export const LIVE_MAX_HELD = 10_000;
+
 export const LiveDeviceSchema = Type.Object({ id: Type.String(), gateway: Type.String(), online: Type.Boolean(), lastSeen: Nullable(MsEpoch()) });
 export const LiveGatewaySchema = Type.Object({ id: Type.String(), online: Type.Boolean(), lastSeen: Nullable(MsEpoch()), backlog: Nullable(Type.Integer()) });
 
@@ -73,6 +94,8 @@ export const LIVE_MESSAGES = {
   linkage: LinkageMessageSchema,
   /** Dorm attendance (curfew list, corrections, tonight's changes); only to users who may see its building. */
   attendance: AttendanceLiveSchema,
+  /** The hub switched this connection's feed mode (a `per-event` client too slow for the flood). */
+  feed: LiveFeedSwitchSchema,
 } as const;
 
 /** socket.io event name -> payload. */

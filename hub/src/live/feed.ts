@@ -7,7 +7,7 @@ import type { User, UserRepo } from '../auth/users.ts';
 import type { HubBus, LiveMessages } from './bus.ts';
 import { rateLimitedCounter } from '../api/rate-limit.ts';
 import { Counter } from 'prom-client';
-import { LiveLanes } from './lanes.ts';
+import { emitHeld, LiveLanes } from './lanes.ts';
 import { LiveCoalescer, type LiveSink } from './coalesce.ts';
 import Value from 'typebox/value';
 import { LIVE_BATCH_MS, LiveFeedModeSchema } from '@warden/contract';
@@ -77,19 +77,37 @@ export function startLiveFeed(
     }
   }, 30_000);
   recheck.unref();
-  const lanes = new LiveLanes(new Counter({ name: 'warden_hub_live_shed_total', help: 'Routine live messages a console too slow to take them never got (it reloads history over REST)', labelNames: ['reason'] as const, registers: [d.metrics.registry] }));
-  const coalescer = new LiveCoalescer(
-    new Counter({ name: 'warden_hub_live_coalesced_total', help: 'Coalesced live feed: batches sent, events in them, events counted as skipped, alarm updates merged, batches held back while a connection was busy', labelNames: ['kind'] as const, registers: [d.metrics.registry] }),
-    d.batchMax,
-  );
+  const shed = new Counter({
+    name: 'warden_hub_live_shed_total',
+    help: 'Live connections closed because they held LIVE_MAX_HELD unread packets (reason closed_slow; the client reconnects and reloads over REST)',
+    labelNames: ['reason'] as const,
+    registers: [d.metrics.registry],
+  });
+  const coalesced = new Counter({
+    name: 'warden_hub_live_coalesced_total',
+    help: 'Coalesced live feed: batches sent, events in them, events counted as skipped, alarm updates merged, batches held back while a connection was busy, per-event connections switched for being too slow',
+    labelNames: ['kind'] as const,
+    registers: [d.metrics.registry],
+  });
+  const coalescer = new LiveCoalescer(coalesced, d.batchMax);
   const sinks = new Map<string, LiveSink>();
+  const coalesce = (socket: import('socket.io').Socket) => {
+    const sink = socketSink(socket, shed);
+    sinks.set(socket.id, sink);
+    coalescer.add(sink);
+    return sink;
+  };
+  // A per-event connection that cannot keep up: told so (contract LiveFeedSwitch), then coalesced from its backlog on.
+  const lanes = new LiveLanes(shed, (socket, waiting) => {
+    coalesced.inc({ kind: 'switched_slow' });
+    socket.data.feed = 'coalesced';
+    if (!emitHeld(socket, 'feed', { mode: 'coalesced', reason: 'slow_client', waiting: waiting.length } satisfies LiveMessages['feed'], shed)) return;
+    const sink = coalesce(socket);
+    for (const [name, msg] of waiting) coalescer.send(sink, name, msg);
+  });
   io.on('connection', (socket) => {
     d.metrics.liveClients.set(io.engine.clientsCount);
-    if (socket.data.feed === 'coalesced') {
-      const sink = socketSink(socket);
-      sinks.set(socket.id, sink);
-      coalescer.add(sink);
-    }
+    if (socket.data.feed === 'coalesced') coalesce(socket);
     socket.on('disconnect', () => {
       d.metrics.liveClients.set(io.engine.clientsCount);
       const sink = sinks.get(socket.id);
@@ -133,14 +151,17 @@ const BUSY_BYTES = 64 * 1024;
 /** ...or packets engine.io holds for it (a WebSocket mid-write, or a long-polling client between polls). */
 const BUSY_PACKETS = 8;
 
-/** A socket.io socket as a coalesced sink; busy while engine.io holds packets or the WebSocket has bytes unwritten. */
-function socketSink(socket: import('socket.io').Socket): LiveSink {
+/**
+ * A socket.io socket as a coalesced sink; busy while engine.io holds packets or the WebSocket has bytes unwritten.
+ * What it sends at once is bounded like a per-event socket's priority messages (emitHeld: closed beyond LIVE_MAX_HELD).
+ */
+function socketSink(socket: import('socket.io').Socket, shed: Counter<'reason'>): LiveSink {
   const conn = socket.conn as unknown as { writeBuffer?: unknown[]; transport?: { socket?: { bufferedAmount?: number } } };
   return {
     get connected() {
       return socket.connected;
     },
-    emit: (name, msg) => void socket.emit(name, msg as never),
+    emit: (name, msg) => void emitHeld(socket, name, msg, shed),
     busy: () => (conn.writeBuffer?.length ?? 0) >= BUSY_PACKETS || (conn.transport?.socket?.bufferedAmount ?? 0) > BUSY_BYTES,
   };
 }

@@ -1,5 +1,6 @@
 import type { Socket } from 'socket.io';
 import type { Counter } from 'prom-client';
+import { LIVE_MAX_HELD, LIVE_SLOW_QUEUED } from '@warden/contract';
 
 /** Live messages that never wait: alarms, linkage, availability, and the safety events themselves. */
 export function isPriorityLive(name: string, msg: unknown): boolean {
@@ -11,8 +12,30 @@ export function isPriorityLive(name: string, msg: unknown): boolean {
 
 /** Packets engine.io may hold for a socket before bulk messages wait in the feed's own queue. */
 const BUSY_PACKETS = 32;
-/** Bulk messages a slow console may have waiting; beyond it the oldest are shed (counted; the console reloads history over REST). */
-const MAX_QUEUED = 20_000;
+
+/** engine.io's packets held for a socket (written once its transport drains). */
+export function heldPackets(socket: Socket): number {
+  return (socket.conn as unknown as { writeBuffer?: unknown[] }).writeBuffer?.length ?? 0;
+}
+
+/**
+ * Emits a message that is never dropped (alarms, safety events, linkage, availability), unless the connection already
+ * holds LIVE_MAX_HELD packets it does not read: then the connection is closed (counted) rather than grown without
+ * bound; the client reconnects and reloads what it missed over REST. False when closed.
+ */
+export function emitHeld(socket: Socket, name: string, msg: unknown, shed: Counter<'reason'>): boolean {
+  if (heldPackets(socket) >= LIVE_MAX_HELD) {
+    shed.inc({ reason: 'closed_slow' });
+    // Discarding what it holds (engine.io would otherwise wait for a drain that never comes) and dropping the TCP
+    // connection now (a WebSocket's closing handshake would wait 30 s for the peer that does not read).
+    const ws = (socket.conn as unknown as { transport?: { socket?: { terminate?: () => void } } }).transport?.socket;
+    socket.conn.close(true);
+    ws?.terminate?.();
+    return false;
+  }
+  socket.emit(name, msg as never);
+  return true;
+}
 
 interface Lane {
   queue: Array<[string, unknown]>;
@@ -26,18 +49,27 @@ interface Lane {
  */
 export class LiveLanes {
   private readonly lanes = new WeakMap<Socket, Lane>();
-  constructor(private readonly shed: Counter<'reason'>) {}
+  /**
+   * `slow(socket, waiting)`: the socket has more than LIVE_SLOW_QUEUED routine messages waiting; the feed switches it
+   * to coalesced batches (feed.ts) and takes the waiting messages (the lane forgets them).
+   */
+  constructor(
+    private readonly shed: Counter<'reason'>,
+    private readonly slow: (socket: Socket, waiting: Array<[string, unknown]>) => void,
+  ) {}
 
   send(socket: Socket, name: string, msg: unknown): void {
-    if (isPriorityLive(name, msg)) return void socket.emit(name, msg as never);
+    if (isPriorityLive(name, msg)) return void emitHeld(socket, name, msg, this.shed);
     const conn = socket.conn as unknown as { writeBuffer?: unknown[]; once(ev: 'drain', fn: () => void): void };
     let lane = this.lanes.get(socket);
     if (!lane?.queue.length && (conn.writeBuffer?.length ?? 0) < BUSY_PACKETS) return void socket.emit(name, msg as never);
     if (!lane) this.lanes.set(socket, (lane = { queue: [], pumping: false }));
     lane.queue.push([name, msg]);
-    if (lane.queue.length > MAX_QUEUED) {
-      lane.queue.shift();
-      this.shed.inc({ reason: 'slow_console' });
+    if (lane.queue.length > LIVE_SLOW_QUEUED) {
+      const waiting = lane.queue;
+      lane.queue = [];
+      this.lanes.delete(socket);
+      return this.slow(socket, waiting);
     }
     if (!lane.pumping) {
       lane.pumping = true;
