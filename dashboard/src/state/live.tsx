@@ -25,7 +25,7 @@ interface SkippedValue {
 // Its own context: it changes every batch during a storm, and only the event list shows it.
 const SkippedContext = createContext<SkippedValue>({ skipped: 0, clear: () => {} });
 
-const CHANNELS = every<LiveChannel>()(['event', 'events', 'device', 'gateway', 'alarm', 'linkage', 'attendance']);
+const CHANNELS = every<LiveChannel>()(['event', 'events', 'device', 'gateway', 'alarm', 'linkage', 'attendance', 'feed']);
 
 /**
  * One socket.io connection for the whole signed-in console. Listeners live here rather than on the socket, so
