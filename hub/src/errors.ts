@@ -24,6 +24,7 @@ export const ERRORS = {
   user_exists: { status: 409, message: (u: string) => `User ${u} already exists` },
   account_locked: { status: 423, message: (s: number) => `This account is locked after repeated failed logins; try again in ${s} s or ask an administrator` },
   too_many_attempts: { status: 429, message: (s: number) => `Too many failed logins; try again in ${s} s` },
+  telemetry_unavailable: { status: 503, message: (why: string) => `Telemetry cannot be read now: ${why}; try again later` },
   face_key_unavailable: { status: 503, message: (why: string) => `Face templates cannot be stored: ${why}` },
   internal_error: { status: 500, message: () => 'Internal error; the hub log has the details' },
 } as const;

@@ -97,8 +97,9 @@ describe.runIf(haveInfluxd)('hub with telemetry on InfluxDB', () => {
     const closed = await api<{ events: unknown[] }>(t.hub, token, '/api/events?type=door.closed');
     expect(closed.body.events).toHaveLength(0);
     // The hub keeps serving meanwhile; a telemetry query says what failed.
-    const down = await api<{ message?: string }>(t.hub, token, `/api/telemetry?device=meter-1&metric=power_kw&from=${TS}&to=${TS + 3_600_000}&step=1h&agg=avg`);
-    expect(down.status).toBeGreaterThanOrEqual(500);
+    const down = await api<{ error: { code: string; message: string } }>(t.hub, token, `/api/telemetry?device=meter-1&metric=power_kw&from=${TS}&to=${TS + 3_600_000}&step=1h&agg=avg`);
+    expect(down.status).toBe(503);
+    expect(down.body.error).toEqual({ code: 'telemetry_unavailable', message: expect.stringContaining('cannot be reached') });
 
     await influxd.restart();
     // What the edge agent does after its ack timeout: the same batch again.

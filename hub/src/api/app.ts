@@ -3,6 +3,7 @@ import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/typ
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { HubError, errorBody } from '../errors.ts';
+import { TELEMETRY_FAILURE, TelemetryStoreError } from '../store/influx-http.ts';
 import { registerAccess } from './access.ts';
 import { registerDashboard } from './dashboard.ts';
 import { snapshotRoutes } from '../snapshots/routes.ts';
@@ -41,6 +42,12 @@ export async function buildApi(s: ApiServices, log: Logger | false): Promise<Api
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err instanceof HubError) return reply.code(err.status).headers(err.headers).send(errorBody(err.code, err.message));
+    if (err instanceof TelemetryStoreError) {
+      // A telemetry server (hub.yaml `telemetry:`) that is down or refuses: the caller learns it is temporary; the log has the server's answer.
+      req.log.warn({ err, url: req.url }, 'telemetry server failed');
+      const e = new HubError('telemetry_unavailable', TELEMETRY_FAILURE[err.kind]);
+      return reply.code(e.status).send(errorBody(e.code, e.message));
+    }
     if (err.validation) return reply.code(400).send(errorBody('validation_failed', `The request is not valid: ${validationDetail(err)}`));
     // fastify's own client errors (malformed JSON, body too large, wrong content type) have safe messages.
     if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {

@@ -101,6 +101,15 @@ export function finish(buckets: Map<number, Acc>, agg: TelemetryAgg): Array<[num
 
 export type FailureKind = 'unreachable' | 'timeout' | 'auth' | 'refused' | 'server';
 
+/** What each failure means to someone reading telemetry through the REST API (no server address, no credentials). */
+export const TELEMETRY_FAILURE: Record<FailureKind, string> = {
+  unreachable: 'the telemetry server cannot be reached',
+  timeout: 'the telemetry server did not answer in time',
+  auth: "the telemetry server refused the hub's credentials",
+  refused: 'the telemetry server refused the request',
+  server: 'the telemetry server failed',
+};
+
 /** An error of a server telemetry store; `kind` is the counter's reason label. */
 export class TelemetryStoreError extends Error {
   constructor(

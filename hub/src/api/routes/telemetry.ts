@@ -13,7 +13,7 @@ export const telemetryRoutes: FastifyPluginAsyncTypebox<{ s: ApiServices }> = as
     '/api/telemetry',
     {
       config: { access: [] },
-      schema: { ...route('GET /api/telemetry', 400, 401), tags: ['telemetry'], security: [{ bearer: [] }] },
+      schema: { ...route('GET /api/telemetry', 400, 401, 503), tags: ['telemetry'], security: [{ bearer: [] }] },
     },
     async (req) => {
       const q = req.query;
