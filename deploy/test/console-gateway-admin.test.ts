@@ -50,7 +50,7 @@ const rejectedTotal = async (reason: string): Promise<number> => {
   const line = text.split('\n').find((l) => l.startsWith('warden_hub_rejected_total{') && l.includes(`reason="${reason}"`));
   return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
 };
-async function until<T>(fn: () => Promise<T | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
+async function until<T>(fn: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
