@@ -66,7 +66,7 @@ describe('coalesced live feed', () => {
     const c = record(coalesced);
     const p = record(perEvent);
     try {
-      // One uplink of 1,000 routine events is stored in one commit: they all fall in one batch window.
+      // One uplink of 1,000 routine events, stored in a few turns: a few batch windows at most.
       const flood = Array.from({ length: 1000 }, (_, i) => g.event(DOORS[i % 10]!.id, i % 2 ? 'door.opened' : 'door.closed', { door: 1 }));
       const forced = g.event('door-c15', 'door.forced', { door: 1 });
       const more = Array.from({ length: 300 }, (_, i) => g.event(DOORS[i % 10]!.id, 'door.closed', { door: 1 }));
@@ -77,7 +77,10 @@ describe('coalesced live feed', () => {
 
       // The per-event client: every event as its own message, as before.
       await eventually(() => p.of('event').length >= 1301, 'per-event client got every event');
-      expect(p.of('event').map((e) => e.id)).toEqual([...flood, forced, ...more].map((e) => e.id));
+      // Routine events in order. Ingest stores a bulk batch in turns (maxRecordsPerTurn) with priority work between,
+      // so the forced door may be stored, and sent, amid the flood it was published after.
+      expect(p.of('event').filter((e) => e.id !== forced.id).map((e) => e.id)).toEqual([...flood, ...more].map((e) => e.id));
+      expect(p.of('event').filter((e) => e.id === forced.id)).toHaveLength(1);
       expect(p.of('events')).toEqual([]);
 
       // The coalesced client: the forced door as an `event` message, routine events only in batches, each batch at
@@ -87,7 +90,10 @@ describe('coalesced live feed', () => {
       expect(c.of('event').map((e) => e.id)).toEqual([forced.id]);
       for (const b of batches) expect(b.events.length).toBeLessThanOrEqual(LIVE_BATCH_MAX);
       expect(batches.reduce((n, b) => n + b.events.length + b.skipped, 0)).toBe(1300);
-      expect(batches[0]!.skipped).toBeGreaterThanOrEqual(1000 - LIVE_BATCH_MAX);
+      // Not a message per event: a few batches, the events beyond each batch's bound counted in `skipped`.
+      expect(batches.length).toBeLessThan(1300 / 10);
+      const skipped = batches.reduce((n, b) => n + b.skipped, 0);
+      for (const b of batches) if (b.skipped) expect(b.events).toHaveLength(LIVE_BATCH_MAX);
       // What a batch carries is the newest of its window, oldest first, in the order stored.
       const ids = batches.flatMap((b) => b.events.map((e) => e.id));
       const sent = [...flood, ...more].map((e) => e.id);
@@ -103,7 +109,7 @@ describe('coalesced live feed', () => {
       const forcedAt = c.order.findIndex((m) => m.name === 'event');
       expect(forcedAt).toBeLessThan(lastBatchAt);
 
-      expect(await metric(t.hub, 'warden_hub_live_coalesced_total', { kind: 'skipped_event' })).toBeGreaterThanOrEqual(1000 - LIVE_BATCH_MAX);
+      expect(await metric(t.hub, 'warden_hub_live_coalesced_total', { kind: 'skipped_event' })).toBeGreaterThanOrEqual(skipped);
       expect(await metric(t.hub, 'warden_hub_live_coalesced_total', { kind: 'batch' })).toBe(batches.length);
     } finally {
       coalesced.close();
