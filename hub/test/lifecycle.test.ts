@@ -5,7 +5,9 @@ import { newId, type EventRecord } from '@warden/contract';
 import { AlarmsModule } from '../src/alarms/module.ts';
 import { LifecycleModule } from '../src/lifecycle/module.ts';
 import { startModules, type StartedModules } from '../src/module.ts';
+import { InfluxDbTelemetryStore } from '../src/store/influx-telemetry.ts';
 import { moduleContext, type TestContext } from './module-context.ts';
+import { freePort } from './tsdb-servers.ts';
 
 const DAY = 86_400_000;
 /** The hub clock of these tests: any date works, every age below is relative to it. */
@@ -102,6 +104,29 @@ describe('data lifecycle: retention per data class on the hub clock', () => {
     expect(metrics).toContain('warden_hub_retention_pruned_total{class="audit"} 3');
     expect(metrics).toMatch(/warden_hub_retention_last_run_timestamp_seconds \d+/);
     expect(metrics).toMatch(/warden_hub_data_dir_free_bytes [1-9]\d*/);
+  });
+
+  it('prunes every other class when the telemetry server is down, and counts and reports the class that failed', async () => {
+    const { stores } = t.ctx;
+    const oldEv = event(NOW - 31 * DAY);
+    stores.events.insert(oldEv, 'gw-1', NOW - 31 * DAY);
+    // A real InfluxDB client against a loopback port where nothing listens: its prune fails as a down server's would.
+    const down = await InfluxDbTelemetryStore.open({ url: `http://127.0.0.1:${await freePort()}`, database: 'warden', timeoutMs: 2000 });
+    const duck = stores.telemetry;
+    (stores as { telemetry: typeof duck }).telemetry = down;
+    try {
+      const lifecycle = new LifecycleModule();
+      modules = await startModules([lifecycle], t.ctx);
+      await expect(lifecycle.runOnce()).rejects.toThrow(/pruning telemetry_raw failed/);
+      expect(stores.events.query({ limit: 10 }).events).toHaveLength(0);
+      const metrics = await t.ctx.metrics.registry.metrics();
+      expect(metrics).toContain('warden_hub_retention_failures_total{class="telemetry_raw"} 1');
+      expect(metrics).toContain('warden_hub_retention_failures_total{class="events"} 0');
+      expect(metrics).toContain('warden_hub_retention_pruned_total{class="events"} 1');
+    } finally {
+      (stores as { telemetry: typeof duck }).telemetry = duck;
+      await down.close();
+    }
   });
 
   it('refuses a config that keeps the audit log less than 180 days', async () => {

@@ -41,6 +41,7 @@ export class LifecycleModule implements HubModule {
   private timers: NodeJS.Timeout[] = [];
   private running: Promise<Record<DataClass, number>> | undefined;
   private pruned: Counter<'class'> | undefined;
+  private failures: Counter<'class'> | undefined;
   private lastRun: Gauge | undefined;
   private free: Gauge | undefined;
   private total: Gauge | undefined;
@@ -55,7 +56,9 @@ export class LifecycleModule implements HubModule {
     const registers = [ctx.metrics.registry];
     this.pruned = new Counter({ name: 'warden_hub_retention_pruned_total', help: 'Rows (or snapshot files) removed by the retention job, by data class', labelNames: ['class'], registers });
     for (const c of DATA_CLASSES) this.pruned.inc({ class: c }, 0);
-    this.lastRun = new Gauge({ name: 'warden_hub_retention_last_run_timestamp_seconds', help: 'Hub-clock time the retention job last finished', registers });
+    this.failures = new Counter({ name: 'warden_hub_retention_failures_total', help: 'Retention runs in which pruning a data class failed (the other classes were pruned), by data class', labelNames: ['class'], registers });
+    for (const c of DATA_CLASSES) this.failures.inc({ class: c }, 0);
+    this.lastRun = new Gauge({ name: 'warden_hub_retention_last_run_timestamp_seconds', help: 'Hub-clock time the retention job last finished with every data class pruned', registers });
     this.free = new Gauge({ name: 'warden_hub_data_dir_free_bytes', help: 'Free bytes (for the hub user) on the file system of the data dir', registers });
     this.total = new Gauge({ name: 'warden_hub_data_dir_size_bytes', help: 'Size of the file system of the data dir', registers });
     const gateways = ctx.stores.gateways;
@@ -123,19 +126,34 @@ export class LifecycleModule implements HubModule {
     const db = ctx.stores.db;
     const now = ctx.clock();
     const out: Record<DataClass, number> = { events: 0, alarms: 0, telemetry_raw: 0, telemetry_rollups: 0, dead_letters: 0, audit: 0, snapshots: 0 };
-    out.events = pruneEvents(db, daysAgo(now, r.events));
-    out.alarms = pruneAlarms(db, daysAgo(now, r.alarms));
-    out.dead_letters = pruneDeadLetters(db, daysAgo(now, r.deadLetters));
-    // The audit chain's own retention (hub/src/audit.ts: at least 180 days, auth.auditRetentionDays).
-    out.audit = ctx.stores.audit.retire(ctx.config.auth.auditRetentionDays, now);
-    out.snapshots = pruneSnapshots(join(ctx.config.dataDir, 'snapshots'), daysAgo(now, r.snapshots));
     const telemetry = ctx.stores.telemetry;
-    if (telemetry.prune) out.telemetry_raw = await telemetry.prune(daysAgo(now, r.telemetryRaw));
-    if (this.opts.pruneRollups) out.telemetry_rollups = await this.opts.pruneRollups(daysAgo(now, r.telemetryRollups));
+    const pruneRollups = this.opts.pruneRollups;
+    // Each class on its own: a telemetry server that is down must not keep events, alarms or rollups from being pruned.
+    const steps: Array<[DataClass, () => number | Promise<number>]> = [
+      ['events', () => pruneEvents(db, daysAgo(now, r.events))],
+      ['alarms', () => pruneAlarms(db, daysAgo(now, r.alarms))],
+      ['dead_letters', () => pruneDeadLetters(db, daysAgo(now, r.deadLetters))],
+      // The audit chain's own retention (hub/src/audit.ts: at least 180 days, auth.auditRetentionDays).
+      ['audit', () => ctx.stores.audit.retire(ctx.config.auth.auditRetentionDays, now)],
+      ['snapshots', () => pruneSnapshots(join(ctx.config.dataDir, 'snapshots'), daysAgo(now, r.snapshots))],
+      ...(telemetry.prune ? [['telemetry_raw', () => telemetry.prune!(daysAgo(now, r.telemetryRaw))] as [DataClass, () => Promise<number>]] : []),
+      ...(pruneRollups ? [['telemetry_rollups', () => pruneRollups(daysAgo(now, r.telemetryRollups))] as [DataClass, () => Promise<number>]] : []),
+    ];
+    const failed: DataClass[] = [];
+    for (const [c, step] of steps) {
+      try {
+        out[c] = await step();
+      } catch (err) {
+        failed.push(c);
+        this.failures?.inc({ class: c });
+        ctx.log.error({ err, class: c }, 'retention: pruning this data class failed; the others go on');
+      }
+    }
     for (const c of DATA_CLASSES) this.pruned?.inc({ class: c }, out[c]);
-    this.lastRun?.set(ctx.clock() / 1000);
     const total = Object.values(out).reduce((a, b) => a + b, 0);
     if (total > 0) ctx.log.info({ pruned: out }, 'retention job removed old data');
+    if (failed.length > 0) throw new Error(`retention: pruning ${failed.join(', ')} failed (the other classes were pruned; the hub log has the errors)`);
+    this.lastRun?.set(ctx.clock() / 1000);
     return out;
   }
 
