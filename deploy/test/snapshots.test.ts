@@ -133,7 +133,7 @@ describe('snapshots: on alarm linkage and face sightings, from the virtual ONVIF
     expect(snaps).toHaveLength(1);
     expect(snaps[0]).toMatchObject({ camera: CAM, cause: 'alarm', alarmId: alarm.id, eventId: null });
     // The other camera of the zone has no ONVIF service configured: counted, not silently skipped.
-    await eventually(async () => (await metric('warden_hub_snapshots_total', 'cause="alarm",outcome="no_source"')) === 1, 10_000, 'no_source counted');
+    await eventually(async () => (await metric('warden_hub_snapshots_total', 'cause="alarm",outcome="no_source"')) === 1, 30_000, 'no_source counted');
     expect(await metric('warden_hub_snapshots_total', 'cause="alarm",outcome="stored"')).toBe(1);
 
     const img = await get(guard, `/api/snapshots/${snaps[0]!.id}`);
