@@ -96,7 +96,7 @@ describe('fault: the field broker restarted under the devices', () => {
       if (how === 'SIGKILL') {
         // The agent stores and acknowledges; LATE never hears the acknowledgements of its last second of publishes.
         proxy!.holding = true;
-        await eventually(() => proxy!.heldBytes >= 4 * 5, 10_000, 'PUBACKs held back');
+        await eventually(() => proxy!.heldBytes >= 4 * 5, 30_000, 'PUBACKs held back');
       }
       await campus!.stop(edge, how);
       proxy!.holding = false;
