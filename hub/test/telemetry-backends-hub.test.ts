@@ -111,6 +111,33 @@ describe.runIf(haveInfluxd)('hub with telemetry on InfluxDB', () => {
     expect(tel.body.points).toEqual([[TS, 102]]);
   }, 40_000);
 
+  it('a batch stored after one that failed is not acknowledged (its cumulative ack would cover the failed one) until the failed one is stored', async () => {
+    await influxd.halt();
+    const failuresBefore = await metric(t.hub, 'warden_hub_store_write_failures_total');
+    const heldBefore = await metric(t.hub, 'warden_hub_ingest_acks_held_total');
+    const opened = async () => (await api<{ events: unknown[] }>(t.hub, token, '/api/events?type=door.opened')).body.events.length;
+    const openedBefore = await opened();
+    const first = g.batch([g.telemetry('meter-1', { energy_kwh: 103, power_kw: 6 }, TS + 180_000)]);
+    const failedSeq = g.seq;
+    await gw.publishAsync(up, first, { qos: 1 });
+    await eventually(async () => (await metric(t.hub, 'warden_hub_store_write_failures_total')) === failuresBefore + 1, 'the failed uplink counted');
+    // The next batch carries no telemetry, so it is stored while influxd is still down; acking it would delete the first.
+    const second = g.batch([g.event('door-1', 'door.opened', { door: 1 }, TS + 181_000)]);
+    const secondSeq = g.seq;
+    await gw.publishAsync(up, second, { qos: 1 });
+    await eventually(async () => (await metric(t.hub, 'warden_hub_ingest_acks_held_total')) === heldBefore + 1, 'the ack held back');
+    expect(await opened()).toBe(openedBefore + 1);
+    expect(acks.acks.some((a) => a >= failedSeq)).toBe(false);
+
+    await influxd.restart();
+    // What the edge agent does after its ack timeout: everything unacknowledged again, from the oldest.
+    await gw.publishAsync(up, first, { qos: 1 });
+    await gw.publishAsync(up, second, { qos: 1 });
+    await acks.until(secondSeq);
+    expect((await influxPoints('meter-1')).at(-1)).toEqual([TS + 180_000, 103]);
+    expect(await opened()).toBe(openedBefore + 1);
+  }, 40_000);
+
   it('warden backup says the telemetry is on the InfluxDB server, not in the backup', async () => {
     const work = await mkdtemp(join(tmpdir(), 'warden-tsdb-backup-'));
     const lines: string[] = [];

@@ -111,6 +111,8 @@ export class Ingestor {
   private readonly pending = new Map<string, PendingUplink[]>();
   /** Event ids the priority lane took out of pending uplinks: their bulk pass skips them (stored already). */
   private readonly lifted = new Set<string>();
+  /** Per gateway, the lowest seq of a bulk batch that failed to store: no bulk ack goes out until a batch from it is stored. */
+  private readonly unstored = new Map<string, number>();
   private backlogBytes = 0;
   private readonly backlogs = new Map<string, GatewayBacklog>();
   private readonly bounds: IngestBounds;
@@ -133,6 +135,7 @@ export class Ingestor {
       held: new Counter({ name: 'warden_hub_ingest_held_total', help: 'Times a gateway was held back (the broker stopped reading it) because its backlog or the hub backlog reached its bound', labelNames: ['bound'], registers }),
       turn: new Histogram({ name: 'warden_hub_ingest_turn_seconds', help: 'One synchronous storage turn (one commit: telemetry append, events, their alarms)', buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25], registers }),
       batches: new Counter({ name: 'warden_hub_priority_batches_total', help: "Gateways' priority-lane batches stored and acknowledged by their seqs", registers }),
+      ackHeld: new Counter({ name: 'warden_hub_ingest_acks_held_total', help: "Bulk batches stored but not acknowledged because an earlier batch of the same gateway failed to store (the gateway resends from its oldest unacknowledged record)", registers }),
       lifted: new Counter({ name: 'warden_hub_priority_lifted_total', help: 'Events the priority lane took out of bulk batches still waiting (earlier events of a safety device), stored ahead of them', registers }),
     };
   }
@@ -359,23 +362,43 @@ export class Ingestor {
     const n = this.bounds.maxRecordsPerTurn;
     let tel = 0;
     let first = true;
-    do {
-      const result = await this.storage.lock(() => {
-        const telemetry = plan.telemetry.slice(tel, tel + n);
-        tel += telemetry.length;
-        // Taken now, under the lock: the priority lane lifts only what lies after `next`.
-        const events = plan.events.slice(entry.next, entry.next + n - telemetry.length);
-        entry.next += events.length;
-        // Skipped: stored already by the priority lane.
-        return this.storeLocked(gateway, events, telemetry, first ? plan.rejections : [], (e) => this.lifted.delete(e.id));
-      });
-      this.afterStore(result, first ? plan.rejections : []);
-      first = false;
-    } while (tel < plan.telemetry.length || entry.next < plan.events.length);
-    // Acknowledged once its commits are on disk (the fsync off the event loop, shared with other batches).
-    await this.wal.sync();
+    try {
+      do {
+        const result = await this.storage.lock(() => {
+          const telemetry = plan.telemetry.slice(tel, tel + n);
+          tel += telemetry.length;
+          // Taken now, under the lock: the priority lane lifts only what lies after `next`.
+          const events = plan.events.slice(entry.next, entry.next + n - telemetry.length);
+          entry.next += events.length;
+          // Skipped: stored already by the priority lane.
+          return this.storeLocked(gateway, events, telemetry, first ? plan.rejections : [], (e) => this.lifted.delete(e.id));
+        });
+        this.afterStore(result, first ? plan.rejections : []);
+        first = false;
+      } while (tel < plan.telemetry.length || entry.next < plan.events.length);
+      // Acknowledged once its commits are on disk (the fsync off the event loop, shared with other batches).
+      await this.wal.sync();
+    } catch (err) {
+      // Not stored, so not acknowledged; and no later batch of this gateway may be acknowledged either until this one
+      // is: an ack is cumulative, and acking a later seq would delete this batch from the gateway's outbox.
+      const low = lowestSeq(plan.seqs);
+      if (low !== null && low < (this.unstored.get(gateway) ?? Infinity)) this.unstored.set(gateway, low);
+      throw err;
+    }
     this.d.metrics.ingestSeconds.observe((performance.now() - t0) / 1000);
-    if (plan.upTo !== null) this.sendAck(gateway, { v: 1, upTo: plan.upTo });
+    if (plan.upTo === null) return;
+    const hole = this.unstored.get(gateway);
+    if (hole !== undefined) {
+      const low = lowestSeq(plan.seqs);
+      if (low === null || low > hole) {
+        // Stored, but acking it would cover the unstored seqs. The gateway sends again from its oldest unacknowledged
+        // record after its ack timeout (or on reconnect); that batch clears the hole and its ack covers this one.
+        this.lane.ackHeld.inc();
+        return;
+      }
+      this.unstored.delete(gateway);
+    }
+    this.sendAck(gateway, { v: 1, upTo: plan.upTo });
   }
 
   /** Holding the storage lock: telemetry, then events (in the given order, skipping `skip`), one SQLite commit. */
@@ -517,4 +540,10 @@ export class Ingestor {
     this.d.metrics.gatewaysOnline.set(this.d.gateways.countOnline());
     this.d.bus.emit('gateway', { id: g.id, online: g.online, lastSeen: g.lastSeen, backlog: g.backlog });
   }
+}
+
+function lowestSeq(seqs: readonly number[]): number | null {
+  let low: number | null = null;
+  for (const s of seqs) if (low === null || s < low) low = s;
+  return low;
 }
