@@ -151,18 +151,8 @@ export class Linkage {
   }
 
   /** Runs the due retries of one alarm (never rejects). */
-  async retry(alarmId: string, keys: Map<string, number>): Promise<void> {
-    try {
-      const alarm = this.d.repo.get(alarmId);
-      if (!alarm || alarm.state === 'resolved') {
-        this.stopRetries(alarmId, undefined, true);
-        this.update(alarmId, (j) => void (j.state = 'done'));
-        return;
-      }
-      await this.runAll(alarm, true, keys);
-    } catch (err) {
-      this.d.log.error({ err, alarm: alarmId }, 'retrying alarm linkage failed');
-    }
+  retry(alarmId: string, keys: Map<string, number>): Promise<void> {
+    return this.rerun(alarmId, 'retrying', keys);
   }
 
   /** The alarm was resolved: its retries stop (its doors are the operators' business now). */
@@ -211,7 +201,12 @@ export class Linkage {
   }
 
   /** Never rejects (a failure is logged): called from timers and broker events. */
-  async resumeOne(alarmId: string): Promise<void> {
+  resumeOne(alarmId: string): Promise<void> {
+    return this.rerun(alarmId, 'resuming');
+  }
+
+  /** Runs an alarm's unfinished linkage again (all of it, or the due retries `keys`); never rejects. */
+  private async rerun(alarmId: string, what: 'resuming' | 'retrying', keys?: Map<string, number>): Promise<void> {
     try {
       const alarm = this.d.repo.get(alarmId);
       if (!alarm || alarm.state === 'resolved') {
@@ -220,9 +215,9 @@ export class Linkage {
         this.update(alarmId, (j) => void (j.state = 'done'));
         return;
       }
-      await this.runAll(alarm, true);
+      await this.runAll(alarm, true, keys);
     } catch (err) {
-      this.d.log.error({ err, alarm: alarmId }, 'resuming an alarm linkage failed');
+      this.d.log.error({ err, alarm: alarmId }, `${what} an alarm linkage failed`);
     }
   }
 
