@@ -130,22 +130,7 @@ export async function startInfluxd(): Promise<TsdbServer> {
     body: new URLSearchParams({ q: `CREATE USER "${TSDB_USER}" WITH PASSWORD '${TSDB_PASSWORD}' WITH ALL PRIVILEGES` }),
   });
   if (!res.ok) throw new Error(`creating the InfluxDB admin user: ${res.status} ${await res.text()}`);
-  return {
-    url,
-    username: TSDB_USER,
-    password: TSDB_PASSWORD,
-    dir,
-    halt: () => s.halt(),
-    async restart() {
-      await s.halt();
-      s.start();
-      await waitUp(`${url}/ping`, () => s.child, s.log);
-    },
-    async stop() {
-      await s.halt();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+  return server(s, url, dir, () => waitUp(`${url}/ping`, () => s.child, s.log));
 }
 
 /** victoria-metrics with -httpAuth (basic auth on every path). */
@@ -162,8 +147,14 @@ export async function startVictoria(): Promise<TsdbServer> {
     '-retentionPeriod=100y',
     '-loggerLevel=ERROR',
   ]);
+  const up = () => waitUp(`${url}/health`, () => s.child, s.log, basic(TSDB_USER, TSDB_PASSWORD));
   s.start();
-  await waitUp(`${url}/health`, () => s.child, s.log, basic(TSDB_USER, TSDB_PASSWORD));
+  await up();
+  return server(s, url, dir, up);
+}
+
+/** A started server as the tests see it: halt and restart (same port, same data) and stop (data removed). */
+function server(s: ReturnType<typeof starter>, url: string, dir: string, up: () => Promise<void>): TsdbServer {
   return {
     url,
     username: TSDB_USER,
@@ -173,7 +164,7 @@ export async function startVictoria(): Promise<TsdbServer> {
     async restart() {
       await s.halt();
       s.start();
-      await waitUp(`${url}/health`, () => s.child, s.log, basic(TSDB_USER, TSDB_PASSWORD));
+      await up();
     },
     async stop() {
       await s.halt();
