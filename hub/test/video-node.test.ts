@@ -1,66 +1,19 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createServer, type Server } from 'node:http';
 import { mkdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { VIDEO_CLOSE, type LiveView } from '@warden/contract';
 import { parseRelayConfig, startRelayNode, type RelayNode } from '../src/video/node.ts';
 import { TICKET_PUBLIC_KEY_FILE, loadOrCreateTicketKeys, signTicket } from '../src/video/tickets.ts';
 import { parseHubConfig } from '../src/config.ts';
 import { api, eventually, login, testHub, type TestHub } from './helpers.ts';
+import { cameraServer, hasFfmpeg, relayFfmpegs, view } from './video-helpers.ts';
 
-const hasFfmpeg = spawnSync('ffmpeg', ['-version']).status === 0;
 if (!hasFfmpeg) console.warn('skipping the relay node test: ffmpeg is not installed (apt-get install ffmpeg)');
-
-/** ffmpeg children of this process (hub and node both run in it) pulling from the test's camera server. */
-function relayFfmpegs(sourcePort: number, camera?: string): string[] {
-  const r = spawnSync('ps', ['--ppid', String(process.pid), '-o', 'pid=,args='], { encoding: 'utf8' });
-  return r.stdout
-    .split('\n')
-    .filter((l) => l.includes('ffmpeg') && l.includes(`-i http://127.0.0.1:${sourcePort}/${camera ?? ''}`))
-    .map((l) => l.trim().split(/\s+/)[0]!);
-}
-
-interface Viewer {
-  ws: WebSocket;
-  bytes: number;
-  badFrames: number;
-  closed: Promise<{ code: number; reason: string }>;
-}
-
-function view(url: string): Viewer {
-  const ws = new WebSocket(url);
-  const v: Viewer = { ws, bytes: 0, badFrames: 0, closed: new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() }))) };
-  ws.on('message', (data: Buffer) => {
-    v.bytes += data.length;
-    if (data.length % 188 !== 0 || data[0] !== 0x47) v.badFrames++;
-  });
-  ws.on('error', () => undefined);
-  return v;
-}
-
-/** A camera's stream over real HTTP: each GET runs its own ffmpeg test pattern (MPEG-TS), as in video-relay.test.ts. */
-async function cameraServer(): Promise<{ server: Server; port: number; sources: Set<ChildProcess> }> {
-  const sources = new Set<ChildProcess>();
-  const server = createServer((req, res) => {
-    const ff = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', '-re', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=25', '-f', 'mpegts', '-codec:v', 'mpeg1video', '-b:v', '200k', '-'], {
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    sources.add(ff);
-    ff.once('exit', () => sources.delete(ff));
-    res.writeHead(200, { 'content-type': 'video/mp2t' });
-    ff.stdout!.pipe(res);
-    res.once('close', () => ff.kill('SIGKILL'));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { server, port: (server.address() as AddressInfo).port, sources };
-}
 
 async function nodeMetric(node: RelayNode, name: string, labels: Record<string, string> = {}): Promise<number> {
   const text = await (await fetch(`${node.url.replace('ws:', 'http:')}/metrics`)).text();
