@@ -27,7 +27,7 @@ export const publishedTotal = new Counter({
 
 export const publishErrorsTotal = new Counter({
   name: 'warden_sim_publish_errors_total',
-  help: 'Publishes that failed, were discarded (offline buffer full) or were lost in flight by a drop-off and queued again (requeued), by device type and reason',
+  help: 'Publishes that failed or were discarded (offline buffer full), by device type and reason',
   labelNames: ['type', 'reason'] as const,
   registers: [simRegistry],
 });

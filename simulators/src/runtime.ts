@@ -47,8 +47,6 @@ interface Outgoing {
   payload: string;
   qos: 0 | 1;
   retain: boolean;
-  /** Set when first handed to the client: the order a QoS 1 message lost in flight is sent again in. */
-  n?: number;
 }
 
 /**
@@ -68,8 +66,6 @@ export class DeviceRuntime<S extends TObject = TObject> implements SimDevice {
   /** Publishes handed to the client and not yet written (drain()). */
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly buffer: Outgoing[] = [];
-  /** Messages handed to an MQTT client so far (their `n`). */
-  private handed = 0;
   /** Publishes issued during an act(), awaited so act() resolves once its messages are handed over. */
   private collecting: Array<Promise<unknown>> | null = null;
   private readyPromise: Promise<void> | undefined;
@@ -161,9 +157,6 @@ export class DeviceRuntime<S extends TObject = TObject> implements SimDevice {
     this.client = undefined;
     // end(true) destroys the socket without a DISCONNECT packet: to the broker this is a lost device [MQTT-3.1.2-8].
     client?.end(true);
-    // mqtt.js keeps QoS 1 publishes of a client that reconnects by itself; this one never will: settle them (each
-    // with an error, which queues it again for comeBack, see send) instead of leaving them, and act(), waiting forever.
-    if (client) for (const id of Object.keys(client.outgoing)) client.removeOutgoingMessage(Number(id));
     this.log.info('dropped off');
   }
 
@@ -289,18 +282,9 @@ export class DeviceRuntime<S extends TObject = TObject> implements SimDevice {
   private send(m: Outgoing): void {
     const client = this.client;
     if (!client) return void this.buffer.push(m);
-    m.n ??= ++this.handed;
     const p = client.publishAsync(m.topic, m.payload, { qos: m.qos, retain: m.retain }).then(
       () => publishedTotal.inc({ type: this.type }),
       (err: Error) => {
-        if (m.qos === 1 && !this.stopped && this.client !== client) {
-          // Dropped off with the message unacknowledged: a real device keeps a QoS 1 message until its PUBACK and sends
-          // it again once back (at least once), ahead of what it buffered while away, in the order first sent.
-          const i = this.buffer.findIndex((b) => b.n === undefined || b.n > m.n!);
-          this.buffer.splice(i < 0 ? this.buffer.length : i, 0, m);
-          publishErrorsTotal.inc({ type: this.type, reason: 'requeued' });
-          return;
-        }
         publishErrorsTotal.inc({ type: this.type, reason: 'publish_failed' });
         this.badInput.warn('publish_failed', { topic: m.topic, err: err.message }, 'publish failed');
       },
