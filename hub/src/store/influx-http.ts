@@ -172,6 +172,31 @@ export interface HttpOptions {
   metrics?: ServerStoreMetrics;
 }
 
+/** How a server store reaches its server (InfluxOptions and VictoriaOptions extend it). */
+export interface ServerOptions {
+  url: string;
+  username?: string;
+  password?: string;
+  timeoutMs?: number;
+  gzip?: boolean;
+  registry?: Registry;
+}
+
+/** A server store's HTTP client and its counters (on `o.registry`, registered once per registry). */
+export function serverClient(o: ServerOptions, server: string, backend: string): { http: ServerHttp; metrics: ServerStoreMetrics | undefined } {
+  const metrics = serverStoreMetrics(o.registry, backend);
+  const http = new ServerHttp({
+    url: o.url,
+    server,
+    backend,
+    timeoutMs: o.timeoutMs ?? 10_000,
+    gzip: o.gzip ?? false,
+    ...(o.username !== undefined ? { username: o.username, password: o.password ?? '' } : {}),
+    ...(metrics ? { metrics } : {}),
+  });
+  return { http, metrics };
+}
+
 export class ServerHttp {
   private readonly auth: string | undefined;
   private readonly base: string;

@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
-import { ServerHttp, TelemetryStoreError, bodies, encodeRows, serverStoreMetrics, type ServerStoreMetrics } from './influx-http.ts';
+import { TelemetryStoreError, bodies, encodeRows, serverClient, type ServerHttp, type ServerOptions, type ServerStoreMetrics } from './influx-http.ts';
 import type { TelemetryAgg, TelemetryQuery, TelemetryRow, TelemetryStore } from './telemetry.ts';
 
 const AGG_INFLUXQL: Record<TelemetryAgg, string> = { avg: 'mean', min: 'min', max: 'max', last: 'last', sum: 'sum' };
@@ -15,17 +14,11 @@ export function quoteString(s: string): string {
   return `'${s.replace(/['\\]/g, (c) => `\\${c}`)}'`;
 }
 
-export interface InfluxOptions {
-  url: string;
+export interface InfluxOptions extends ServerOptions {
   database: string;
   /** Write into this retention policy (default: the database's default). */
   retentionPolicy?: string;
   measurement?: string;
-  username?: string;
-  password?: string;
-  timeoutMs?: number;
-  gzip?: boolean;
-  registry?: Registry;
   log?: Logger;
 }
 
@@ -54,16 +47,7 @@ export class InfluxDbTelemetryStore implements TelemetryStore {
 
   private constructor(private readonly o: InfluxOptions) {
     this.measurement = o.measurement ?? 'telemetry';
-    this.metrics = serverStoreMetrics(o.registry, 'influxdb');
-    this.http = new ServerHttp({
-      url: o.url,
-      server: 'InfluxDB',
-      backend: 'influxdb',
-      timeoutMs: o.timeoutMs ?? 10_000,
-      gzip: o.gzip ?? false,
-      ...(o.username !== undefined ? { username: o.username, password: o.password ?? '' } : {}),
-      ...(this.metrics ? { metrics: this.metrics } : {}),
-    });
+    ({ http: this.http, metrics: this.metrics } = serverClient(o, 'InfluxDB', 'influxdb'));
     this.from = `${quoteIdent(o.database)}.${o.retentionPolicy ? quoteIdent(o.retentionPolicy) : ''}.${quoteIdent(this.measurement)}`;
     const p = new URLSearchParams({ db: o.database, precision: 'ms' });
     if (o.retentionPolicy) p.set('rp', o.retentionPolicy);

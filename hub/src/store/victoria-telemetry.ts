@@ -1,18 +1,11 @@
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
-import { ServerHttp, TelemetryStoreError, aggregate, bodies, encodeRows, finish, serverStoreMetrics, type Acc, type ServerStoreMetrics } from './influx-http.ts';
+import { TelemetryStoreError, aggregate, bodies, encodeRows, finish, serverClient, type Acc, type ServerHttp, type ServerOptions, type ServerStoreMetrics } from './influx-http.ts';
 import type { TelemetryQuery, TelemetryRow, TelemetryStore } from './telemetry.ts';
 
-export interface VictoriaOptions {
-  url: string;
+export interface VictoriaOptions extends ServerOptions {
   measurement?: string;
-  username?: string;
-  password?: string;
-  timeoutMs?: number;
-  gzip?: boolean;
   /** After each write, /internal/force_flush: the batch is on the server's disk before append resolves. */
   flushEachAppend?: boolean;
-  registry?: Registry;
   log?: Logger;
 }
 
@@ -45,16 +38,7 @@ export class VictoriaMetricsTelemetryStore implements TelemetryStore {
 
   private constructor(private readonly o: VictoriaOptions) {
     this.measurement = o.measurement ?? 'telemetry';
-    this.metrics = serverStoreMetrics(o.registry, 'victoriametrics');
-    this.http = new ServerHttp({
-      url: o.url,
-      server: 'VictoriaMetrics',
-      backend: 'victoriametrics',
-      timeoutMs: o.timeoutMs ?? 10_000,
-      gzip: o.gzip ?? false,
-      ...(o.username !== undefined ? { username: o.username, password: o.password ?? '' } : {}),
-      ...(this.metrics ? { metrics: this.metrics } : {}),
-    });
+    ({ http: this.http, metrics: this.metrics } = serverClient(o, 'VictoriaMetrics', 'victoriametrics'));
     const re = this.measurement.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     this.nameMatch = `__name__=~${quote(`${re}(_value)?`)}`;
   }
