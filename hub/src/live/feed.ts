@@ -7,7 +7,7 @@ import type { User, UserRepo } from '../auth/users.ts';
 import type { HubBus, LiveMessages } from './bus.ts';
 import { rateLimitedCounter } from '../api/rate-limit.ts';
 import { Counter } from 'prom-client';
-import { emitHeld, LiveLanes } from './lanes.ts';
+import { emitHeld, heldPackets, LiveLanes } from './lanes.ts';
 import { LiveCoalescer, type LiveSink } from './coalesce.ts';
 import Value from 'typebox/value';
 import { LIVE_BATCH_MS, LiveFeedModeSchema } from '@warden/contract';
@@ -156,12 +156,12 @@ const BUSY_PACKETS = 8;
  * What it sends at once is bounded like a per-event socket's priority messages (emitHeld: closed beyond LIVE_MAX_HELD).
  */
 function socketSink(socket: import('socket.io').Socket, shed: Counter<'reason'>): LiveSink {
-  const conn = socket.conn as unknown as { writeBuffer?: unknown[]; transport?: { socket?: { bufferedAmount?: number } } };
+  const conn = socket.conn as unknown as { transport?: { socket?: { bufferedAmount?: number } } };
   return {
     get connected() {
       return socket.connected;
     },
     emit: (name, msg) => void emitHeld(socket, name, msg, shed),
-    busy: () => (conn.writeBuffer?.length ?? 0) >= BUSY_PACKETS || (conn.transport?.socket?.bufferedAmount ?? 0) > BUSY_BYTES,
+    busy: () => heldPackets(socket) >= BUSY_PACKETS || (conn.transport?.socket?.bufferedAmount ?? 0) > BUSY_BYTES,
   };
 }

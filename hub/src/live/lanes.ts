@@ -60,9 +60,9 @@ export class LiveLanes {
 
   send(socket: Socket, name: string, msg: unknown): void {
     if (isPriorityLive(name, msg)) return void emitHeld(socket, name, msg, this.shed);
-    const conn = socket.conn as unknown as { writeBuffer?: unknown[]; once(ev: 'drain', fn: () => void): void };
+    const conn = socket.conn as unknown as { once(ev: 'drain', fn: () => void): void };
     let lane = this.lanes.get(socket);
-    if (!lane?.queue.length && (conn.writeBuffer?.length ?? 0) < BUSY_PACKETS) return void socket.emit(name, msg as never);
+    if (!lane?.queue.length && heldPackets(socket) < BUSY_PACKETS) return void socket.emit(name, msg as never);
     if (!lane) this.lanes.set(socket, (lane = { queue: [], pumping: false }));
     lane.queue.push([name, msg]);
     if (lane.queue.length > LIVE_SLOW_QUEUED) {
@@ -75,7 +75,7 @@ export class LiveLanes {
       lane.pumping = true;
       const l = lane;
       const pump = () => {
-        while (l.queue.length && (conn.writeBuffer?.length ?? 0) < BUSY_PACKETS && socket.connected) {
+        while (l.queue.length && heldPackets(socket) < BUSY_PACKETS && socket.connected) {
           const [n, m] = l.queue.shift()!;
           socket.emit(n, m as never);
         }
